@@ -1,0 +1,149 @@
+"""Open, validate and normalise raster images before any engine sees them.
+
+Every image the app recognises passes through `load_image` (files) or `normalize`
+(in-memory images such as clipboard pastes and rendered PDF pages): damaged, truncated,
+empty and oversized inputs are refused here with a plain message, so no engine ever
+gets half an image (LMDeploy decodes truncated images silently).
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import warnings
+from pathlib import Path
+
+from PIL import Image, ImageFile, ImageOps, UnidentifiedImageError
+
+# Above this many pixels we refuse instead of decoding: a 30,000 x 30,000 header would
+# otherwise ask for 2.7 GB of RGB. 180 MP is an A0 sheet at 300 dpi with room to spare.
+MAX_PIXELS = 180_000_000
+
+# Pillow raises DecompressionBombError at 2 x MAX_IMAGE_PIXELS and warns above it; make
+# its threshold ours so the check happens while reading the header, before any decode.
+Image.MAX_IMAGE_PIXELS = MAX_PIXELS // 2
+ImageFile.LOAD_TRUNCATED_IMAGES = False
+
+IMAGE_SUFFIXES = frozenset(
+    {".png", ".jpg", ".jpeg", ".jpe", ".tif", ".tiff", ".bmp", ".dib", ".webp", ".gif",
+     ".ppm", ".pgm", ".pbm", ".pnm", ".jp2", ".j2k", ".ico", ".tga"}
+)
+
+
+class ImageError(ValueError):
+    """An image that cannot be used; `str()` is the message shown to the user."""
+
+
+def check_size(width: int, height: int) -> None:
+    if width <= 0 or height <= 0:
+        raise ImageError("The image has no pixels.")
+    if width * height > MAX_PIXELS:
+        raise ImageError(
+            f"The image is too large ({width:,} x {height:,} pixels; the limit is "
+            f"{MAX_PIXELS // 1_000_000} megapixels). Scale it down or crop it first."
+        )
+
+
+def _describe(path: Path) -> None:
+    try:
+        size = path.stat().st_size
+    except FileNotFoundError:
+        raise ImageError("The file does not exist.") from None
+    except PermissionError:
+        raise ImageError("The file cannot be read (permission denied).") from None
+    except OSError as exc:
+        raise ImageError(f"The file cannot be read ({exc.strerror or exc}).") from None
+    if path.is_dir():
+        raise ImageError("That is a folder, not a file.")
+    if size == 0:
+        raise ImageError("The file is empty (0 bytes).")
+    if not os.access(path, os.R_OK):
+        raise ImageError("The file cannot be read (permission denied).")
+
+
+def open_checked(source: Path | bytes) -> Image.Image:
+    """Open (not decode) an image and check its header, raising ImageError."""
+    if isinstance(source, (bytes, bytearray)):
+        if not source:
+            raise ImageError("The image is empty (0 bytes).")
+        fp: io.BytesIO | Path = io.BytesIO(source)
+    else:
+        _describe(source)
+        fp = source
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            img = Image.open(fp)
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise ImageError(
+            "The image is too large (its header claims more than "
+            f"{MAX_PIXELS // 1_000_000} megapixels). Scale it down or crop it first."
+        ) from None
+    except UnidentifiedImageError:
+        raise ImageError("This is not an image file, or its format is not supported.") from None
+    except OSError as exc:
+        raise ImageError(f"The image is damaged and cannot be opened ({exc}).") from None
+    except Exception as exc:  # Pillow plugins raise assorted errors on fuzzed headers
+        raise ImageError(f"The image is damaged and cannot be opened ({exc}).") from None
+    check_size(*img.size)
+    return img
+
+
+def decode(img: Image.Image) -> Image.Image:
+    """Fully decode the current frame; truncated or corrupt data raises ImageError."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            img.load()
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise ImageError("The image is too large to process.") from None
+    except OSError as exc:
+        text = str(exc)
+        if "truncated" in text.lower() or "end of file" in text.lower():
+            raise ImageError("The image file is truncated (incomplete download or copy?).") from None
+        raise ImageError(f"The image is damaged and cannot be decoded ({text}).") from None
+    except (ValueError, SyntaxError, IndexError, EOFError) as exc:
+        raise ImageError(f"The image is damaged and cannot be decoded ({exc}).") from None
+    except MemoryError:
+        raise ImageError("Not enough memory to decode this image.") from None
+    return img
+
+
+def normalize(img: Image.Image) -> Image.Image:
+    """EXIF-rotate, convert to RGB, flatten transparency onto white."""
+    check_size(*img.size)
+    img = ImageOps.exif_transpose(img) or img
+    if img.mode == "P":
+        img = img.convert("RGBA" if "transparency" in img.info else "RGB")
+    if img.mode in ("LA", "La", "PA"):
+        img = img.convert("RGBA")
+    if img.mode in ("RGBA", "RGBa"):
+        background = Image.new("RGB", img.size, (255, 255, 255))
+        background.paste(img, mask=img.getchannel("A"))
+        return background
+    if img.mode in ("I;16", "I;16B", "I;16L", "I"):
+        # 16-bit greyscale: scale to 8 bits instead of clipping everything to white.
+        img = img.point(lambda v: v / 256).convert("L")
+    if img.mode == "F":
+        img = img.convert("L")
+    if img.mode != "RGB":
+        img = img.convert("RGB")  # CMYK (with its inversion handled by Pillow), L, 1, YCbCr
+    return img
+
+
+def load_image(source: Path | str | bytes, frame: int = 0) -> Image.Image:
+    """Open, validate, decode and normalise one frame of an image file or buffer."""
+    if isinstance(source, str):
+        source = Path(source)
+    img = open_checked(source)
+    if frame:
+        try:
+            img.seek(frame)
+        except EOFError:
+            raise ImageError(f"The image has no frame {frame + 1}.") from None
+    return normalize(decode(img))
+
+
+def frame_count(source: Path | str | bytes) -> int:
+    img = open_checked(Path(source) if isinstance(source, str) else source)
+    return max(1, getattr(img, "n_frames", 1))

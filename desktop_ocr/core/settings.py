@@ -1,0 +1,163 @@
+"""Settings: one typed object, defined once, saved atomically in the platform's config dir.
+
+Each field is declared once here, with its default and help text; from that single
+declaration come the JSON file, the `DESKTOP_OCR_<NAME>` environment variables and the
+CLI flags (`--name`), so a new setting is one line.
+Precedence: defaults < settings file < environment < command line.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import logging
+import os
+import tempfile
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+import platformdirs
+
+from desktop_ocr import APP_ID
+
+log = logging.getLogger(__name__)
+ENV_PREFIX = "DESKTOP_OCR_"
+
+
+def _setting(default: Any, help: str, cli: bool = True, choices: tuple[str, ...] = ()) -> Any:
+    meta = {"help": help, "cli": cli, "choices": choices}
+    if isinstance(default, (list, dict)):
+        return field(default_factory=lambda: type(default)(default), metadata=meta)
+    return field(default=default, metadata=meta)
+
+
+@dataclass
+class Settings:
+    engine: str = _setting("auto", "Engine: auto, cpu, lmdeploy (local InternVL3) or openai (remote server)",
+                           choices=("auto", "cpu", "lmdeploy", "openai"))
+    task: str = _setting("text", "What to extract (text, markdown, table, handwriting, formula, fields, custom)")
+    language: str = _setting("", "UI and prompt language (en, zh_CN); empty = system language")
+    # Local InternVL3 via LMDeploy
+    model: str = _setting("", "InternVL3 model id or local directory; empty = chosen from free VRAM")
+    lmdeploy_command: str = _setting("", "lmdeploy executable or Python interpreter that has lmdeploy")
+    session_len: int = _setting(16384, "LMDeploy --session-len")
+    cache_max_entry_count: float = _setting(0.5, "LMDeploy --cache-max-entry-count (share of free VRAM for the KV cache)")
+    model_format: str = _setting("", "LMDeploy --model-format (awq for AWQ weights); empty = from the model name")
+    dtype: str = _setting("auto", "Weights dtype: auto, bfloat16 or float16", choices=("auto", "bfloat16", "float16"))
+    tp: int = _setting(1, "Tensor parallel GPUs (power of two)")
+    quant_policy: int = _setting(0, "KV cache quantisation (0, 4 or 8)")
+    start_timeout: float = _setting(600.0, "Seconds to wait for the local server to become healthy")
+    # Remote OpenAI-compatible server
+    endpoint: str = _setting("", "URL of an OpenAI-compatible server (LMDeploy, vLLM, SGLang)")
+    api_key: str = _setting("", "API key for --endpoint")
+    max_in_flight: int = _setting(4, "Requests in flight at once against a server")
+    # Decoding
+    max_tokens: int = _setting(4096, "Token limit of one answer")
+    max_dynamic_patch: int = _setting(12, "InternVL3 tiles per image (1-12): detail level")
+    repetition_penalty: float = _setting(1.05, "Repetition penalty")
+    # Behaviour
+    copy_snip_result: bool = _setting(True, "Copy the text of a snip to the clipboard automatically", cli=False)
+    watch_clipboard: bool = _setting(False, "Recognise new clipboard images automatically", cli=False)
+    close_to_tray: bool = _setting(False, "Closing the window keeps the app in the tray", cli=False)
+    recent_files: list = _setting([], "Recently opened files", cli=False)
+
+    # ---------------------------------------------------------------- persistence
+
+    @classmethod
+    def path(cls) -> Path:
+        override = os.environ.get(ENV_PREFIX + "CONFIG")
+        if override:
+            return Path(override)
+        return Path(platformdirs.user_config_dir(APP_ID, appauthor=False)) / "settings.json"
+
+    @classmethod
+    def load(cls, path: Path | None = None, *, env: dict[str, str] | None = None) -> Settings:
+        """Defaults, then the settings file, then environment variables."""
+        settings = cls()
+        path = path or cls.path()
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+            if isinstance(data, dict):
+                settings.update(data)
+        except FileNotFoundError:
+            pass
+        except (OSError, ValueError) as exc:
+            # A damaged settings file must not stop the app: start with defaults, keep the file.
+            log.warning("ignoring unreadable settings file %s: %s", path, exc)
+        settings.update_from_env(os.environ if env is None else env)
+        return settings
+
+    def save(self, path: Path | None = None) -> None:
+        """Write atomically: a crash or full disk leaves the previous file intact."""
+        path = path or self.path()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        payload = json.dumps(dataclasses.asdict(self), indent=2, ensure_ascii=False)
+        fd, tmp = tempfile.mkstemp(prefix=".settings-", dir=path.parent)
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                fh.write(payload)
+                fh.flush()
+                os.fsync(fh.fileno())
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+
+    # ---------------------------------------------------------------- updates
+
+    def update(self, values: dict[str, Any]) -> None:
+        known = {f.name: f for f in fields(self)}
+        for key, value in values.items():
+            f = known.get(key)
+            if f is None or value is None:
+                continue
+            try:
+                setattr(self, key, _coerce(value, f.default if f.default is not dataclasses.MISSING else f.default_factory()))
+            except (TypeError, ValueError) as exc:
+                log.warning("ignoring setting %s=%r: %s", key, value, exc)
+
+    def update_from_env(self, env: dict[str, str] | os._Environ) -> None:
+        self.update({f.name: env[ENV_PREFIX + f.name.upper()]
+                     for f in fields(self) if ENV_PREFIX + f.name.upper() in env})
+
+    @classmethod
+    def cli_fields(cls) -> list[dataclasses.Field]:
+        return [f for f in fields(cls) if f.metadata.get("cli")]
+
+
+def _coerce(value: Any, default: Any) -> Any:
+    if isinstance(default, bool):
+        if isinstance(value, str):
+            return value.strip().lower() in ("1", "true", "yes", "on")
+        return bool(value)
+    if isinstance(default, int):
+        return int(value)
+    if isinstance(default, float):
+        return float(value)
+    if isinstance(default, list):
+        if not isinstance(value, list):
+            raise TypeError("expected a list")
+        return value
+    return str(value)
+
+
+def add_cli_flags(parser: Any, *, skip: tuple[str, ...] = ()) -> None:
+    """Add one `--name` flag per CLI setting to an argparse parser (default: unset)."""
+    for f in Settings.cli_fields():
+        if f.name in skip:
+            continue
+        flag = "--" + f.name.replace("_", "-")
+        kwargs: dict[str, Any] = {"dest": f.name, "default": None, "help": f.metadata["help"]}
+        if isinstance(f.default, bool):
+            kwargs["action"] = "store_true"
+        else:
+            kwargs["type"] = type(f.default)
+            if f.metadata["choices"]:
+                kwargs["choices"] = f.metadata["choices"]
+        parser.add_argument(flag, **kwargs)
+
+
+def apply_cli(settings: Settings, namespace: Any) -> Settings:
+    settings.update({f.name: getattr(namespace, f.name, None) for f in Settings.cli_fields()})
+    return settings

@@ -1,0 +1,52 @@
+"""Engines: one protocol (base.py), several implementations. No Qt here."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from desktop_ocr.engines.base import Engine, EngineUnavailable
+
+if TYPE_CHECKING:
+    from desktop_ocr.core.settings import Settings
+
+ENGINE_NAMES = ("cpu", "lmdeploy", "openai")
+
+
+def choose_auto(settings: Settings) -> tuple[str, str]:
+    """Which engine `auto` means on this machine, and why (shown to the user)."""
+    if settings.endpoint:
+        return "openai", f"a server is configured at {settings.endpoint}"
+    from desktop_ocr.engines import gpu
+
+    probe = gpu.probe()
+    if not probe.gpus:
+        return "cpu", f"no CUDA GPU found ({probe.reason})" if probe.reason else "no CUDA GPU found"
+    from desktop_ocr.engines import lmdeploy_server
+
+    found = lmdeploy_server.find_lmdeploy(settings)
+    if found is None:
+        return "cpu", (f"{probe.gpus[0].name} found, but lmdeploy is not installed "
+                       "(pip install 'desktop-ocr[gpu]' or set the lmdeploy command)")
+    return "lmdeploy", f"{probe.gpus[0].name} with {probe.gpus[0].free_gib:.0f} GiB free and lmdeploy found"
+
+
+def create_engine(settings: Settings, name: str | None = None) -> Engine:
+    """Build (not start) the engine that `name` (or settings.engine) asks for."""
+    name = name or settings.engine
+    if name == "auto":
+        name, _ = choose_auto(settings)
+    if name == "cpu":
+        from desktop_ocr.engines.cpu import CpuEngine
+
+        return CpuEngine()
+    if name == "openai":
+        from desktop_ocr.engines.openai_compat import OpenAIEngine
+
+        if not settings.endpoint:
+            raise EngineUnavailable("No server URL is set.", hint="Give one with --endpoint URL.")
+        return OpenAIEngine.from_settings(settings)
+    if name == "lmdeploy":
+        from desktop_ocr.engines.lmdeploy_server import LMDeployEngine
+
+        return LMDeployEngine.from_settings(settings)
+    raise EngineUnavailable(f"Unknown engine {name!r}.", hint=f"Choose one of: auto, {', '.join(ENGINE_NAMES)}.")

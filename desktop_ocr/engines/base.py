@@ -1,0 +1,145 @@
+"""The one Engine protocol every recogniser implements, and the errors they raise.
+
+Engines are Qt-free and async: the GUI awaits them through qasync, the CLI through
+asyncio.run. An engine turns a `Request` (one image plus what to do with it) into an
+async stream of `Chunk`s: pieces of text to append, the last one carrying a finish
+reason. CPU-heavy work inside an engine runs in a worker thread or process, never on
+the calling event loop.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+
+if TYPE_CHECKING:
+    from PIL import Image
+
+
+class FinishReason(str, Enum):
+    STOP = "stop"  # the engine finished normally
+    LENGTH = "length"  # hit max_tokens: the output is cut
+    ABORT = "abort"  # the server aborted the request
+    ERROR = "error"  # the server reported an error in the stream
+    REPETITION = "repetition"  # our own loop guard stopped a repeating tail
+    CANCELLED = "cancelled"  # the user cancelled
+
+
+@dataclass(frozen=True)
+class Request:
+    """One image and what to do with it.
+
+    `image` is an RGB Pillow image that `core.imaging` has already validated, oriented
+    and flattened. VLM engines send `prompt`; the CPU engine looks at `task` only.
+    """
+
+    image: Image.Image
+    task: str = "text"
+    prompt: str = "Please extract all text from this image, in reading order."
+    max_tokens: int = 4096
+    temperature: float = 0.0
+    top_k: int = 1
+    repetition_penalty: float = 1.05
+    max_dynamic_patch: int = 12
+    response_format: dict[str, Any] | None = None
+    label: str = ""  # what the user calls it (file name, page, region): for messages
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """A piece of recognised text to append; the final chunk carries `finish_reason`."""
+
+    text: str
+    finish_reason: FinishReason | None = None
+    usage: dict[str, Any] | None = None
+
+
+@dataclass
+class Health:
+    ok: bool
+    state: str  # "stopped" | "starting" | "ready" | "failed"
+    message: str = ""
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+class EngineError(Exception):
+    """Base of every engine error. `str()` is a plain-language message for the user."""
+
+    hint: str = ""
+
+    def __init__(self, message: str, *, hint: str = "") -> None:
+        super().__init__(message)
+        if hint:
+            self.hint = hint
+
+    @property
+    def user_message(self) -> str:
+        msg = str(self)
+        return f"{msg} {self.hint}".strip() if self.hint else msg
+
+
+class EngineUnavailable(EngineError):
+    """The engine cannot be reached or started (not installed, no GPU, refused, 503)."""
+
+
+class EngineCrashed(EngineError):
+    """The engine died or broke a stream half-way."""
+
+
+class BadImage(EngineError):
+    """The image cannot be read, is damaged, or is too large to process."""
+
+
+class BadRequest(EngineError):
+    """The engine refused the request (400/401/404): a setting or a bug, not a retryable fault."""
+
+
+class EngineTimeout(EngineError):
+    """The engine did not answer in time."""
+
+
+class Cancelled(EngineError):
+    """The user cancelled the work."""
+
+
+# DESIGN.md names the error "Timeout"; EngineTimeout avoids shadowing the builtin.
+Timeout = EngineTimeout
+
+
+@runtime_checkable
+class Engine(Protocol):
+    """What the GUI, the CLI and the job queue rely on."""
+
+    name: str  # "cpu" | "lmdeploy" | "openai"
+    # How many requests may usefully be in flight at once (servers batch them).
+    max_concurrency: int
+
+    async def start(self) -> None:
+        """Get ready to serve (load models, spawn a server). Idempotent."""
+
+    async def stop(self) -> None:
+        """Release everything start() acquired. Idempotent; never raises."""
+
+    async def health(self) -> Health:
+        """Current state without side effects."""
+
+    def stream(self, request: Request) -> AsyncIterator[Chunk]:
+        """Recognise `request.image`. The last chunk has a finish_reason.
+
+        Raises EngineError subclasses. Closing the iterator (aclose / task cancel)
+        cancels the work.
+        """
+        ...
+
+
+async def collect(engine: Engine, request: Request) -> tuple[str, FinishReason | None]:
+    """Run a request to completion and return the whole text and how it finished."""
+    parts: list[str] = []
+    finish: FinishReason | None = None
+    async for chunk in engine.stream(request):
+        parts.append(chunk.text)
+        if chunk.finish_reason is not None:
+            finish = chunk.finish_reason
+    return "".join(parts), finish
