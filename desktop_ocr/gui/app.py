@@ -38,6 +38,7 @@ def run(settings: Settings, paths: list[Path] | None = None) -> int:
 
     window = MainWindow(settings)
     window.show()
+    window.prepare_engine()
     if paths:
         window.open_paths(paths)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from pathlib import Path
 
@@ -73,6 +74,7 @@ class EmptyState(QWidget):
         layout.addWidget(button, 0, Qt.AlignmentFlag.AlignHCenter)
         layout.addStretch(1)
         self.setObjectName("emptyState")
+        self.setAttribute(Qt.WidgetAttribute.WA_StyledBackground, True)
         self.setStyleSheet("QWidget#emptyState { border: 2px dashed palette(mid); border-radius: 12px; }")
 
 
@@ -195,7 +197,23 @@ class MainWindow(QMainWindow):
         r.finished.connect(self._on_finished)
         r.failed.connect(self._on_failed)
         r.cancelled.connect(self._on_cancelled)
-        r.engineChanged.connect(lambda title: self.engine_label.setText(f"Engine: {title}"))
+        r.engineChanged.connect(self._on_engine_changed)
+
+    def prepare_engine(self) -> asyncio.Task:
+        """Resolve `auto` and create the engine in the background, so the status bar says which."""
+
+        async def prepare() -> None:
+            try:
+                await self.recognizer.prepare()
+            except Exception as exc:
+                self.notifications.report(exc, "The recognition engine is not available")
+
+        return asyncio.ensure_future(prepare())
+
+    def _on_engine_changed(self, title: str) -> None:
+        self.engine_label.setText(f"Engine: {title}")
+        reason = self.recognizer.engine_reason
+        self.engine_label.setToolTip(f"Chosen automatically: {reason}" if reason else "")
 
     # ---------------------------------------------------------------- files
 

@@ -21,7 +21,7 @@ from desktop_ocr.core.imaging import load_image
 from desktop_ocr.core.notifications import NotificationManager
 from desktop_ocr.core.notifications import manager as default_manager
 from desktop_ocr.core.settings import Settings
-from desktop_ocr.engines import create_engine
+from desktop_ocr.engines import choose_auto, create_engine
 from desktop_ocr.engines.base import Engine, FinishReason, Request
 
 log = logging.getLogger(__name__)
@@ -72,6 +72,7 @@ class Recognizer(QObject):
         self._task: asyncio.Task | None = None
         self._load_task: asyncio.Task | None = None
         self._running = False
+        self.engine_reason = ""
 
     # ---------------------------------------------------------------- engine
 
@@ -83,12 +84,21 @@ class Recognizer(QObject):
         name = self._engine.name if self._engine else self.settings.engine
         return ENGINE_TITLES.get(name, name)
 
-    async def _ensure_engine(self) -> Engine:
+    async def prepare(self) -> Engine:
+        """Create (not start) the engine the settings ask for; probing a GPU can take a while."""
         if self._engine is None:
-            self._engine = await asyncio.to_thread(create_engine, self.settings)
+            name, why = self.settings.engine, ""
+            if name == "auto":
+                name, why = await asyncio.to_thread(choose_auto, self.settings)
+            self._engine = await asyncio.to_thread(create_engine, self.settings, name)
+            self.engine_reason = why
             self.engineChanged.emit(self.engine_title())
-        await self._engine.start()
         return self._engine
+
+    async def _ensure_engine(self) -> Engine:
+        engine = await self.prepare()
+        await engine.start()
+        return engine
 
     async def shutdown(self) -> None:
         self.cancel()
