@@ -11,16 +11,17 @@ import argparse
 import asyncio
 import json
 import logging
+import os
 import sys
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
 
 from desktop_ocr import APP_NAME, __version__
-from desktop_ocr.core.imaging import ImageError, frame_count, load_image
+from desktop_ocr.core.documents import OPEN_ERRORS, Document, Page, PasswordRequired, open_document
 from desktop_ocr.core.notifications import user_message
+from desktop_ocr.core.regions import RegionSpec, SpecError, parse_pages, parse_region
 from desktop_ocr.core.settings import Settings, add_cli_flags, apply_cli
 from desktop_ocr.engines.base import Engine, EngineError, FinishReason, Request
 
@@ -45,12 +46,27 @@ class InputResult:
 
 
 def _ocr_parser() -> argparse.ArgumentParser:
-    p = _Parser(prog=f"{PROG} ocr", description="Recognise images and print the text.")
-    p.add_argument("paths", nargs="+", type=Path, metavar="PATH", help="image files to recognise")
+    p = _Parser(prog=f"{PROG} ocr", description="Recognise images and PDFs and print the text.")
+    p.add_argument("paths", nargs="+", type=Path, metavar="PATH", help="images or PDFs to recognise")
     p.add_argument("--out", type=Path, help="also write the text to this file")
     p.add_argument("--json", action="store_true", help="print one JSON object per input")
+    p.add_argument("--pages", default="", metavar="SPEC",
+                   help="pages to recognise, e.g. 1-3,7 (default: all)")
+    p.add_argument("--region", type=_region_arg, metavar="X,Y,W,H",
+                   help="only this part of each page: fractions 0-1 of the page, or pixels with a px suffix")
+    p.add_argument("--password", help="password of an encrypted PDF (or DESKTOP_OCR_PASSWORD)",
+                   default=os.environ.get("DESKTOP_OCR_PASSWORD"))
+    p.add_argument("--use-text-layer", action="store_true",
+                   help="use a PDF page's own text instead of OCR where it has one")
     add_cli_flags(p)
     return p
+
+
+def _region_arg(spec: str) -> RegionSpec:
+    try:
+        return parse_region(spec)
+    except SpecError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def _gui_parser() -> argparse.ArgumentParser:
@@ -62,36 +78,69 @@ def _gui_parser() -> argparse.ArgumentParser:
     return p
 
 
-def _page_images(path: Path) -> Iterator[tuple[str, object]]:
-    """(label, image) for each page of an input; multi-frame images give several."""
-    frames = frame_count(path)
-    for i in range(frames):
-        yield (f"{path.name} page {i + 1}" if frames > 1 else path.name), load_image(path, frame=i)
+@dataclass
+class PagePlan:
+    """What `ocr` does with each input: which pages, which region, text layer or OCR."""
+
+    pages: str = ""
+    region: RegionSpec | None = None
+    password: str | None = None
+    use_text_layer: bool = False
 
 
-async def _recognise(engine: Engine, settings: Settings, path: Path, out: TextIO | None,
-                     live: bool) -> InputResult:
+def _open(path: Path, plan: PagePlan) -> tuple[Document, list[int]]:
+    doc = open_document(path, plan.password)
+    try:
+        return doc, parse_pages(plan.pages, doc.page_count)
+    except BaseException:
+        doc.close()
+        raise
+
+
+def _page_request(page: Page, plan: PagePlan, settings: Settings, label: str) -> Request | str:
+    """The text layer (str) when asked for and present, else the engine request."""
+    region = plan.region.to_region(*page.size) if plan.region else None
+    if plan.use_text_layer and page.has_text_layer:
+        return page.text_layer(region)
+    image = page.render_for_engine(region)
+    return Request(image=image, task=settings.task, max_tokens=settings.max_tokens,
+                   repetition_penalty=settings.repetition_penalty,
+                   max_dynamic_patch=settings.max_dynamic_patch, label=label)
+
+
+async def _recognise(engine: Engine, settings: Settings, path: Path, plan: PagePlan,
+                     out: TextIO | None, live: bool) -> InputResult:
     result = InputResult(path)
     began = time.perf_counter()
     parts: list[str] = []
-    pages = await asyncio.to_thread(lambda: list(_page_images(path)))
-    for index, (label, image) in enumerate(pages):
-        if len(pages) > 1:
-            header = f"--- page {index + 1} ---\n"
-            parts.append(header)
-            if live and out:
-                out.write(header)
-        request = Request(image=image, task=settings.task, max_tokens=settings.max_tokens,
-                          repetition_penalty=settings.repetition_penalty,
-                          max_dynamic_patch=settings.max_dynamic_patch, label=label)
-        async for chunk in engine.stream(request):
-            if chunk.text:
-                parts.append(chunk.text)
-                if live and out:
-                    out.write(chunk.text)
-                    out.flush()
-            if chunk.finish_reason is not None:
-                result.finish = chunk.finish_reason
+
+    def emit(text: str) -> None:
+        parts.append(text)
+        if live and out:
+            out.write(text)
+            out.flush()
+
+    doc, indices = await asyncio.to_thread(_open, path, plan)
+    try:
+        for index in indices:
+            page = doc.pages[index]
+            if len(indices) > 1:
+                if parts and not parts[-1].endswith("\n"):
+                    emit("\n")
+                emit(f"--- page {page.number} ---\n")
+            label = f"{path.name} page {page.number}" if doc.page_count > 1 else path.name
+            job = await asyncio.to_thread(_page_request, page, plan, settings, label)
+            if isinstance(job, str):
+                emit(job)
+                result.finish = FinishReason.STOP
+                continue
+            async for chunk in engine.stream(job):
+                if chunk.text:
+                    emit(chunk.text)
+                if chunk.finish_reason is not None:
+                    result.finish = chunk.finish_reason
+    finally:
+        doc.close()
     result.text = "".join(parts)
     result.seconds = time.perf_counter() - began
     return result
@@ -102,6 +151,7 @@ async def _run_ocr(args: argparse.Namespace, settings: Settings) -> int:
 
     stdout = sys.stdout
     several = len(args.paths) > 1
+    plan = PagePlan(args.pages, args.region, args.password, args.use_text_layer)
     try:
         engine = create_engine(settings)
         await engine.start()
@@ -114,9 +164,12 @@ async def _run_ocr(args: argparse.Namespace, settings: Settings) -> int:
             if several and not args.json:
                 stdout.write(f"=== {path} ===\n")
             try:
-                result = await _recognise(engine, settings, path, stdout, live=not args.json)
-            except (ImageError, EngineError, OSError) as exc:
-                result = InputResult(path, error=user_message(exc))
+                result = await _recognise(engine, settings, path, plan, stdout, live=not args.json)
+            except (*OPEN_ERRORS, SpecError, EngineError, OSError) as exc:
+                error = user_message(exc)
+                if isinstance(exc, PasswordRequired):
+                    error += " Give it with --password."
+                result = InputResult(path, error=error)
                 print(f"{PROG}: {path}: {result.error}", file=sys.stderr)
             results.append(result)
             if args.json:

@@ -46,7 +46,9 @@ def user_message(exc: BaseException) -> str:
 
     if isinstance(exc, EngineError):
         return exc.user_message
-    if isinstance(exc, ImageError):
+    from desktop_ocr.core.documents import DocumentError
+
+    if isinstance(exc, (ImageError, DocumentError)):
         return str(exc)
     if isinstance(exc, FileNotFoundError):
         return f"File not found: {exc.filename or exc}"
