@@ -53,7 +53,7 @@ def test_ocr_streams_plain_text_with_headers_for_several_inputs(corpus):
     ("bad-truncated.jpg", "truncated"),
     ("bad-huge-header.png", "too large"),
     ("bad-decompression-bomb.gif", "too large"),
-    ("bad-short.bmp", "damaged"),
+    ("bad-short.bmp", "truncated"),
 ])
 def test_every_input_bad_exits_2_with_one_line(corpus, name, words):
     proc = run_cli("ocr", corpus / name, "--engine", "cpu")
