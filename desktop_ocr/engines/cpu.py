@@ -284,9 +284,14 @@ class OcrModels:
             return self._recognise(crops)
 
     def _recognise(self, crops: Sequence[np.ndarray]) -> list[tuple[str, float]]:
+        crops, _, _ = self._ocr.text_cls(list(crops))
+        # One crop per run: padding a short box to its line's widest one costs time and
+        # loses short reads (a lone quantity "1" beside a long description).
+        return [r for c in crops for r in self._rec_batch([c])]
+
+    def _rec_batch(self, crops: Sequence[np.ndarray]) -> list[tuple[str, float]]:
         import numpy as np
 
-        crops, _, _ = self._ocr.text_cls(list(crops))
         rec = self._ocr.text_rec
         ratios = [c.shape[1] / max(1, c.shape[0]) for c in crops]
         _, img_h, img_w = rec.rec_image_shape
