@@ -23,7 +23,7 @@ import asyncio
 import math
 import os
 import threading
-from collections.abc import AsyncIterator, Callable, Iterator, Sequence
+from collections.abc import AsyncIterator, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -230,7 +230,11 @@ class _Line:
 
 
 class OcrModels:
-    """The three PP-OCR ONNX sessions and the page pipeline. Not thread-safe: one user."""
+    """The three PP-OCR ONNX sessions and the page pipeline.
+
+    Safe to share between threads: calls are serialised by a lock, because RapidOCR's
+    stages keep per-call state on themselves (the detector's resize op, for one).
+    """
 
     def __init__(self, threads: int | None = None, gap_em: float = 0.2) -> None:
         try:
@@ -245,11 +249,16 @@ class OcrModels:
         self.threads = n
         self.gap_em = gap_em
         self._chars: list[str] = self._ocr.text_rec.postprocess_op.character
+        self._lock = threading.Lock()
 
     # -- stages
 
     def detect(self, image: Image.Image) -> tuple[list[np.ndarray], list[Any], list[_Line]]:
         """Find text boxes; return their crops, their quads in image pixels and the lines."""
+        with self._lock:
+            return self._detect(image)
+
+    def _detect(self, image: Image.Image) -> tuple[list[np.ndarray], list[Any], list[_Line]]:
         ocr = self._ocr
         img = ocr.load_img(image)
         raw_h, raw_w = img.shape[:2]
@@ -269,11 +278,20 @@ class OcrModels:
 
     def recognise(self, crops: Sequence[np.ndarray]) -> list[tuple[str, float]]:
         """Orientation-fix and read a batch of line crops; spaces restored."""
-        import numpy as np
-
         if not crops:
             return []
+        with self._lock:
+            return self._recognise(crops)
+
+    def _recognise(self, crops: Sequence[np.ndarray]) -> list[tuple[str, float]]:
         crops, _, _ = self._ocr.text_cls(list(crops))
+        # One crop per run: padding a short box to its line's widest one costs time and
+        # loses short reads (a lone quantity "1" beside a long description).
+        return [r for c in crops for r in self._rec_batch([c])]
+
+    def _rec_batch(self, crops: Sequence[np.ndarray]) -> list[tuple[str, float]]:
+        import numpy as np
+
         rec = self._ocr.text_rec
         ratios = [c.shape[1] / max(1, c.shape[0]) for c in crops]
         _, img_h, img_w = rec.rec_image_shape
@@ -313,21 +331,20 @@ class OcrModels:
 
     # -- whole pages
 
-    def iter_lines(
-        self, image: Image.Image, cancelled: Callable[[], bool] = lambda: False
-    ) -> Iterator[tuple[_Line, list[TextBox]]]:
-        """Detect, then read line by line in reading order (checks `cancelled` between lines)."""
+    def iter_lines(self, image: Image.Image) -> Iterator[tuple[_Line, list[TextBox]]]:
+        """Detect, then read line by line in reading order."""
         crops, quads, lines = self.detect(image)
         for line in lines:
-            if cancelled():
-                return
-            results = self.recognise([crops[i] for i in line.indices])
-            boxes = [
-                TextBox(text.strip(), score, _bbox_int(quads[i]))
-                for i, (text, score) in zip(line.indices, results, strict=True)
-                if score >= MIN_SCORE and text.strip()
-            ]
-            yield line, boxes
+            yield line, self.read_line(crops, quads, line)
+
+    def read_line(self, crops: Sequence[np.ndarray], quads: Sequence[Any], line: _Line) -> list[TextBox]:
+        """Recognise one line's boxes (one batch); drop empty and low-confidence reads."""
+        results = self.recognise([crops[i] for i in line.indices])
+        return [
+            TextBox(text.strip(), score, _bbox_int(quads[i]))
+            for i, (text, score) in zip(line.indices, results, strict=True)
+            if score >= MIN_SCORE and text.strip()
+        ]
 
 
 def _bbox(q: Sequence[Sequence[float]]) -> tuple[float, float, float, float]:
@@ -383,8 +400,9 @@ class CpuEngine:
     name = "cpu"
     max_concurrency = 1
 
-    def __init__(self, threads: int | None = None) -> None:
-        self._threads = threads
+    def __init__(self, models: OcrModels | None = None) -> None:
+        # None: the process-wide models of `shared_models()`, loaded on first start().
+        self._given = models
         self._models: OcrModels | None = None
         self._executor: ThreadPoolExecutor | None = None
         self._state = "stopped"
@@ -413,7 +431,7 @@ class CpuEngine:
             self._state, self._message = "ready", ""
 
     def _load(self) -> OcrModels:
-        return OcrModels(threads=self._threads)
+        return self._given or shared_models()
 
     async def stop(self) -> None:
         async with self._start_lock:
@@ -436,7 +454,8 @@ class CpuEngine:
         if models is None or executor is None:
             raise EngineUnavailable("The CPU OCR engine was stopped.")
         loop = asyncio.get_running_loop()
-        stop_flag = threading.Event()
+        # Each line is one executor job, so a cancelled consumer stops us between lines:
+        # the line in flight finishes in the worker and nothing else is scheduled.
         async with self._run_lock:
             try:
                 try:
@@ -447,16 +466,9 @@ class CpuEngine:
                     raise BadImage(f"The image could not be read: {exc}") from exc
                 first = True
                 for line in lines:
-                    if stop_flag.is_set():
-                        break
-                    results = await loop.run_in_executor(
-                        executor, models.recognise, [crops[i] for i in line.indices]
+                    boxes = await loop.run_in_executor(
+                        executor, models.read_line, crops, quads, line
                     )
-                    boxes = [
-                        TextBox(t.strip(), s, _bbox_int(quads[i]))
-                        for i, (t, s) in zip(line.indices, results, strict=True)
-                        if s >= MIN_SCORE and t.strip()
-                    ]
                     text = _line_text(line, boxes, first)
                     if text:
                         first = False
@@ -466,5 +478,3 @@ class CpuEngine:
                 if "shutdown" in str(exc):
                     raise EngineUnavailable("The CPU OCR engine was stopped.") from exc
                 raise EngineCrashed(f"The CPU OCR engine failed: {exc}") from exc
-            finally:
-                stop_flag.set()
