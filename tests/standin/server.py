@@ -59,7 +59,8 @@ class Config:
         self.slots = threading.Semaphore(max(1, ns.capacity))
         self.lock = threading.Lock()
         self.stats: dict[str, int] = {"requests": 0, "completed": 0, "client_closed": 0,
-                                      "max_active": 0, "active": 0}
+                                      "max_active": 0, "active": 0,
+                                      "unavailable": 0, "internal": 0}
 
 
 class StandinHandler(BaseHTTPRequestHandler):
@@ -152,6 +153,9 @@ class StandinHandler(BaseHTTPRequestHandler):
         match = SCENARIO_RE.search(_prompt_text(body))
         if match:
             scenario = match.group(1)
+        if scenario in ("unavailable", "internal"):
+            with self.cfg.lock:
+                self.cfg.stats[scenario] += 1
         if scenario == "unavailable":
             self._error(503, "The inference engine is unavailable.", "server_error")
             return
