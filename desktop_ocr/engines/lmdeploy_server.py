@@ -556,6 +556,11 @@ class LMDeployServer:
             await self._terminate()
             self._set(ServerState.FAILED, err.user_message, err)
             raise
+        except Exception as exc:  # a bug or an OS surprise: still no orphan, still a clear state
+            await self._terminate()
+            err = ServerStartError(f"Starting the server failed: {exc}", log_tail=self.log_lines())
+            self._set(ServerState.FAILED, err.user_message, err)
+            raise err from exc
         self._set(ServerState.READY, f"{self.model} ready on port {self.port}")
 
     def _open_log(self) -> Any:
@@ -575,7 +580,7 @@ class LMDeployServer:
         env["PYTHONUNBUFFERED"] = "1"  # log lines as they happen, not in 8 KB blocks
         logfile = self._open_log()
         if logfile is not None:
-            shown = [("***" if prev == "--api-keys" else a) for prev, a in zip(["", *args], args, strict=True)]
+            shown = [("***" if prev == "--api-keys" else a) for prev, a in zip(["", *args[:-1]], args, strict=True)]
             logfile.write(f"# {time.strftime('%Y-%m-%d %H:%M:%S')} {shlex.join(shown)}\n")
             logfile.flush()
         kwargs: dict[str, Any] = {}
