@@ -199,7 +199,10 @@ def encode_for_vlm(img: Image.Image, max_dynamic_patch: int = 12) -> tuple[bytes
     if fmt == "PNG":
         img.save(buf, format="PNG", optimize=False, compress_level=6)
         return buf.getvalue(), "image/png"
-    img.save(buf, format="JPEG", quality=JPEG_QUALITY, subsampling=0, optimize=True)
+    # optimize=True needs the whole image in one output block (Pillow: "Suspension not
+    # allowed here" on noisy images otherwise). 4:2:0 chroma: OCR reads luminance.
+    img.save(buf, format="JPEG", quality=JPEG_QUALITY, optimize=True,
+             bufsize=max(65536, img.width * img.height * 3))
     return buf.getvalue(), "image/jpeg"
 
 
