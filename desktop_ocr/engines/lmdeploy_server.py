@@ -1,0 +1,841 @@
+"""Spawn, watch and stop `lmdeploy serve api_server`, and the engine built on it.
+
+Follows ../shared/lmdeploy-contract.md: loopback only, a free port checked before the
+spawn, a fresh random API key per start, `--model-name internvl3`, never
+`--chat-template`; readiness by polling `/health` (connection refused and 503 both mean
+"still starting") until healthy, the process exits, or the start timeout fires.
+
+No server outlives the app:
+- POSIX: the server runs in its own session / process group (`start_new_session`), so
+  stop() can signal the whole group (the server has child processes): SIGTERM, wait
+  `stop_timeout`, SIGKILL. An `atexit` hook does the same when the app exits normally.
+- Linux: the child also asks the kernel for SIGKILL when its parent dies
+  (prctl(PR_SET_PDEATHSIG) via ctypes in preexec_fn), which covers a crashed or
+  SIGKILLed app. Caveats: that signal follows the *thread* that spawned it, so spawn from
+  the long-lived event-loop thread (we do, Popen runs on the loop), and it reaches the
+  lmdeploy process only; lmdeploy's own workers notice their parent's death themselves.
+  macOS has no equivalent; there the atexit hook and the process group are what we have.
+- Windows: the server starts with CREATE_NEW_PROCESS_GROUP (so CTRL_BREAK reaches only
+  it) and is put into a job object with JOB_OBJECT_LIMIT_KILL_ON_JOB_CLOSE: Windows
+  kills everything in the job when our last handle to it closes, which happens when the
+  app exits or crashes. stop() sends CTRL_BREAK, waits, then terminates the job.
+
+The log goes to `<user log dir>/lmdeploy-server.log` (previous start: `.log.1`); the
+last `log_lines` lines stay in memory to explain a failed start.
+
+State for the GUI (no Qt here): `on_state(ServerStatus)` and `on_log(line)` callbacks,
+always called on the event loop that called start(); `status` and `log_lines()` to read.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import atexit
+import collections
+import contextlib
+import importlib.util
+import logging
+import os
+import re
+import secrets
+import shlex
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import weakref
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+from functools import lru_cache
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import httpx
+
+from desktop_ocr.engines.base import (
+    Chunk,
+    EngineCrashed,
+    EngineError,
+    EngineTimeout,
+    EngineUnavailable,
+    Health,
+    Request,
+)
+from desktop_ocr.engines.openai_compat import OpenAIEngine
+
+if TYPE_CHECKING:
+    from desktop_ocr.core.settings import Settings
+
+log = logging.getLogger(__name__)
+
+MODEL_NAME = "internvl3"  # what --model-name serves the model as
+HOST = "127.0.0.1"
+LOG_NAME = "lmdeploy-server.log"
+IS_WINDOWS = sys.platform.startswith("win")
+IS_LINUX = sys.platform.startswith("linux")
+
+
+# ---------------------------------------------------------------- errors
+
+
+class ServerStartError(EngineUnavailable):
+    """The local server did not come up. `log_tail` holds its last log lines."""
+
+    def __init__(self, message: str, *, hint: str = "", returncode: int | None = None,
+                 log_tail: Sequence[str] = ()) -> None:
+        super().__init__(message, hint=hint)
+        self.returncode = returncode
+        self.log_tail = list(log_tail)
+
+
+class LMDeployNotFound(ServerStartError):
+    """No lmdeploy installation to run."""
+
+
+class BadArguments(ServerStartError):
+    """lmdeploy refused its command line (exit 2) or a setting is invalid."""
+
+
+class ModelNotFound(ServerStartError):
+    """The model id / path does not exist or could not be downloaded."""
+
+
+class OutOfMemory(ServerStartError):
+    """CUDA ran out of memory while loading."""
+
+
+class NativeCrash(ServerStartError):
+    """The server aborted in native code (CUDA / TurboMind), exit 134."""
+
+
+class PortInUse(ServerStartError):
+    """Something else holds the port."""
+
+
+class StartTimeout(ServerStartError, EngineTimeout):
+    """The server neither became healthy nor exited within the start timeout."""
+
+
+class ServerDied(EngineCrashed):
+    """The server was ready and then exited."""
+
+
+# ---------------------------------------------------------------- finding lmdeploy
+
+_PYTHON_RE = re.compile(r"^python(\d+(\.\d+)*)?w?(\.exe)?$", re.IGNORECASE)
+
+
+def _is_python(path: str) -> bool:
+    return bool(_PYTHON_RE.match(Path(path).name))
+
+
+@lru_cache(maxsize=16)
+def _python_has_lmdeploy(python: str) -> bool:
+    # find_spec only locates the package: nothing heavy is imported.
+    code = "import importlib.util, sys; sys.exit(0 if importlib.util.find_spec('lmdeploy') else 1)"
+    try:
+        return subprocess.run([python, "-c", code], capture_output=True, timeout=30).returncode == 0
+    except (OSError, subprocess.SubprocessError):
+        return False
+
+
+def locate_lmdeploy(settings: Settings) -> tuple[list[str] | None, str]:
+    """The command prefix that runs lmdeploy, and how it was found (or why not)."""
+    configured = (settings.lmdeploy_command or "").strip()
+    if configured:
+        parts = shlex.split(configured, posix=not IS_WINDOWS)
+        if len(parts) > 1:  # e.g. "conda run -n vlm lmdeploy": trust the user
+            return parts, f"configured command: {configured}"
+        exe = shutil.which(parts[0]) or (parts[0] if Path(parts[0]).is_file() else None)
+        if exe is None:
+            return None, f"the configured lmdeploy command {configured!r} does not exist"
+        if _is_python(exe):
+            if _python_has_lmdeploy(exe):
+                return [exe, "-m", "lmdeploy"], f"configured Python interpreter {exe}"
+            return None, f"the configured Python {exe} has no lmdeploy module"
+        return [exe], f"configured executable {exe}"
+    if not getattr(sys, "frozen", False) and importlib.util.find_spec("lmdeploy") is not None:
+        return [sys.executable, "-m", "lmdeploy"], f"installed in this Python ({sys.executable})"
+    exe = shutil.which("lmdeploy")
+    if exe:
+        return [exe], f"on PATH: {exe}"
+    return None, ("lmdeploy is not installed: pip install 'desktop-ocr[gpu]', or set the lmdeploy "
+                  "command (an lmdeploy executable or a Python that has it)")
+
+
+def find_lmdeploy(settings: Settings) -> list[str] | None:
+    return locate_lmdeploy(settings)[0]
+
+
+# ---------------------------------------------------------------- launch line
+
+
+def port_is_free(port: int, host: str = HOST) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        # No SO_REUSEADDR: we want the same answer uvicorn's bind will get.
+        try:
+            s.bind((host, port))
+        except OSError:
+            return False
+    return True
+
+
+def free_port(host: str = HOST) -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind((host, 0))
+        return int(s.getsockname()[1])
+
+
+def build_command(prefix: Sequence[str], model: str, *, port: int, api_key: str,
+                  session_len: int = 16384, cache_max_entry_count: float = 0.5,
+                  model_format: str = "", dtype: str = "", tp: int = 1,
+                  quant_policy: int = 0) -> list[str]:
+    """The argv of the contract's launch line. Never `--chat-template` (removed template)."""
+    if tp < 1 or tp & (tp - 1):
+        raise BadArguments(f"--tp must be a power of two, not {tp}.", hint="Use 1, 2, 4 or 8.")
+    if quant_policy not in (0, 4, 8):
+        raise BadArguments(f"KV cache quantisation must be 0, 4 or 8, not {quant_policy}.")
+    if not 0 < cache_max_entry_count <= 1:
+        raise BadArguments(f"--cache-max-entry-count must be in (0, 1], not {cache_max_entry_count}.")
+    args = [*prefix, "serve", "api_server", model,
+            "--backend", "turbomind", "--trust-remote-code",
+            "--server-name", HOST, "--server-port", str(port),
+            "--model-name", MODEL_NAME,
+            "--session-len", str(session_len), "--cache-max-entry-count", f"{cache_max_entry_count:g}",
+            "--api-keys", api_key, "--log-level", "INFO"]
+    if model_format:
+        args += ["--model-format", model_format]
+    if quant_policy:
+        args += ["--quant-policy", str(quant_policy)]
+    if tp > 1:
+        args += ["--tp", str(tp)]
+    if dtype and dtype != "auto":
+        args += ["--dtype", dtype]
+    return args
+
+
+# ---------------------------------------------------------------- failure diagnosis
+
+_OOM = re.compile(r"CUDA out of memory|OutOfMemoryError|out of memory|CUDA_ERROR_OUT_OF_MEMORY", re.I)
+_PORT = re.compile(r"address already in use|Errno 98|Errno 48|WinError 10048", re.I)
+_MISSING = re.compile(r"RepositoryNotFoundError|Repository Not Found|is not a local folder|"
+                      r"LocalEntryNotFoundError|HFValidationError|not a valid model identifier|"
+                      r"does not appear to have a file named|Can't load the configuration", re.I)
+_NATIVE = re.compile(r"terminate called|Aborted|core dumped|Segmentation fault|CUDA runtime error", re.I)
+_NO_MODULE = re.compile(r"No module named '?lmdeploy'?|No module named lmdeploy")
+
+
+def _last_error_line(lines: Sequence[str]) -> str:
+    for line in reversed(lines):
+        text = line.strip()
+        if text and re.search(r"error|exception|fatal|what\(\)", text, re.I):
+            return text[:300]
+    for line in reversed(lines):
+        if line.strip():
+            return line.strip()[:300]
+    return ""
+
+
+def classify_failure(returncode: int | None, lines: Sequence[str], *, model: str = "",
+                     port: int | None = None, cache_max_entry_count: float = 0.5) -> ServerStartError:
+    """Turn an exit code and the server's last log lines into a plain message + fix."""
+    text = "\n".join(lines)
+    last = _last_error_line(lines)
+    kw: dict[str, Any] = {"returncode": returncode, "log_tail": lines}
+    detail = f" ({last})" if last else ""
+    if _NO_MODULE.search(text):
+        return LMDeployNotFound("The configured Python does not have lmdeploy installed.",
+                                hint="pip install 'desktop-ocr[gpu]' there, or change the lmdeploy command.", **kw)
+    if _OOM.search(text):
+        return OutOfMemory(f"The GPU ran out of memory while loading {model or 'the model'}.",
+                           hint=("Choose a smaller model (e.g. InternVL3-2B) or an AWQ model, close "
+                                 "other GPU programs, or lower the KV cache share "
+                                 f"(--cache-max-entry-count, now {cache_max_entry_count:g})."), **kw)
+    if _PORT.search(text):
+        return PortInUse(f"Another program took port {port} while the server was starting.",
+                         hint="Start again: a new free port is picked each time.", **kw)
+    if returncode == 2:
+        return BadArguments(f"lmdeploy refused its command line{detail}.",
+                            hint="Check the engine settings; an older or newer lmdeploy may not know an "
+                                 "option (this app expects lmdeploy 0.18).", **kw)
+    if _MISSING.search(text):
+        return ModelNotFound(f"The model {model!r} was not found{detail}.",
+                             hint="Check the model id or folder. The first start downloads the model "
+                                  "from the hub and needs network access.", **kw)
+    if returncode in (134, -6) or (returncode is not None and returncode < 0 and _NATIVE.search(text)) \
+            or _NATIVE.search(text):
+        return NativeCrash(f"The server crashed in native GPU code (exit code {returncode}){detail}.",
+                           hint="Check that the NVIDIA driver is recent enough for this lmdeploy/CUDA "
+                                "build and the GPU is supported; see the server log.", **kw)
+    return ServerStartError(f"The server exited during start (exit code {returncode}){detail}.",
+                            hint="See the server log for details.", **kw)
+
+
+# ---------------------------------------------------------------- state
+
+
+class ServerState(StrEnum):
+    STOPPED = "stopped"
+    STARTING = "starting"
+    READY = "ready"
+    FAILED = "failed"
+
+
+@dataclass(frozen=True)
+class ServerStatus:
+    state: ServerState
+    since: float  # time.monotonic() when this state began
+    message: str = ""
+    error: EngineError | None = None
+    port: int | None = None
+
+    @property
+    def elapsed(self) -> float:
+        """Seconds in this state (the GUI shows "starting... 42 s")."""
+        return time.monotonic() - self.since
+
+
+# ---------------------------------------------------------------- platform process control
+
+_live: weakref.WeakSet[LMDeployServer] = weakref.WeakSet()
+
+
+def _linux_pdeathsig() -> Callable[[], None] | None:
+    if not IS_LINUX:
+        return None
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        prctl = libc.prctl
+    except (OSError, AttributeError):
+        return None
+    parent = os.getpid()
+    pr_set_pdeathsig = 1
+
+    def preexec() -> None:
+        # Runs in the child between fork and exec: only async-signal-safe work here
+        # (prctl and getppid are plain syscalls; ctypes is already loaded in the parent).
+        prctl(pr_set_pdeathsig, int(signal.SIGKILL), 0, 0, 0)
+        if os.getppid() != parent:  # the parent died before prctl took effect
+            os._exit(1)
+
+    return preexec
+
+
+class _WindowsJob:
+    """A job object that kills its processes when the app's handle closes (exit or crash)."""
+
+    def __init__(self) -> None:
+        import ctypes
+        from ctypes import wintypes
+
+        class IoCounters(ctypes.Structure):
+            _fields_ = [(n, ctypes.c_ulonglong) for n in (
+                "ReadOperationCount", "WriteOperationCount", "OtherOperationCount",
+                "ReadTransferCount", "WriteTransferCount", "OtherTransferCount")]
+
+        class BasicLimits(ctypes.Structure):
+            _fields_ = [("PerProcessUserTimeLimit", ctypes.c_int64), ("PerJobUserTimeLimit", ctypes.c_int64),
+                        ("LimitFlags", wintypes.DWORD), ("MinimumWorkingSetSize", ctypes.c_size_t),
+                        ("MaximumWorkingSetSize", ctypes.c_size_t), ("ActiveProcessLimit", wintypes.DWORD),
+                        ("Affinity", ctypes.c_size_t), ("PriorityClass", wintypes.DWORD),
+                        ("SchedulingClass", wintypes.DWORD)]
+
+        class ExtendedLimits(ctypes.Structure):
+            _fields_ = [("BasicLimitInformation", BasicLimits), ("IoInfo", IoCounters),
+                        ("ProcessMemoryLimit", ctypes.c_size_t), ("JobMemoryLimit", ctypes.c_size_t),
+                        ("PeakProcessMemoryUsed", ctypes.c_size_t), ("PeakJobMemoryUsed", ctypes.c_size_t)]
+
+        k32 = ctypes.WinDLL("kernel32", use_last_error=True)  # type: ignore[attr-defined]
+        k32.CreateJobObjectW.restype = wintypes.HANDLE
+        k32.OpenProcess.restype = wintypes.HANDLE
+        self._k32 = k32
+        self.handle = k32.CreateJobObjectW(None, None)
+        if not self.handle:
+            raise OSError(ctypes.get_last_error(), "CreateJobObjectW failed")
+        info = ExtendedLimits()
+        info.BasicLimitInformation.LimitFlags = 0x2000  # JOB_OBJECT_LIMIT_KILL_ON_JOB_CLOSE
+        job_object_extended_limit_information = 9
+        if not k32.SetInformationJobObject(wintypes.HANDLE(self.handle), job_object_extended_limit_information,
+                                           ctypes.byref(info), ctypes.sizeof(info)):
+            raise OSError(ctypes.get_last_error(), "SetInformationJobObject failed")
+
+    def assign(self, pid: int) -> None:
+        from ctypes import wintypes
+
+        process_all_access = 0x1F0FFF
+        h = self._k32.OpenProcess(process_all_access, False, pid)
+        try:
+            self._k32.AssignProcessToJobObject(wintypes.HANDLE(self.handle), wintypes.HANDLE(h))
+        finally:
+            self._k32.CloseHandle(wintypes.HANDLE(h))
+
+    def terminate(self) -> None:
+        from ctypes import wintypes
+
+        self._k32.TerminateJobObject(wintypes.HANDLE(self.handle), 1)
+
+    def close(self) -> None:
+        from ctypes import wintypes
+
+        if self.handle:
+            self._k32.CloseHandle(wintypes.HANDLE(self.handle))
+            self.handle = None
+
+
+def _kill_group(proc: subprocess.Popen[bytes], sig: int) -> None:
+    if IS_WINDOWS:
+        with contextlib.suppress(OSError):
+            if sig == signal.SIGTERM:
+                proc.send_signal(signal.CTRL_BREAK_EVENT)  # type: ignore[attr-defined]
+            else:
+                proc.kill()
+        return
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(proc.pid, sig)  # start_new_session: the group id is the server's pid
+
+
+@atexit.register
+def _stop_all_at_exit() -> None:
+    for server in list(_live):
+        server.kill_now()
+
+
+# ---------------------------------------------------------------- the server
+
+
+def default_log_path() -> Path:
+    import platformdirs
+
+    from desktop_ocr import APP_ID
+
+    return Path(platformdirs.user_log_dir(APP_ID, appauthor=False)) / LOG_NAME
+
+
+class LMDeployServer:
+    """One `lmdeploy serve api_server` process: start (spawn + wait healthy), stop, state."""
+
+    def __init__(self, command: Sequence[str] | None, model: str, *, session_len: int = 16384,
+                 cache_max_entry_count: float = 0.5, model_format: str = "", dtype: str = "",
+                 tp: int = 1, quant_policy: int = 0, port: int | None = None,
+                 start_timeout: float = 600.0, stop_timeout: float = 15.0,
+                 poll_initial: float = 0.25, poll_max: float = 2.0,
+                 log_path: Path | None = None, keep_lines: int = 200,
+                 env: Mapping[str, str] | None = None,
+                 on_state: Callable[[ServerStatus], None] | None = None,
+                 on_log: Callable[[str], None] | None = None,
+                 unavailable_reason: str = "") -> None:
+        self.command = list(command) if command else None
+        self.model = model
+        self.session_len = session_len
+        self.cache_max_entry_count = cache_max_entry_count
+        self.model_format = model_format
+        self.dtype = dtype
+        self.tp = tp
+        self.quant_policy = quant_policy
+        self.requested_port = port
+        self.start_timeout = start_timeout
+        self.stop_timeout = stop_timeout
+        self.poll_initial = poll_initial
+        self.poll_max = poll_max
+        self.log_path = log_path
+        self.env = dict(env) if env is not None else None
+        self.on_state = on_state
+        self.on_log = on_log
+        self.unavailable_reason = unavailable_reason
+        self.port: int | None = None
+        self.api_key: str = ""
+        self._tail: collections.deque[str] = collections.deque(maxlen=keep_lines)
+        self._tail_lock = threading.Lock()
+        self._proc: subprocess.Popen[bytes] | None = None
+        self._reader: threading.Thread | None = None
+        self._job: _WindowsJob | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._starting: asyncio.Future[None] | None = None
+        self._stopping = False
+        self.status = ServerStatus(ServerState.STOPPED, time.monotonic())
+
+    # ------------------------------------------------------------ public state
+
+    @property
+    def base_url(self) -> str:
+        return f"http://{HOST}:{self.port}"
+
+    @property
+    def pid(self) -> int | None:
+        return self._proc.pid if self._proc else None
+
+    @property
+    def returncode(self) -> int | None:
+        return self._proc.poll() if self._proc else None
+
+    def log_lines(self) -> list[str]:
+        with self._tail_lock:
+            return list(self._tail)
+
+    def build_args(self, port: int, api_key: str) -> list[str]:
+        if not self.command:
+            raise LMDeployNotFound("lmdeploy was not found.")
+        return build_command(self.command, self.model, port=port, api_key=api_key,
+                             session_len=self.session_len,
+                             cache_max_entry_count=self.cache_max_entry_count,
+                             model_format=self.model_format, dtype=self.dtype, tp=self.tp,
+                             quant_policy=self.quant_policy)
+
+    def _set(self, state: ServerState, message: str = "", error: EngineError | None = None) -> None:
+        self.status = ServerStatus(state, time.monotonic(), message, error, self.port)
+        if self.on_state is not None:
+            try:
+                self.on_state(self.status)
+            except Exception:
+                log.exception("on_state callback failed")
+
+    # ------------------------------------------------------------ start
+
+    async def start(self) -> None:
+        """Spawn the server and wait until it answers healthy. Raises ServerStartError."""
+        if self.status.state is ServerState.READY and self.returncode is None:
+            return
+        if self._starting is not None:  # a second caller waits for the same start
+            return await asyncio.shield(self._starting)
+        self._loop = asyncio.get_running_loop()
+        self._starting = self._loop.create_future()
+        try:
+            await self._start()
+        except Exception as exc:
+            self._starting.set_exception(exc)
+            self._starting.exception()  # mark retrieved: nobody else may be waiting
+            raise
+        except BaseException:
+            self._starting.cancel()
+            raise
+        else:
+            self._starting.set_result(None)
+        finally:
+            self._starting = None
+
+    async def _start(self) -> None:
+        self._stopping = False
+        if not self.command:
+            err = LMDeployNotFound("lmdeploy was not found.", hint=self.unavailable_reason)
+            self._set(ServerState.FAILED, err.user_message, err)
+            raise err
+        if not self.model:
+            err = ServerStartError("No InternVL3 model is chosen.",
+                                   hint=self.unavailable_reason or "Set a model id or folder.")
+            self._set(ServerState.FAILED, err.user_message, err)
+            raise err
+        if self.requested_port is not None and not port_is_free(self.requested_port):
+            err = PortInUse(f"Port {self.requested_port} is already in use by another program.",
+                            hint="Choose another port, or leave it empty to pick a free one.")
+            self._set(ServerState.FAILED, err.user_message, err)
+            raise err
+        self.port = self.requested_port or free_port()
+        # Hex, not token_urlsafe: a key starting with "-" reads as an option to argparse.
+        self.api_key = "sk-" + secrets.token_hex(24)
+        try:
+            args = self.build_args(self.port, self.api_key)
+        except EngineError as err:
+            self._set(ServerState.FAILED, err.user_message, err)
+            raise
+        with self._tail_lock:
+            self._tail.clear()
+        self._set(ServerState.STARTING, f"starting {self.model}")
+        try:
+            self._spawn(args)
+            await self._wait_ready()
+        except asyncio.CancelledError:
+            await self._terminate()
+            self._set(ServerState.STOPPED, "start cancelled")
+            raise
+        except EngineError as err:
+            await self._terminate()
+            self._set(ServerState.FAILED, err.user_message, err)
+            raise
+        except Exception as exc:  # a bug or an OS surprise: still no orphan, still a clear state
+            await self._terminate()
+            err = ServerStartError(f"Starting the server failed: {exc}", log_tail=self.log_lines())
+            self._set(ServerState.FAILED, err.user_message, err)
+            raise err from exc
+        self._set(ServerState.READY, f"{self.model} ready on port {self.port}")
+
+    def _open_log(self) -> Any:
+        path = self.log_path or default_log_path()
+        self.log_path = path
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            if path.exists():
+                os.replace(path, path.with_name(path.name + ".1"))
+            return open(path, "w", encoding="utf-8")  # noqa: SIM115 - closed by the reader thread
+        except OSError:
+            log.warning("cannot write the server log to %s", path, exc_info=True)
+            return None
+
+    def _spawn(self, args: list[str]) -> None:
+        env = dict(os.environ if self.env is None else self.env)
+        env["PYTHONUNBUFFERED"] = "1"  # log lines as they happen, not in 8 KB blocks
+        logfile = self._open_log()
+        if logfile is not None:
+            shown = [("***" if prev == "--api-keys" else a) for prev, a in zip(["", *args[:-1]], args, strict=True)]
+            logfile.write(f"# {time.strftime('%Y-%m-%d %H:%M:%S')} {shlex.join(shown)}\n")
+            logfile.flush()
+        kwargs: dict[str, Any] = {}
+        if IS_WINDOWS:
+            kwargs["creationflags"] = subprocess.CREATE_NEW_PROCESS_GROUP  # type: ignore[attr-defined]
+        else:
+            kwargs["start_new_session"] = True
+            preexec = _linux_pdeathsig()
+            if preexec is not None:
+                kwargs["preexec_fn"] = preexec
+        try:
+            proc = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                    stderr=subprocess.STDOUT, env=env, **kwargs)
+        except (FileNotFoundError, PermissionError, OSError) as exc:
+            if logfile is not None:
+                logfile.close()
+            raise LMDeployNotFound(f"Cannot run {args[0]}: {exc.strerror or exc}.",
+                                   hint="Check the lmdeploy command in the engine settings.") from None
+        self._proc = proc
+        _live.add(self)
+        if IS_WINDOWS:
+            try:
+                self._job = _WindowsJob()
+                self._job.assign(proc.pid)
+            except Exception:
+                log.warning("could not put the server into a job object", exc_info=True)
+        self._reader = threading.Thread(target=self._read_output, args=(proc, logfile, self._loop),
+                                        name="lmdeploy-log", daemon=True)
+        self._reader.start()
+
+    def _read_output(self, proc: subprocess.Popen[bytes], logfile: Any,
+                     loop: asyncio.AbstractEventLoop | None) -> None:
+        assert proc.stdout is not None
+        try:
+            for raw in proc.stdout:
+                line = raw.decode("utf-8", "replace").rstrip("\r\n")
+                with self._tail_lock:
+                    self._tail.append(line)
+                if logfile is not None:
+                    with contextlib.suppress(OSError, ValueError):
+                        logfile.write(line + "\n")
+                        logfile.flush()
+                if self.on_log is not None and loop is not None:
+                    with contextlib.suppress(RuntimeError):  # loop closed: nobody listens
+                        loop.call_soon_threadsafe(self._emit_log, line)
+        finally:
+            with contextlib.suppress(Exception):
+                proc.stdout.close()
+            rc = proc.wait()
+            if logfile is not None:
+                with contextlib.suppress(OSError, ValueError):
+                    logfile.write(f"# exited with code {rc}\n")
+                    logfile.close()
+            if loop is not None:
+                with contextlib.suppress(RuntimeError):
+                    loop.call_soon_threadsafe(self._on_exit, proc, rc)
+
+    def _emit_log(self, line: str) -> None:
+        if self.on_log is not None:
+            try:
+                self.on_log(line)
+            except Exception:
+                log.exception("on_log callback failed")
+
+    def _on_exit(self, proc: subprocess.Popen[bytes], rc: int) -> None:
+        if proc is not self._proc or self._stopping:
+            return
+        if self.status.state is ServerState.READY:
+            lines = self.log_lines()
+            last = _last_error_line(lines)
+            err = ServerDied(f"The InternVL3 server stopped unexpectedly (exit code {rc})"
+                             f"{': ' + last if last else ''}.", hint="See the server log; start it again.")
+            self._set(ServerState.FAILED, err.user_message, err)
+
+    async def _join_reader(self) -> None:
+        if self._reader is not None:
+            await asyncio.to_thread(self._reader.join, 5.0)
+
+    async def _wait_ready(self) -> None:
+        assert self._proc is not None
+        proc = self._proc
+        deadline = time.monotonic() + self.start_timeout
+        delay = self.poll_initial
+        async with httpx.AsyncClient(base_url=self.base_url, trust_env=False) as client:
+            while True:
+                if proc.poll() is not None:
+                    await self._join_reader()  # so the tail holds the dying words
+                    raise classify_failure(proc.returncode, self.log_lines(), model=self.model,
+                                           port=self.port, cache_max_entry_count=self.cache_max_entry_count)
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise StartTimeout(
+                        f"The server did not become ready within {self.start_timeout:g} s.",
+                        hint=("Multi-GPU (--tp) starts can hang (lmdeploy issue 3993): try one GPU. "
+                              if self.tp > 1 else "") + "A first start downloads the model; raise the "
+                             "start timeout if the download is slow. See the server log.",
+                        log_tail=self.log_lines())
+                try:
+                    r = await client.get("/health", timeout=min(5.0, max(0.1, remaining)))
+                    if r.status_code == 200:
+                        await self._check_ours(client)
+                        return
+                except httpx.TransportError:
+                    pass  # refused: the port is bound only after the model has loaded
+                await asyncio.sleep(min(delay, max(0.0, deadline - time.monotonic())))
+                delay = min(delay * 1.5, self.poll_max)
+
+    async def _check_ours(self, client: httpx.AsyncClient) -> None:
+        """A healthy answer could come from someone else's server that grabbed the port."""
+        r = await client.get("/v1/models", headers={"Authorization": f"Bearer {self.api_key}"},
+                             timeout=10.0)
+        if r.status_code == 401:
+            raise PortInUse(f"Another server answers on port {self.port}.",
+                            hint="Start again: a new free port is picked each time.",
+                            log_tail=self.log_lines())
+
+    # ------------------------------------------------------------ stop
+
+    async def stop(self) -> None:
+        """SIGTERM the process group, wait stop_timeout, SIGKILL. Idempotent; never raises."""
+        self._stopping = True
+        had_process = self._proc is not None
+        try:
+            await self._terminate()
+        except Exception:
+            log.exception("stopping the server failed")
+        # A failed start already cleaned up: keep showing why it failed.
+        if had_process or self.status.state is not ServerState.FAILED:
+            self._set(ServerState.STOPPED, "stopped")
+
+    async def _terminate(self) -> None:
+        proc = self._proc
+        if proc is None:
+            return
+        self._stopping = True
+        if proc.poll() is None:
+            _kill_group(proc, signal.SIGTERM)
+            deadline = time.monotonic() + self.stop_timeout
+            while proc.poll() is None and time.monotonic() < deadline:
+                await asyncio.sleep(0.05)
+        # Always: workers may outlive a leader that exited on SIGTERM, and the group is ours.
+        _kill_group(proc, signal.SIGKILL)
+        if self._job is not None:
+            with contextlib.suppress(Exception):
+                self._job.terminate()
+                self._job.close()
+            self._job = None
+        await asyncio.to_thread(proc.wait)
+        await self._join_reader()
+        _live.discard(self)
+        self._proc = None
+
+    def kill_now(self) -> None:
+        """Synchronous last resort (atexit): TERM, a short grace, KILL."""
+        proc = self._proc
+        if proc is None:
+            return
+        self._stopping = True
+        if proc.poll() is None:
+            _kill_group(proc, signal.SIGTERM)
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                proc.wait(min(self.stop_timeout, 5.0))
+        _kill_group(proc, signal.SIGKILL)
+        if self._job is not None:
+            with contextlib.suppress(Exception):
+                self._job.terminate()
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            proc.wait(5.0)
+
+
+# ---------------------------------------------------------------- the engine
+
+
+class LMDeployEngine:
+    """Engine protocol over a local LMDeploy server: start() spawns it, stop() stops it."""
+
+    name = "lmdeploy"
+
+    def __init__(self, server: LMDeployServer, *, max_concurrency: int = 4,
+                 client_options: dict[str, Any] | None = None) -> None:
+        self.server = server
+        self.max_concurrency = max(1, max_concurrency)
+        self.client_options = dict(client_options or {})
+        self._client: OpenAIEngine | None = None
+
+    @classmethod
+    def from_settings(cls, settings: Settings, *, on_state: Callable[[ServerStatus], None] | None = None,
+                      on_log: Callable[[str], None] | None = None, **server_options: Any) -> LMDeployEngine:
+        """Build (not start) from settings; an empty model is chosen from free VRAM.
+
+        Problems (no lmdeploy, nothing fits) surface from start(), as a failed state.
+        """
+        command, how = locate_lmdeploy(settings)
+        model, model_format, dtype, tp = settings.model, settings.model_format, settings.dtype, settings.tp
+        reason = "" if command else how
+        if not model or dtype == "auto":
+            from desktop_ocr.engines import gpu
+
+            probe = gpu.probe()
+            advice = gpu.advise(probe)
+            if not model:
+                model = advice.model
+                reason = reason or advice.reason
+                if advice.ok:
+                    model_format = model_format or advice.model_format
+                    tp = advice.tp if tp == 1 else tp
+            if dtype == "auto":
+                # bf16 needs compute capability 8.0; lmdeploy's own default suits newer cards.
+                dtype = "float16" if probe.gpus and not all(g.bf16 for g in probe.gpus) else ""
+        if not model_format and model.lower().rstrip("/").endswith("awq"):
+            model_format = "awq"
+        options: dict[str, Any] = {
+            "session_len": settings.session_len, "cache_max_entry_count": settings.cache_max_entry_count,
+            "model_format": model_format, "dtype": dtype, "tp": tp, "quant_policy": settings.quant_policy,
+            "start_timeout": settings.start_timeout, "on_state": on_state, "on_log": on_log,
+            "unavailable_reason": reason,
+        }
+        options.update(server_options)
+        return cls(LMDeployServer(command, model, **options), max_concurrency=settings.max_in_flight)
+
+    async def start(self) -> None:
+        await self.server.start()
+        if self._client is None:
+            self._client = OpenAIEngine(self.server.base_url, self.server.api_key, MODEL_NAME,
+                                        max_concurrency=self.max_concurrency, **self.client_options)
+        await self._client.start()
+
+    async def stop(self) -> None:
+        """Cancel open streams, then stop the server. Never raises."""
+        client, self._client = self._client, None
+        if client is not None:
+            with contextlib.suppress(Exception):
+                await client.stop()
+        await self.server.stop()
+
+    async def health(self) -> Health:
+        st = self.server.status
+        details = {"port": st.port, "model": self.server.model, "elapsed": st.elapsed,
+                   "log_path": str(self.server.log_path) if self.server.log_path else ""}
+        return Health(st.state is ServerState.READY, st.state.value, st.message, details)
+
+    async def stream(self, request: Request) -> AsyncIterator[Chunk]:
+        client = self._client
+        if client is None or self.server.status.state is not ServerState.READY:
+            raise EngineUnavailable("The InternVL3 server is not running.", hint="Start the engine first.")
+        try:
+            async with contextlib.aclosing(client.stream(request)) as chunks:
+                async for chunk in chunks:
+                    yield chunk
+        except (EngineCrashed, EngineUnavailable, EngineTimeout) as err:
+            rc = self.server.returncode
+            if rc is not None and not isinstance(err, ServerDied):
+                await self.server._join_reader()
+                last = _last_error_line(self.server.log_lines())
+                raise ServerDied(f"The InternVL3 server died (exit code {rc}){': ' + last if last else ''}.",
+                                 hint="See the server log; start it again.") from err
+            raise

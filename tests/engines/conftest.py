@@ -1,0 +1,88 @@
+"""Engine test fixtures: the stand-in server as a real subprocess, the fake lmdeploy, and
+a check that no child process outlives the engine tests."""
+
+from __future__ import annotations
+
+import stat
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import psutil
+import pytest
+from engine_helpers import STANDIN, FakeLMDeploy, Standin, start_standin
+
+
+@pytest.fixture(scope="session", autouse=True)
+def no_leftover_children() -> Iterator[None]:
+    """After the engine tests, no process started by them may still be running."""
+    me = psutil.Process()
+    before = {p.pid for p in me.children(recursive=True)}
+    yield
+    deadline = time.monotonic() + 5
+    left: list[psutil.Process] = []
+    while time.monotonic() < deadline:
+        left = [p for p in me.children(recursive=True) if p.pid not in before and _alive(p)]
+        if not left:
+            return
+        time.sleep(0.1)
+    described = [f"{p.pid} {_cmd(p)}" for p in left]
+    for p in left:  # do not leak them into the rest of the run either
+        p.kill()
+    pytest.fail(f"child processes left after the engine tests: {described}")
+
+
+def _alive(p: psutil.Process) -> bool:
+    try:
+        return p.status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return False
+
+
+def _cmd(p: psutil.Process) -> str:
+    try:
+        return " ".join(p.cmdline())
+    except psutil.Error:
+        return "?"
+
+
+@pytest.fixture(scope="module")
+def standin() -> Iterator[Standin]:
+    """One stand-in for a module; tests pick scenarios with [[scenario=NAME]] in the prompt."""
+    server = start_standin()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def standin_factory() -> Iterator:
+    started: list[Standin] = []
+
+    def factory(*args: str, **kwargs) -> Standin:
+        server = start_standin(*args, **kwargs)
+        started.append(server)
+        return server
+
+    yield factory
+    for server in started:
+        server.stop()
+
+
+@pytest.fixture
+def fake_lmdeploy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> FakeLMDeploy:
+    """The fake `lmdeploy` as an executable file (shebang: this interpreter)."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    exe = bin_dir / "lmdeploy"
+    source = (STANDIN / "fake_lmdeploy").read_text().split("\n", 1)[1]
+    exe.write_text(f"#!{sys.executable}\n{source}")
+    exe.chmod(exe.stat().st_mode | stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH)
+    fake = FakeLMDeploy(exe, tmp_path / "argv.json", tmp_path / "pids.txt")
+    monkeypatch.setenv("FAKE_LMDEPLOY_STANDIN", str(STANDIN))
+    monkeypatch.setenv("FAKE_LMDEPLOY_ARGV", str(fake.argv_file))
+    monkeypatch.setenv("FAKE_LMDEPLOY_PIDS", str(fake.pids_file))
+    monkeypatch.setenv("FAKE_LMDEPLOY_SCENARIO", "ok")
+    monkeypatch.setenv("FAKE_LMDEPLOY_DELAY", "0.3")
+    monkeypatch.setenv("FAKE_LMDEPLOY_INIT", "0.3")
+    return fake

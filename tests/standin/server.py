@@ -1,0 +1,395 @@
+"""A stand-in for `lmdeploy serve api_server` that speaks its exact wire format.
+
+Run as a real process on 127.0.0.1 (stdlib only, Pillow optional for image checks):
+
+    python tests/standin/server.py --port 0 --api-keys KEY [--scenario normal] ...
+
+It prints `LISTENING <port>` on stdout once the port is bound. Everything it sends follows
+../shared/lmdeploy-contract.md: SSE chunks serialised with exclude_none (no
+finish_reason until the closing chunk, `usage: null` only when include_usage was asked),
+the usage chunk with empty choices, `data: [DONE]`, mid-stream error events, and the
+pre-stream error bodies with their exact messages.
+
+Scenarios (--scenario, or per request with `[[scenario=NAME]]` in the prompt text so one
+process can serve many tests): normal, crash (connection dropped mid-stream), error_event,
+length, abort, repeat (a table row forever), slow, unavailable (503), internal (500 before
+the stream), batch (the --capacity / --tokens-per-s model of continuous batching).
+
+Test-only endpoints (not part of LMDeploy): GET /_standin/stats → counters, including
+requests the client closed before the end (proves that cancel closes the connection).
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import binascii
+import io
+import json
+import math
+import re
+import socket
+import sys
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+DEFAULT_TEXT = ("Invoice No. 2024-0042\n"
+                "| Item | Qty | Price |\n| --- | --- | --- |\n| Paper A4 | 2 | 8.50 |\n| Toner | 1 | 42.00 |\n"
+                "Total: 59.00 EUR\n")
+SCENARIO_RE = re.compile(r"\[\[scenario=(\w+)\]\]")
+
+
+class Config:
+    def __init__(self, ns: argparse.Namespace) -> None:
+        self.api_keys: list[str] = ns.api_keys or []
+        self.model_name: str = ns.model_name
+        self.scenario: str = ns.scenario
+        self.session_len: int = ns.session_len
+        self.init_delay: float = ns.init_delay
+        self.chunk_delay: float = ns.chunk_delay
+        self.capacity: int = ns.capacity
+        self.tokens_per_s: float = ns.tokens_per_s
+        self.tokens: int = ns.tokens
+        self.nodes: int = ns.nodes
+        self.blank_lines: int = ns.blank_lines
+        self.text: str = ns.text if ns.text is not None else DEFAULT_TEXT
+        self.started = time.monotonic()
+        self.slots = threading.Semaphore(max(1, ns.capacity))
+        self.lock = threading.Lock()
+        self.stats: dict[str, int] = {"requests": 0, "completed": 0, "client_closed": 0,
+                                      "max_active": 0, "active": 0,
+                                      "unavailable": 0, "internal": 0}
+
+
+class StandinHandler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server_version = "uvicorn"
+    cfg: Config
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
+        sys.stderr.write("INFO:     127.0.0.1 - \"%s\"\n" % (format % args))
+
+    # ------------------------------------------------------------ plumbing
+
+    def _json(self, status: int, body: dict[str, Any]) -> None:
+        data = json.dumps(body).encode()
+        self.send_response(status)
+        self.send_header("content-type", "application/json")
+        self.send_header("content-length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def _error(self, status: int, message: str, etype: str) -> None:
+        self._json(status, {"message": message, "type": etype, "code": status,
+                            "param": None, "object": "error"})
+
+    def _authorised(self) -> bool:
+        if not self.cfg.api_keys:
+            return True
+        auth = self.headers.get("authorization", "")
+        if auth.startswith("Bearer ") and auth[7:] in self.cfg.api_keys:
+            return True
+        self._error(401, "Unauthorized.", "authentication_error")
+        return False
+
+    def _chunk(self, payload: str) -> None:
+        data = payload.encode()
+        self.wfile.write(b"%x\r\n%s\r\n" % (len(data), data))
+        self.wfile.flush()
+
+    def _event(self, obj: dict[str, Any] | str) -> None:
+        text = obj if isinstance(obj, str) else json.dumps(obj)
+        self._chunk(f"data: {text}\n\n" + "\n" * self.cfg.blank_lines)
+
+    # ------------------------------------------------------------ GET
+
+    def do_GET(self) -> None:
+        if self.path == "/health":
+            if time.monotonic() - self.cfg.started < self.cfg.init_delay:
+                self._json(503, {"status": "initializing",
+                                 "message": "TurboMind engine has not been created."})
+            else:
+                self._json(200, {"status": "healthy", "message": "TurboMind engine is healthy."})
+        elif self.path == "/v1/models":
+            if not self._authorised():
+                return
+            card = {"id": self.cfg.model_name, "object": "model", "created": 1732270000,
+                    "owned_by": "lmdeploy", "root": self.cfg.model_name, "parent": None,
+                    "permission": [{"id": "modelperm-x", "object": "model_permission"}]}
+            self._json(200, {"object": "list", "data": [card] * self.cfg.nodes})
+        elif self.path == "/_standin/stats":
+            with self.cfg.lock:
+                self._json(200, dict(self.cfg.stats))
+        else:
+            self._json(404, {"detail": "Not Found"})
+
+    # ------------------------------------------------------------ POST
+
+    def do_POST(self) -> None:
+        length = int(self.headers.get("content-length") or 0)
+        raw = self.rfile.read(length)
+        if self.path != "/v1/chat/completions":
+            self._json(404, {"detail": "Not Found"})
+            return
+        if not self._authorised():
+            return
+        if "application/json" not in (self.headers.get("content-type") or ""):
+            self._error(400, "Unsupported Media Type: Only 'application/json' is allowed",
+                        "invalid_request_error")
+            return
+        try:
+            body = json.loads(raw)
+        except ValueError:
+            self._error(400, "JSON decode error", "invalid_request_error")
+            return
+        problem = self._validate(body)
+        if problem:
+            status, message, etype = problem
+            self._error(status, message, etype)
+            return
+        scenario = self.cfg.scenario
+        match = SCENARIO_RE.search(_prompt_text(body))
+        if match:
+            scenario = match.group(1)
+        if scenario in ("unavailable", "internal"):
+            with self.cfg.lock:
+                self.cfg.stats[scenario] += 1
+        if scenario == "unavailable":
+            self._error(503, "The inference engine is unavailable.", "server_error")
+            return
+        if scenario == "internal":
+            self._error(500, "Internal server error", "server_error")
+            return
+        with self.cfg.lock:
+            self.cfg.stats["requests"] += 1
+        self._stream(body, scenario)
+
+    def _validate(self, body: Any) -> tuple[int, str, str] | None:
+        bad = "invalid_request_error"
+        if not isinstance(body, dict) or "model" not in body:
+            return 400, "model: Field required", bad
+        messages = body.get("messages")
+        if not isinstance(messages, list):
+            return 400, "messages: Input should be a valid list", bad
+        if not messages:
+            return 400, "messages must not be empty unless input_ids is set.", bad
+        if body["model"] != self.cfg.model_name:
+            return 404, f"The model '{body['model']}' does not exist.", "not_found_error"
+        temperature = body.get("temperature", 0.7)
+        if not 0 <= float(temperature) <= 2:
+            return 400, f"The temperature {temperature} must be in [0, 2]", bad
+        max_tokens = body.get("max_tokens")
+        if max_tokens is not None and max_tokens <= 0:
+            return 400, f"The max_tokens {max_tokens} must be a positive integer.", bad
+        image_tokens = 0
+        for part in _parts(body):
+            if part.get("type") != "image_url":
+                continue
+            info = part.get("image_url") or {}
+            url = info.get("url", "")
+            if not url.startswith("data:"):
+                return 400, "URL is blocked for security reasons: Blocked non-global IP detected", bad
+            try:
+                data = base64.b64decode(url.split(",", 1)[1], validate=True)
+            except (binascii.Error, IndexError):
+                return 400, "Invalid number of data characters", bad
+            size = _image_size(data)
+            if size is None:
+                return 400, "Request preprocessing failed.", bad
+            image_tokens += 256 * _tiles(size, int(info.get("max_dynamic_patch", 12)))
+        prompt_tokens = image_tokens + len(_prompt_text(body)) // 4 + 20
+        if prompt_tokens + (max_tokens or 0) > self.cfg.session_len:
+            return 400, (f"Input length ({prompt_tokens + (max_tokens or 0)}) must be smaller than "
+                         f"the model context length ({self.cfg.session_len})."), bad
+        return None
+
+    def _stream(self, body: dict[str, Any], scenario: str) -> None:
+        include_usage = bool((body.get("stream_options") or {}).get("include_usage"))
+        max_tokens = body.get("max_tokens") or 16
+        base = {"id": "chatcmpl-standin", "object": "chat.completion.chunk",
+                "created": int(time.time()), "model": self.cfg.model_name}
+
+        def chunk(content: str, finish: str | None = None) -> dict[str, Any]:
+            choice: dict[str, Any] = {"index": 0, "delta": {"role": "assistant", "content": content}}
+            if finish is not None:
+                choice["finish_reason"] = finish
+            out = dict(base, choices=[choice])
+            if include_usage:
+                out["usage"] = None
+            return out
+
+        if scenario == "batch":
+            self.cfg.slots.acquire()
+        with self.cfg.lock:
+            self.cfg.stats["active"] += 1
+            self.cfg.stats["max_active"] = max(self.cfg.stats["max_active"], self.cfg.stats["active"])
+        completion = 0
+        try:
+            self.send_response(200)
+            self.send_header("content-type", "text/event-stream; charset=utf-8")
+            self.send_header("transfer-encoding", "chunked")
+            self.end_headers()
+            pieces = _pieces(self._text_for(body, scenario, max_tokens))
+            delay = self.cfg.chunk_delay
+            if scenario == "slow":
+                delay = max(delay, 0.2)
+            if scenario == "batch":
+                pieces = [f"t{i} " for i in range(self.cfg.tokens)]
+                delay = 1.0 / self.cfg.tokens_per_s
+            finish = "stop"
+            if scenario == "length":
+                pieces = pieces[: max(1, min(len(pieces), max_tokens) - 1)]
+                finish = "length"
+            if scenario == "abort":
+                pieces, finish = pieces[:3], "abort"
+            if scenario == "repeat":
+                finish = "length"
+            next_at = time.monotonic()
+            for i, piece in enumerate(pieces):
+                if completion >= max_tokens:
+                    finish = "length"
+                    break
+                if scenario == "crash" and i == 3:
+                    # A dying server: the chunked body is never terminated.
+                    self.wfile.flush()
+                    self.connection.shutdown(socket.SHUT_RDWR)
+                    self.close_connection = True
+                    return
+                if scenario == "error_event" and i == 3:
+                    self._event({"error": {"message": "TurboMind inference failed: internal error",
+                                           "type": "internal_error", "code": 500, "param": None,
+                                           "object": "error"}})
+                    self._event("[DONE]")
+                    self._chunk("")
+                    return
+                if delay:
+                    next_at += delay
+                    pause = next_at - time.monotonic()
+                    if pause > 0:
+                        time.sleep(pause)
+                self._event(chunk(piece))
+                completion += 1
+            self._event(chunk("", finish))
+            if include_usage:
+                prompt = 1794
+                self._event(dict(base, choices=[], usage={
+                    "prompt_tokens": prompt, "total_tokens": prompt + completion,
+                    "completion_tokens": completion, "prompt_tokens_details": {"cached_tokens": 0}}))
+            self._event("[DONE]")
+            self._chunk("")
+            with self.cfg.lock:
+                self.cfg.stats["completed"] += 1
+        except (BrokenPipeError, ConnectionResetError):
+            with self.cfg.lock:
+                self.cfg.stats["client_closed"] += 1
+                key = f"client_closed_{scenario}"
+                self.cfg.stats[key] = self.cfg.stats.get(key, 0) + 1
+            self.close_connection = True
+        finally:
+            with self.cfg.lock:
+                self.cfg.stats["active"] -= 1
+            if scenario == "batch":
+                self.cfg.slots.release()
+
+    def _text_for(self, body: dict[str, Any], scenario: str, max_tokens: int) -> str:
+        if scenario == "repeat":
+            return "| Item | Qty |\n| --- | --- |\n" + "| Paper A4 | 2 |\n" * (max_tokens + 10)
+        sizes = [_image_size(base64.b64decode(p["image_url"]["url"].split(",", 1)[1]))
+                 for p in _parts(body) if p.get("type") == "image_url"]
+        echo = "".join(f"[image {s[0]}x{s[1]}]\n" for s in sizes if s)
+        return echo + self.cfg.text
+
+
+def _parts(body: dict[str, Any]) -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = []
+    for message in body.get("messages") or []:
+        content = message.get("content") if isinstance(message, dict) else None
+        if isinstance(content, list):
+            out.extend(p for p in content if isinstance(p, dict))
+    return out
+
+
+def _prompt_text(body: dict[str, Any]) -> str:
+    texts = []
+    for message in body.get("messages") or []:
+        content = message.get("content") if isinstance(message, dict) else None
+        if isinstance(content, str):
+            texts.append(content)
+    texts.extend(p.get("text", "") for p in _parts(body) if p.get("type") == "text")
+    return "\n".join(texts)
+
+
+def _pieces(text: str) -> list[str]:
+    """Split like a tokenizer would: 1-4 characters, lines and table rows cut anywhere."""
+    out, i, step = [], 0, 0
+    while i < len(text):
+        n = 1 + (step * 7) % 4
+        out.append(text[i:i + n])
+        i += n
+        step += 1
+    return out
+
+
+def _image_size(data: bytes) -> tuple[int, int] | None:
+    try:
+        from PIL import Image
+    except ImportError:  # without Pillow: accept anything non-empty
+        return (0, 0) if data else None
+    try:
+        with Image.open(io.BytesIO(data)) as img:
+            return img.size
+    except Exception:
+        return None
+
+
+def _tiles(size: tuple[int, int], max_patch: int) -> int:
+    w, h = size
+    if not w or not h:
+        return 1
+    n = min(max_patch, max(1, math.ceil(w / 448) * math.ceil(h / 448)))
+    return n + 1 if n > 1 else n
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--port", type=int, default=0)
+    p.add_argument("--api-keys", nargs="*", default=None)
+    p.add_argument("--model-name", default="internvl3")
+    p.add_argument("--scenario", default="normal")
+    p.add_argument("--session-len", type=int, default=16384)
+    p.add_argument("--bind-delay", type=float, default=0.0, help="refuse connections this long")
+    p.add_argument("--init-delay", type=float, default=0.0, help="/health says 503 this long")
+    p.add_argument("--chunk-delay", type=float, default=0.0)
+    p.add_argument("--capacity", type=int, default=8)
+    p.add_argument("--tokens-per-s", type=float, default=100.0)
+    p.add_argument("--tokens", type=int, default=100)
+    p.add_argument("--nodes", type=int, default=1, help="/v1/models entries (a proxy lists one per node)")
+    p.add_argument("--blank-lines", type=int, default=0, help="extra blank lines between events (proxy)")
+    p.add_argument("--text", default=None)
+    return p.parse_args(argv)
+
+
+def make_server(ns: argparse.Namespace) -> ThreadingHTTPServer:
+    cfg = Config(ns)
+    handler = type("Handler", (StandinHandler,), {"cfg": cfg})
+    server = ThreadingHTTPServer(("127.0.0.1", ns.port), handler)
+    server.daemon_threads = True
+    cfg.started = time.monotonic()
+    return server
+
+
+def serve(ns: argparse.Namespace) -> None:
+    if ns.bind_delay:
+        time.sleep(ns.bind_delay)  # like lmdeploy: nothing listens while the model loads
+    server = make_server(ns)
+    print(f"LISTENING {server.server_address[1]}", flush=True)
+    try:
+        server.serve_forever(poll_interval=0.05)
+    finally:
+        server.server_close()
+
+
+if __name__ == "__main__":
+    serve(parse_args())
