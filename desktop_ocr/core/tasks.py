@@ -289,7 +289,8 @@ def build_request(image: Image.Image, task: Task | str, *, language: str = "en",
 # ---------------------------------------------------------------------- CPU key fields
 
 _DATE_RX = re.compile(
-    r"\b(\d{4}[-/.]\d{1,2}[-/.]\d{1,2}|\d{1,2}[-/.]\d{1,2}[-/.]\d{2,4}|\d{4}年\d{1,2}月\d{1,2}日)\b")
+    r"\b(\d{4}[-/.]\d{1,2}[-/.]\d{1,2}|\d{1,2}[-/.]\d{1,2}[-/.]\d{2,4}|\d{4}年\d{1,2}月\d{1,2}日|"
+    r"\d{1,2}[ -](?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*[ -,]+\d{2,4})\b", re.I)
 _AMOUNT_RX = re.compile(r"(-?\d{1,3}(?:[,\s]\d{3})*(?:[.,]\d{2})|-?\d+[.,]\d{2})(?!\d)")
 _TOTAL_RX = re.compile(r"(grand\s*total|total\s*(amount|due|payable|incl[^\s]*)?|amount\s*due|"
                        r"balance\s*due|nett?\s*total|合计|总计|总额|应付|实付)", re.I)
@@ -297,6 +298,11 @@ _NOT_TOTAL_RX = re.compile(r"(sub\s*-?\s*total|total\s*(qty|quantity|items?)|小
                            r"rounding|change|cash|tendered|saving|discount)", re.I)
 _TAX_RX = re.compile(r"\b(gst|vat|tax|sst)\b|税", re.I)
 _SUBTOTAL_RX = re.compile(r"sub\s*-?\s*total|小计", re.I)
+_FINAL_RX = re.compile(r"grand|inclusive|incl\b|incl\.|rounded|nett?\b|payable|due|应付|实付", re.I)
+_EXCL_RX = re.compile(r"exclusive|excluding|excl\b|excl\.|before", re.I)
+_VENDOR_RX = re.compile(r"\b(sdn\.?\s*bhd|bhd|ltd|limited|inc|llc|gmbh|co\.|corp|enterprise|"
+                        r"trading|restaurant|store|mart|shop|hotel|cafe)\b|公司|商店|超市|酒店|餐厅", re.I)
+_NOT_VENDOR_RX = re.compile(r"invoice|receipt|welcome|tax|cash\s*bill|发票|收据|欢迎", re.I)
 
 
 def _amount(text: str) -> float | None:
@@ -322,10 +328,10 @@ def heuristic_fields(lines: Sequence[str]) -> dict[str, Any]:
     out: dict[str, Any] = dict.fromkeys(FIELD_NAMES)
     out["line_items"] = []
     clean = [ln.strip() for ln in lines if ln and ln.strip()]
-    for ln in clean:
-        if re.search(r"[A-Za-z\u4e00-\u9fff]{2}", ln):
-            out["vendor"] = ln
-            break
+    head = clean[:8]
+    out["vendor"] = next((ln for ln in head if _VENDOR_RX.search(ln)), None) or next(
+        (ln for ln in head if re.search(r"[A-Za-z\u4e00-\u9fff]{2}", ln)
+         and not _NOT_VENDOR_RX.search(ln)), None)
     for ln in clean:
         m = _DATE_RX.search(ln)
         if m:
@@ -338,15 +344,21 @@ def heuristic_fields(lines: Sequence[str]) -> dict[str, Any]:
             value = _amount(clean[i + 1])
         return value
 
+    best = (-1, None)
     for i, ln in enumerate(clean):
         if _SUBTOTAL_RX.search(ln):
-            out["subtotal"] = amount_near(i) if out["subtotal"] is None else out["subtotal"]
-        elif _TOTAL_RX.search(ln) and not _NOT_TOTAL_RX.search(ln):
+            if out["subtotal"] is None:
+                out["subtotal"] = amount_near(i)
+        elif _TOTAL_RX.search(ln) and not _NOT_TOTAL_RX.search(ln) and not (
+                _TAX_RX.search(ln) and not _FINAL_RX.search(ln) and not _EXCL_RX.search(ln)):
             value = amount_near(i)
-            if value is not None:
-                out["total"] = value
+            # "grand total", "incl. tax", "amount due" beat a bare "total"; "excl." loses
+            score = 2 if _FINAL_RX.search(ln) else 0 if _EXCL_RX.search(ln) else 1
+            if value is not None and score >= best[0]:
+                best = (score, value)
         elif _TAX_RX.search(ln) and out["tax"] is None:
-            out["tax"] = _amount(ln)
+            out["tax"] = amount_near(i)
+    out["total"] = best[1]
     return out
 
 
