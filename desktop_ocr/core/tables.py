@@ -348,12 +348,8 @@ _TAIL = 64
 
 
 def _clean_cell(raw: str) -> str:
-    lines = [_WS.sub(" ", part).strip() for part in raw.split(_BR)]
-    while lines and not lines[-1]:
-        lines.pop()
-    while lines and not lines[0]:
-        lines.pop(0)
-    return "\n".join(lines)
+    # blank lines inside a cell are layout noise (<p> after <br>, nested tables)
+    return "\n".join(line for line in (_WS.sub(" ", part).strip() for part in raw.split(_BR)) if line)
 
 
 def _span(value: str | None, limit: int) -> int:
@@ -434,7 +430,7 @@ class _HtmlTable(HTMLParser):
         if tag == "table":
             self.depth += 1
             if self.depth > 1 and self.cell is not None:
-                self.cell.append(" ")
+                self.cell.append(_BR)
             return
         if self.depth > 1:  # a table nested in a cell: keep its text in the outer cell
             if self.cell is not None and tag in ("td", "th", "tr", "br"):
@@ -463,6 +459,8 @@ class _HtmlTable(HTMLParser):
             self.depth -= 1
             if self.depth <= 0:
                 self.finish()
+            elif self.cell is not None:
+                self.cell.append(_BR)
             return
         if self.depth > 1:
             return
@@ -820,7 +818,7 @@ _CODE_RE = "|".join(sorted(_CURRENCY_CODES, key=len, reverse=True))
 _NUM_BODY = r"[0-9][0-9.,'\u00a0\u202f ]*"
 _NUMBER = re.compile(
     r"^(?P<neg>[-\u2212])?"
-    rf"(?P<pre>[{_CURRENCY_SYMBOLS}]|(?:{_CODE_RE})\s?)?"
+    rf"(?P<pre>(?:[{_CURRENCY_SYMBOLS}]|{_CODE_RE})\s?)?"
     r"(?P<neg2>[-\u2212])?"
     rf"(?P<body>{_NUM_BODY}|\.[0-9]+)"
     r"(?P<exp>[eE][-+]?[0-9]{1,3})?"
