@@ -86,6 +86,9 @@ class _Placer:
     def __init__(self) -> None:
         self.carry: dict[int, int] = {}
         self.n_cols = 0
+        self.row = 0
+        # cells whose rowspan still reaches below the last placed row, by anchor column
+        self.open: dict[int, tuple[Cell, int]] = {}
 
     def place(self, cells: Sequence[Cell]) -> list[int]:
         taken = self.carry
@@ -100,6 +103,8 @@ class _Placer:
                 span += 1
             cell.colspan = max(1, span)
             cols.append(col)
+            if cell.rowspan > 1:
+                self.open[col] = (cell, self.row)
             for k in range(cell.colspan):
                 new[col + k] = cell.rowspan - 1
             col += cell.colspan
@@ -108,7 +113,17 @@ class _Placer:
         nxt = {c: n - 1 for c, n in taken.items() if n > 1}
         nxt.update({c: n for c, n in new.items() if n > 0})
         self.carry = nxt
+        if self.open:
+            self.open = {c: a for c, a in self.open.items() if c in nxt}
+        self.row += 1
         return cols
+
+    def clamp_open(self) -> None:
+        """The table ended: rowspans reaching past the last row stop at it."""
+        for cell, row in self.open.values():
+            cell.rowspan = self.row - row
+        self.open = {}
+        self.carry = {}
 
 
 @dataclass
@@ -385,7 +400,9 @@ class _Builder:
         self.p._emit(RowAdded(self.index, i, tuple(cells), tuple(cols), header))
 
     def finish(self) -> None:
-        self.table.normalize()
+        # rows were placed (colspans cut) as they came; only overlong rowspans are left,
+        # so finishing costs nothing per row already seen
+        self.placer.clamp_open()
         self.p._emit(TableFinished(self.index, self.table))
 
 

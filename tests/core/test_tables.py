@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import importlib.util
 import random
@@ -189,6 +190,8 @@ def test_overlapping_spans_are_cut_so_merges_never_overlap():
     assert len(slots) == len(set(slots))
     assert CellRange(0, 1, 3, 1) in merged
     assert all(m.last_row < t.n_rows for m in merged)  # rowspan=5 clamped to the table
+    # what the streaming builder fixed row by row is what a full normalise gives
+    assert copy.deepcopy(t).normalize() == t
 
 
 def test_unclosed_table_at_end_of_stream_keeps_the_partial_row():
