@@ -27,6 +27,7 @@ from typing import Any, BinaryIO
 
 from desktop_ocr import APP_ID, __version__
 from desktop_ocr.core.tables import Document, Table, TextSegment, parse, parse_value, typed_grid
+from desktop_ocr.core.tasks import parse_fields
 
 __all__ = ["ExportError", "ExportItem", "FORMATS", "format_for", "render", "export",
            "export_table", "atomic_write", "csv_safe"]
@@ -86,11 +87,8 @@ class ExportItem:
 
 def fields_tables(text: str) -> list[Table]:
     """Key fields JSON → a key/value table plus a line-items table (when present)."""
-    try:
-        obj = json.loads(text)
-    except ValueError:
-        return []
-    if not isinstance(obj, dict):
+    obj = parse_fields(text)
+    if obj is None:
         return []
     kv = [["Field", "Value"]]
     items_table: list[Table] = []
@@ -432,10 +430,7 @@ def _json(items: Sequence[ExportItem]) -> str:
                                  "region": item.region, "task": item.task, "text": item.text,
                                  "tables": [t.to_dict() for t in item.document().tables]}
         if item.task == "fields":
-            try:
-                entry["fields"] = json.loads(item.text)
-            except ValueError:
-                entry["fields"] = None
+            entry["fields"] = parse_fields(item.text)
         results.append(entry)
     return json.dumps({"generator": f"{APP_ID} {__version__}", "results": results},
                       ensure_ascii=False, indent=2) + "\n"

@@ -362,6 +362,26 @@ def heuristic_fields(lines: Sequence[str]) -> dict[str, Any]:
     return out
 
 
+def parse_fields(text: str) -> dict[str, Any] | None:
+    """The key-fields JSON in a model answer (code fences and chatter around it tolerated),
+    with every schema key present (missing ones None); None when no JSON object is found."""
+    start = text.find("{")
+    end = text.rfind("}")
+    if start < 0 or end <= start:
+        return None
+    try:
+        obj = json.loads(text[start:end + 1])
+    except ValueError:
+        return None
+    if not isinstance(obj, dict):
+        return None
+    out: dict[str, Any] = {k: obj.get(k) for k in FIELD_NAMES}
+    items = obj.get("line_items")
+    out["line_items"] = [it for it in items if isinstance(it, dict)] if isinstance(items, list) else []
+    out.update({k: v for k, v in obj.items() if k not in out})  # keep extra keys the model gave
+    return out
+
+
 # ---------------------------------------------------------------------- custom prompts
 
 @dataclass

@@ -121,9 +121,8 @@ def test_document_export_all_formats(tmp_path):
     items = [
         ExportItem("/scans/report.pdf", 3, "region 2", "markdown",
                    "# Title\n\nSome text.\n\n| x | y |\n|---|---|\n| 1 | 2 |\n\nMore.\n" + html_table),
-        ExportItem("receipt.jpg", None, "", "fields",
-                   json.dumps({"vendor": "ACME", "total": 12.5,
-                               "line_items": [{"description": "tea", "amount": 2.5}]})),
+        ExportItem("receipt.jpg", None, "", "fields", "```json\n" + json.dumps({"vendor": "ACME", "total": 12.5,
+                               "line_items": [{"description": "tea", "amount": 2.5}]}) + "\n```"),
     ]
     for fmt in ex.FORMATS:
         export(items, tmp_path / f"doc.{fmt}")
@@ -135,7 +134,8 @@ def test_document_export_all_formats(tmp_path):
                                    ["Table 3", "receipt.jpg", None, "whole page"],
                                    ["Table 4", "receipt.jpg", None, "whole page"]]
     assert [[c.value for c in r] for r in wb["Table 3"].iter_rows()] == [
-        ["Field", "Value"], ["vendor", "ACME"], ["total", 12.5]]
+        ["Field", "Value"], ["vendor", "ACME"], ["date", None], ["invoice_number", None],
+        ["currency", None], ["subtotal", None], ["tax", None], ["total", 12.5]]
     assert [c.value for c in wb["Table 4"][2]] == ["tea", 2.5]
     text_sheet = [r[1].value for r in wb["Text"].iter_rows(min_row=2)]
     assert text_sheet == ["# Title", "Some text.", "More."]

@@ -146,3 +146,13 @@ def test_cpu_heuristic_fields_hit_rate():
         hits += (got["date"] == gt["date"]) + (got["total"] is not None and abs(got["total"] - total) < 0.005)
         n += 2
     assert n and hits / n >= 0.6  # on exact transcripts; OCR noise lowers it
+
+
+def test_parse_fields_tolerates_fences_and_fills_keys():
+    from desktop_ocr.core.tasks import parse_fields
+
+    got = parse_fields('Sure:\n```json\n{"vendor": "ACME", "total": 3.5, "note": "x"}\n```')
+    assert got["vendor"] == "ACME" and got["total"] == 3.5 and got["date"] is None
+    assert got["line_items"] == [] and got["note"] == "x"
+    assert parse_fields("no json here") is None
+    assert parse_fields("[1, 2]") is None
