@@ -499,7 +499,8 @@ class _HtmlTable(HTMLParser):
             self.cell.append(data)
         elif self.caption is not None:
             self.caption.append(data)
-        elif data.strip():
+        elif self.stray or data.strip():
+            # joined and stripped at the end, so however html.parser split it, same text
             self.stray.append(data)
 
 
@@ -793,9 +794,9 @@ class StreamParser:
         if not h.done:
             h.finish()
         h.b.finish()
-        if h.stray:
+        if "".join(h.stray).strip():
             self._flush_text()
-            self._add_text(" ".join(s.strip() for s in h.stray))
+            self._add_text("".join(h.stray).strip())
             self._flush_text()
         if self._drop_close_fence:
             self._after = []

@@ -288,3 +288,15 @@ def test_column_hints_settle_ambiguous_values():
     typed = typed_grid(t)
     assert typed[0][0].kind == "text"
     assert typed[2][0].value == dt.date(2020, 4, 3) and typed[2][1].value == 2000
+
+
+def test_fuzzed_answers_stream_like_one_shot():
+    frags = ["text\n", "\n", "```html\n", "```\n", "| a | b |\n", "|---|---|\n", "x | y\n",
+             "<table>", "<tr>", "<td>", "</td>", "</tr>", "</table>", "c&amp;d", "&", "<", "<br>",
+             "|", "  ", "word " * 300, "<TABLE border=1>", "</table >", "<!-- c -->", "~~~\n",
+             "| 1 |", "<th colspan=2>", "<td rowspan=3>"]
+    for n in range(300):
+        rng = random.Random(n)
+        text = "".join(rng.choice(frags) for _ in range(rng.randint(1, 25)))
+        whole = parse(text)
+        assert stream(text, n, max_chunk=30)[0] == whole, text
