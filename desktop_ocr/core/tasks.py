@@ -1,0 +1,455 @@
+"""Task presets: what to ask the model for each kind of job, with its decoding parameters.
+
+A preset carries its prompt in English and Chinese (picked by the UI language), the
+decoding parameters that suit it, the kind of output it produces, and what the CPU engine
+can honestly do with it (`cpu`). `request_fields()` turns a preset into the keyword
+arguments of `engines.base.Request`; `build_request()` builds the Request itself.
+
+Custom prompts the user saves live in `CustomPromptStore`, one JSON file beside the
+settings file, written atomically.
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import json
+import locale
+import logging
+import os
+import re
+import tempfile
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal, get_args
+
+if TYPE_CHECKING:
+    from PIL import Image
+
+    from desktop_ocr.core.settings import Settings
+    from desktop_ocr.engines.base import Request
+
+log = logging.getLogger(__name__)
+
+OutputKind = Literal["text", "markdown", "table", "latex", "json"]
+CpuMode = Literal["text", "table", "fields", "unsupported"]
+LANGUAGES = ("en", "zh_CN")
+
+
+@dataclass(frozen=True)
+class Decoding:
+    max_tokens: int = 4096
+    temperature: float = 0.0
+    top_k: int = 1
+    repetition_penalty: float = 1.05
+    max_dynamic_patch: int = 12
+
+
+@dataclass(frozen=True)
+class CpuSupport:
+    """What the embedded CPU OCR engine does for a task (it has no prompt).
+
+    mode: "text"   lines of recognised text in reading order
+          "table"  a grid rebuilt from the line boxes, returned as an HTML table
+          "fields" heuristic key fields (date, total, vendor) from the text lines, as JSON
+          "unsupported"  the CPU engine refuses the task
+    """
+
+    mode: CpuMode
+    note_en: str = ""
+    note_zh: str = ""
+
+    def note(self, language: str = "en") -> str:
+        return self.note_zh if pick_language(language) == "zh_CN" and self.note_zh else self.note_en
+
+
+@dataclass(frozen=True)
+class Task:
+    id: str
+    title_en: str
+    title_zh: str
+    prompt_en: str
+    prompt_zh: str
+    output: OutputKind
+    decoding: Decoding = field(default_factory=Decoding)
+    cpu: CpuSupport = field(default_factory=lambda: CpuSupport("text"))
+    response_format: dict[str, Any] | None = None
+    editable_prompt: bool = False  # the custom task: the user writes the prompt
+
+    def title(self, language: str = "en") -> str:
+        return self.title_zh if pick_language(language) == "zh_CN" else self.title_en
+
+    def prompt(self, language: str = "en") -> str:
+        return self.prompt_zh if pick_language(language) == "zh_CN" else self.prompt_en
+
+
+def pick_language(language: str | None) -> str:
+    """"en" or "zh_CN" from a UI language ("zh", "zh_CN", "zh-Hans", "en_US", "" = system)."""
+    lang = (language or "").strip()
+    if not lang:
+        try:
+            lang = locale.getlocale()[0] or ""
+        except ValueError:
+            lang = ""
+        lang = lang or os.environ.get("LANG", "")
+    return "zh_CN" if lang.lower().replace("-", "_").startswith("zh") else "en"
+
+
+# ---------------------------------------------------------------------- key fields schema
+
+FIELDS_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "properties": {
+        "vendor": {"type": ["string", "null"]},
+        "date": {"type": ["string", "null"]},
+        "invoice_number": {"type": ["string", "null"]},
+        "currency": {"type": ["string", "null"]},
+        "subtotal": {"type": ["number", "null"]},
+        "tax": {"type": ["number", "null"]},
+        "total": {"type": ["number", "null"]},
+        "line_items": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {
+                    "description": {"type": "string"},
+                    "quantity": {"type": ["number", "null"]},
+                    "unit_price": {"type": ["number", "null"]},
+                    "amount": {"type": ["number", "null"]},
+                },
+                "required": ["description", "quantity", "unit_price", "amount"],
+            },
+        },
+    },
+    "required": ["vendor", "date", "invoice_number", "currency", "subtotal", "tax", "total",
+                 "line_items"],
+}
+FIELD_NAMES = tuple(FIELDS_SCHEMA["properties"])
+LINE_ITEM_FIELDS = tuple(FIELDS_SCHEMA["properties"]["line_items"]["items"]["properties"])
+
+FIELDS_RESPONSE_FORMAT: dict[str, Any] = {
+    "type": "json_schema",
+    "json_schema": {"name": "receipt_fields", "schema": FIELDS_SCHEMA},
+}
+
+
+# ---------------------------------------------------------------------- presets
+
+_TABLE_HTML_EN = ("as HTML: one <table> per table, <thead> for the header rows, <tr> for each "
+                  "row, <th>/<td> for cells, and rowspan/colspan for merged cells")
+_TABLE_HTML_ZH = ("用 HTML 表示：每个表格一个 <table>，表头行放在 <thead> 中，每行用 <tr>，"
+                  "单元格用 <th>/<td>，合并单元格用 rowspan/colspan")
+
+PRESETS: dict[str, Task] = {t.id: t for t in (
+    Task(
+        "text", "Plain text", "纯文本",
+        "Extract all text from this image in natural reading order. Output only the text, "
+        "keeping the line breaks of the image, without comments or formatting.",
+        "提取图中的全部文字，按自然阅读顺序输出。只输出文字，保留原有的换行，不要添加说明或格式。",
+        "text", Decoding(max_tokens=4096),
+        CpuSupport("text"),
+    ),
+    Task(
+        "markdown", "Markdown document", "Markdown 文档",
+        "Convert this document image to Markdown in reading order. Use # headings for "
+        "headings and - or 1. for lists. Write every table " + _TABLE_HTML_EN + ". Write "
+        "formulas in LaTeX, $...$ inline and $$...$$ on their own line. Output only the "
+        "Markdown.",
+        "将这张文档图片按阅读顺序转换为 Markdown。标题用 #，列表用 - 或 1.。表格" + _TABLE_HTML_ZH +
+        "。公式用 LaTeX，行内用 $...$，独立公式用 $$...$$。只输出 Markdown。",
+        "markdown", Decoding(max_tokens=8192),
+        CpuSupport("text", "The CPU engine gives plain text in reading order, without "
+                           "headings, lists or formulas.",
+                   "CPU 引擎只输出按阅读顺序排列的纯文本，没有标题、列表或公式。"),
+    ),
+    Task(
+        "table", "Table", "表格",
+        "Recognise the table in this image and output it " + _TABLE_HTML_EN + ". Copy every "
+        "cell's text exactly, with its numbers, signs and units; leave empty cells empty. "
+        "Output only the HTML.",
+        "识别图中的表格，" + _TABLE_HTML_ZH + "。准确抄录每个单元格的文字，包括数字、符号和单位；"
+        "空单元格保持为空。只输出 HTML。",
+        # Tables legitimately repeat tokens (<td>, digits) row after row: a strong
+        # repetition penalty garbles them, so keep it mild and let the loop guard act.
+        "table", Decoding(max_tokens=8192, repetition_penalty=1.02),
+        CpuSupport("table", "The CPU engine rebuilds the grid from the positions of the "
+                            "text lines; merged cells may be missed.",
+                   "CPU 引擎根据文字行的位置重建表格，合并单元格可能识别不出。"),
+    ),
+    Task(
+        "handwriting", "Handwriting", "手写",
+        "This image contains handwriting. Transcribe it exactly as written, keeping line "
+        "breaks, spelling and punctuation. Write [illegible] for a word you cannot read. "
+        "Output only the transcription.",
+        "图中是手写文字。请按原样转写，保留换行、拼写和标点。无法辨认的词写作 [无法辨认]。只输出转写内容。",
+        "text", Decoding(max_tokens=4096),
+        CpuSupport("text", "The CPU engine is trained on print: expect many errors on "
+                           "handwriting.",
+                   "CPU 引擎针对印刷体训练，手写识别错误会较多。"),
+    ),
+    Task(
+        "formula", "Formula (LaTeX)", "公式（LaTeX）",
+        "Convert the mathematical formulas in this image to LaTeX. Output only the LaTeX, "
+        "one formula per line, without $ delimiters or comments.",
+        "将图中的数学公式转换为 LaTeX。只输出 LaTeX，每行一个公式，不要 $ 定界符或说明。",
+        # LaTeX repeats \\, & and braces by nature; formulas are short, so fewer tiles do.
+        "latex", Decoding(max_tokens=2048, repetition_penalty=1.02, max_dynamic_patch=6),
+        CpuSupport("text", "The CPU engine cannot write LaTeX: you get the formula's "
+                           "characters as plain text.",
+                   "CPU 引擎无法输出 LaTeX，只给出公式中的字符作为纯文本。"),
+    ),
+    Task(
+        "fields", "Key fields (JSON)", "关键字段（JSON）",
+        "Extract the key fields of this receipt or invoice as JSON with the keys vendor, "
+        "date, invoice_number, currency, subtotal, tax, total and line_items (each with "
+        "description, quantity, unit_price and amount). Use null for a field that is not on "
+        "the document. Write the date as YYYY-MM-DD when it is unambiguous, otherwise as "
+        "printed; the currency as its ISO code; amounts as plain numbers without currency "
+        "signs or thousands separators. Output only the JSON.",
+        "提取这张收据或发票的关键字段，输出 JSON，键为 vendor、date、invoice_number、currency、"
+        "subtotal、tax、total 和 line_items（每项含 description、quantity、unit_price、amount）。"
+        "票据上没有的字段填 null。日期明确时写成 YYYY-MM-DD，否则照原样；币种写 ISO 代码；"
+        "金额写成不带货币符号和千位分隔符的数字。只输出 JSON。",
+        "json", Decoding(max_tokens=2048),
+        CpuSupport("fields", "The CPU engine guesses date, total and vendor from the text "
+                             "lines; other fields stay empty.",
+                   "CPU 引擎只能从文字行中推测日期、总额和商家，其他字段为空。"),
+        response_format=FIELDS_RESPONSE_FORMAT,
+    ),
+    Task(
+        "custom", "Custom prompt", "自定义提示",
+        "Please extract all text from this image, in reading order.",
+        "请按阅读顺序提取图中的全部文字。",
+        "text", Decoding(max_tokens=4096),
+        CpuSupport("text", "The CPU engine ignores the prompt and gives plain text.",
+                   "CPU 引擎忽略提示词，只输出纯文本。"),
+        editable_prompt=True,
+    ),
+)}
+TASK_IDS: tuple[str, ...] = tuple(PRESETS)
+
+
+def get_task(task_id: str) -> Task:
+    try:
+        return PRESETS[task_id]
+    except KeyError:
+        raise ValueError(f"unknown task {task_id!r}: choose one of {', '.join(TASK_IDS)}") from None
+
+
+# ---------------------------------------------------------------------- requests
+
+_DECODING_KEYS = tuple(f.name for f in dataclasses.fields(Decoding))
+
+
+def request_fields(task: Task | str, *, language: str = "en", custom_prompt: str | None = None,
+                   overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """Keyword arguments for `engines.base.Request` (all but `image` and `label`).
+
+    `custom_prompt` replaces the preset's prompt (required text for the custom task).
+    `overrides` may set any decoding field (max_tokens, temperature, top_k,
+    repetition_penalty, max_dynamic_patch); None values are ignored.
+    """
+    t = get_task(task) if isinstance(task, str) else task
+    prompt = custom_prompt.strip() if custom_prompt and custom_prompt.strip() else t.prompt(language)
+    out: dict[str, Any] = {"task": t.id, "prompt": prompt,
+                           **dataclasses.asdict(t.decoding),
+                           "response_format": copy.deepcopy(t.response_format)}
+    for key, value in (overrides or {}).items():
+        if key not in _DECODING_KEYS:
+            raise ValueError(f"not a decoding parameter: {key}")
+        if value is not None:
+            out[key] = type(getattr(t.decoding, key))(value)
+    return out
+
+
+def overrides_from_settings(settings: Settings) -> dict[str, Any]:
+    """The decoding settings the user changed from their defaults (those beat presets)."""
+    out: dict[str, Any] = {}
+    for f in dataclasses.fields(settings):
+        if f.name in _DECODING_KEYS and f.default is not dataclasses.MISSING:
+            value = getattr(settings, f.name)
+            if value != f.default:
+                out[f.name] = value
+    return out
+
+
+def build_request(image: Image.Image, task: Task | str, *, language: str = "en",
+                  custom_prompt: str | None = None, settings: Settings | None = None,
+                  overrides: Mapping[str, Any] | None = None, label: str = "") -> Request:
+    from desktop_ocr.engines.base import Request
+
+    merged = dict(overrides_from_settings(settings)) if settings is not None else {}
+    merged.update({k: v for k, v in (overrides or {}).items() if v is not None})
+    return Request(image=image, label=label,
+                   **request_fields(task, language=language, custom_prompt=custom_prompt,
+                                    overrides=merged))
+
+
+# ---------------------------------------------------------------------- CPU key fields
+
+_DATE_RX = re.compile(
+    r"\b(\d{4}[-/.]\d{1,2}[-/.]\d{1,2}|\d{1,2}[-/.]\d{1,2}[-/.]\d{2,4}|\d{4}年\d{1,2}月\d{1,2}日|"
+    r"\d{1,2}[ -](?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*[ -,]+\d{2,4})\b", re.I)
+_AMOUNT_RX = re.compile(r"(-?\d{1,3}(?:[,\s]\d{3})*(?:[.,]\d{2})|-?\d+[.,]\d{2})(?!\d)")
+_TOTAL_RX = re.compile(r"(grand\s*total|total\s*(amount|due|payable|incl[^\s]*)?|amount\s*due|"
+                       r"balance\s*due|nett?\s*total|合计|总计|总额|应付|实付)", re.I)
+_NOT_TOTAL_RX = re.compile(r"(sub\s*-?\s*total|total\s*(qty|quantity|items?)|小计|"
+                           r"rounding|change|cash|tendered|saving|discount)", re.I)
+_TAX_RX = re.compile(r"\b(gst|vat|tax|sst)\b|税", re.I)
+_SUBTOTAL_RX = re.compile(r"sub\s*-?\s*total|小计", re.I)
+_FINAL_RX = re.compile(r"grand|inclusive|incl\b|incl\.|rounded|nett?\b|payable|due|应付|实付", re.I)
+_EXCL_RX = re.compile(r"exclusive|excluding|excl\b|excl\.|before", re.I)
+_VENDOR_RX = re.compile(r"\b(sdn\.?\s*bhd|bhd|ltd|limited|inc|llc|gmbh|co\.|corp|enterprise|"
+                        r"trading|restaurant|store|mart|shop|hotel|cafe)\b|公司|商店|超市|酒店|餐厅", re.I)
+_NOT_VENDOR_RX = re.compile(r"invoice|receipt|welcome|tax|cash\s*bill|发票|收据|欢迎", re.I)
+
+
+def _amount(text: str) -> float | None:
+    found = _AMOUNT_RX.findall(text)
+    if not found:
+        return None
+    raw = found[-1].replace(" ", "")
+    if re.search(r",\d{2}$", raw) and "." not in raw:
+        raw = raw.replace(",", ".")
+    try:
+        return float(raw.replace(",", ""))
+    except ValueError:
+        return None
+
+
+def heuristic_fields(lines: Sequence[str]) -> dict[str, Any]:
+    """Key fields guessed from OCR text lines (what the CPU engine can do without a model).
+
+    vendor = the first line with letters; date = the first date-like token; total = the
+    amount on the last "total" line that is not a subtotal/quantity/cash line (the amount
+    may sit on the next line); subtotal and tax likewise. The rest stays null.
+    """
+    out: dict[str, Any] = dict.fromkeys(FIELD_NAMES)
+    out["line_items"] = []
+    clean = [ln.strip() for ln in lines if ln and ln.strip()]
+    head = clean[:8]
+    out["vendor"] = next((ln for ln in head if _VENDOR_RX.search(ln)), None) or next(
+        (ln for ln in head if re.search(r"[A-Za-z\u4e00-\u9fff]{2}", ln)
+         and not _NOT_VENDOR_RX.search(ln)), None)
+    for ln in clean:
+        m = _DATE_RX.search(ln)
+        if m:
+            out["date"] = m.group(1)
+            break
+
+    def amount_near(i: int) -> float | None:
+        value = _amount(clean[i])
+        if value is None and i + 1 < len(clean):
+            value = _amount(clean[i + 1])
+        return value
+
+    best = (-1, None)
+    for i, ln in enumerate(clean):
+        if _SUBTOTAL_RX.search(ln):
+            if out["subtotal"] is None:
+                out["subtotal"] = amount_near(i)
+        elif _TOTAL_RX.search(ln) and not _NOT_TOTAL_RX.search(ln) and not (
+                _TAX_RX.search(ln) and not _FINAL_RX.search(ln) and not _EXCL_RX.search(ln)):
+            value = amount_near(i)
+            # "grand total", "incl. tax", "amount due" beat a bare "total"; "excl." loses
+            score = 2 if _FINAL_RX.search(ln) else 0 if _EXCL_RX.search(ln) else 1
+            if value is not None and score >= best[0]:
+                best = (score, value)
+        elif _TAX_RX.search(ln) and out["tax"] is None:
+            out["tax"] = amount_near(i)
+    out["total"] = best[1]
+    return out
+
+
+def parse_fields(text: str) -> dict[str, Any] | None:
+    """The key-fields JSON in a model answer (code fences and chatter around it tolerated),
+    with every schema key present (missing ones None); None when no JSON object is found."""
+    start = text.find("{")
+    end = text.rfind("}")
+    if start < 0 or end <= start:
+        return None
+    try:
+        obj = json.loads(text[start:end + 1])
+    except ValueError:
+        return None
+    if not isinstance(obj, dict):
+        return None
+    out: dict[str, Any] = {k: obj.get(k) for k in FIELD_NAMES}
+    items = obj.get("line_items")
+    out["line_items"] = [it for it in items if isinstance(it, dict)] if isinstance(items, list) else []
+    out.update({k: v for k, v in obj.items() if k not in out})  # keep extra keys the model gave
+    return out
+
+
+# ---------------------------------------------------------------------- custom prompts
+
+@dataclass
+class CustomPrompt:
+    name: str
+    prompt: str
+    output: OutputKind = "text"
+
+
+class CustomPromptStore:
+    """The user's saved custom prompts: a JSON list beside the settings file."""
+
+    def __init__(self, path: Path | None = None) -> None:
+        if path is None:
+            from desktop_ocr.core.settings import Settings
+
+            path = Settings.path().parent / "custom_prompts.json"
+        self.path = path
+
+    def load(self) -> list[CustomPrompt]:
+        try:
+            data = json.loads(self.path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            return []
+        except (OSError, ValueError) as exc:
+            log.warning("ignoring unreadable custom prompts file %s: %s", self.path, exc)
+            return []
+        out: list[CustomPrompt] = []
+        for entry in data if isinstance(data, list) else []:
+            if isinstance(entry, dict) and entry.get("name") and entry.get("prompt"):
+                output = entry.get("output", "text")
+                out.append(CustomPrompt(str(entry["name"]), str(entry["prompt"]),
+                                        output if output in get_args(OutputKind) else "text"))
+        return out
+
+    def save_all(self, prompts: Sequence[CustomPrompt]) -> None:
+        """Write atomically: a crash or a full disk leaves the previous file intact."""
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        payload = json.dumps([dataclasses.asdict(p) for p in prompts], indent=2, ensure_ascii=False)
+        fd, tmp = tempfile.mkstemp(prefix=".custom_prompts-", dir=self.path.parent)
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                fh.write(payload)
+                fh.flush()
+                os.fsync(fh.fileno())
+            os.replace(tmp, self.path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+
+    def add(self, name: str, prompt: str, output: OutputKind = "text") -> CustomPrompt:
+        """Save a prompt under `name` (replacing one of the same name)."""
+        name, prompt = name.strip(), prompt.strip()
+        if not name or not prompt:
+            raise ValueError("a custom prompt needs a name and some text")
+        item = CustomPrompt(name, prompt, output)
+        prompts = [p for p in self.load() if p.name != name]
+        prompts.append(item)
+        self.save_all(prompts)
+        return item
+
+    def remove(self, name: str) -> bool:
+        prompts = self.load()
+        kept = [p for p in prompts if p.name != name]
+        if len(kept) == len(prompts):
+            return False
+        self.save_all(kept)
+        return True
+
+    def get(self, name: str) -> CustomPrompt | None:
+        return next((p for p in self.load() if p.name == name), None)
