@@ -118,7 +118,8 @@ def _columns(lines: list[list[Box]], width: int) -> list[tuple[int, int]]:
         for x, s in enumerate(seen):
             if s:
                 cover[x] += 1
-    limit = 0.12 * len(dense)
+    # one spanning header must not bridge a gutter, once there are rows enough to tell
+    limit = max(0.12 * len(dense), 1.0 if len(dense) >= 4 else 0.0)
     runs: list[tuple[int, int]] = []
     start = None
     for x in range(width + 1):
