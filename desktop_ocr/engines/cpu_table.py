@@ -384,6 +384,27 @@ def _rapidocr() -> Any:
 
 
 _DET_MAX_SIDE = 2000  # what RapidOCR itself shrinks to before detection
+_DET_MAX_WORK_SIDE = 1600
+
+
+def _pad_for_det(bgr: Any, min_side: int) -> Any:
+    """The detector scales the short side up to `min_side`; a wide, flat table (one
+    header and one row) would become an image tens of thousands of pixels long and
+    take seconds. Padding the short side (right/bottom, page colour) caps the long
+    side the detector sees without moving any box."""
+    import numpy as np
+
+    height, width = bgr.shape[:2]
+    need = int(max(height, width) * min_side / _DET_MAX_WORK_SIDE) + 1
+    if min(height, width) >= need:
+        return bgr
+    edge = np.concatenate([bgr[0], bgr[-1], bgr[:, 0], bgr[:, -1]])
+    colour = np.median(edge, axis=0).astype(bgr.dtype)
+    shape = (need, width, 3) if height < width else (height, need, 3)
+    out = np.empty(shape, dtype=bgr.dtype)
+    out[:] = colour
+    out[:height, :width] = bgr
+    return out
 _MIN_SCORE = 0.5  # RapidOCR's own text_score
 
 
@@ -406,7 +427,7 @@ def ocr_boxes(image: Image.Image) -> list[Box]:
         import cv2
 
         det_img = cv2.resize(bgr, (round(width * scale), round(height * scale)), interpolation=cv2.INTER_AREA)
-    quads, _ = engine.text_det(det_img)
+    quads, _ = engine.text_det(_pad_for_det(det_img, engine.text_det.limit_side_len))
     if quads is None or len(quads) == 0:
         return []
     rects = []

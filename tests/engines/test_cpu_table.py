@@ -168,3 +168,19 @@ def test_corpus_table_cell_f1(corpus, stem, min_f1):
     scores = _cer(corpus).table_scores(html, (corpus / f"{stem}.gt.html").read_text(encoding="utf-8"))
     assert scores["cell_f1"] >= min_f1, scores
     assert scores["shape_match"], scores
+
+
+def test_flat_images_are_padded_for_the_detector_not_blown_up():
+    import numpy as np
+
+    from desktop_ocr.engines.cpu_table import _pad_for_det
+
+    flat = np.full((45, 503, 3), 250, dtype=np.uint8)
+    flat[10:20, 10:60] = 0
+    padded = _pad_for_det(flat, 736)
+    # the detector scales the short side to 736: the long side must stay near 1600
+    assert padded.shape[1] == 503 and padded.shape[0] * 1600 >= 503 * 736
+    assert 503 * 736 / padded.shape[0] <= 1600
+    assert (padded[:45] == flat).all() and (padded[45:] == 250).all()
+    square = np.zeros((400, 420, 3), dtype=np.uint8)
+    assert _pad_for_det(square, 736) is square
