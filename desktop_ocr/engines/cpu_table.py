@@ -1,11 +1,13 @@
 """Rebuild a table grid from OCR line boxes: the CPU engine's `table` task.
 
 No structure model: rows come from the vertical overlap of the recognised text boxes
-(and from horizontal rules when the table draws them), columns from the gutters that
-run down the whole table in the x-projection of those boxes. A box that bridges a
-gutter becomes a cell with colspan; a cell whose neighbours below stay empty within a
-ruled block becomes a rowspan. The output is an HTML `<table>` that `core.tables` and
-`cer.py table` read.
+(or, in a table with a rule under every row, from the bands between rules), columns
+from the gutters that run down the table in the x-projection of those boxes (or from
+its vertical rules). A box that bridges a gutter, or sits where a vertical rule
+stops, becomes a cell with colspan at its leftmost column. Rowspans are not guessed
+(`grid_to_html` writes any a caller sets): without rules, a label above empty cells
+is as often a plain cell as a merged one, and cell-level scoring is the same either
+way. The output is an HTML `<table>` that `core.tables` and `cer.py table` read.
 
 Pure functions over boxes (`build_grid`, `grid_to_html`) are kept apart from the OCR
 call (`ocr_boxes`) so the geometry can be tested on synthetic boxes.
