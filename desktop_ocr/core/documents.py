@@ -24,7 +24,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Hashable, Iterator, Sequence
 from pathlib import Path
-from typing import overload
+from typing import NamedTuple, overload
 
 import pymupdf
 from PIL import Image
@@ -74,6 +74,24 @@ class PageError(DocumentError):
         self.index = index
 
 
+class Pixels(NamedTuple):
+    """A rendered page as packed 8-bit RGB rows: what a viewer hands straight to
+    QImage(data, width, height, stride, Format_RGB888) without going through PIL."""
+
+    width: int
+    height: int
+    stride: int
+    data: bytes
+
+    @property
+    def nbytes(self) -> int:
+        return len(self.data)
+
+    def to_image(self) -> Image.Image:
+        return Image.frombuffer("RGB", (self.width, self.height), self.data, "raw", "RGB",
+                                self.stride, 1)
+
+
 # Everything `open_document` raises for a file the user chose (ImageError comes from
 # core/imaging for images: too large, not an image, damaged header).
 OPEN_ERRORS: tuple[type[Exception], ...] = (DocumentError, ImageError)
@@ -87,15 +105,19 @@ class RenderCache:
 
     def __init__(self, max_bytes: int = DEFAULT_CACHE_BYTES) -> None:
         self._max = max_bytes
-        self._items: OrderedDict[Hashable, tuple[Image.Image, int]] = OrderedDict()
+        self._items: OrderedDict[Hashable, tuple[Image.Image | Pixels, int]] = OrderedDict()
         self._bytes = 0
         self._lock = threading.Lock()
         self.hits = 0
         self.misses = 0
 
     @staticmethod
-    def cost(img: Image.Image) -> int:
-        return img.width * img.height * len(img.getbands())
+    def cost(item: Image.Image | Pixels) -> int:
+        if isinstance(item, Pixels):
+            return item.nbytes
+        # Pillow keeps RGB as 4 bytes a pixel
+        bands = len(item.getbands())
+        return item.width * item.height * (4 if bands == 3 else bands)
 
     @property
     def max_bytes(self) -> int:
@@ -114,7 +136,7 @@ class RenderCache:
     def __len__(self) -> int:
         return len(self._items)
 
-    def get(self, key: Hashable) -> Image.Image | None:
+    def get(self, key: Hashable) -> Image.Image | Pixels | None:
         with self._lock:
             entry = self._items.get(key)
             if entry is None:
@@ -124,7 +146,7 @@ class RenderCache:
             self.hits += 1
             return entry[0]
 
-    def put(self, key: Hashable, img: Image.Image) -> None:
+    def put(self, key: Hashable, img: Image.Image | Pixels) -> None:
         size = self.cost(img)
         with self._lock:
             old = self._items.pop(key, None)
@@ -165,7 +187,8 @@ class _Source:
     def page_size(self, index: int) -> tuple[float, float]:
         raise NotImplementedError
 
-    def render(self, index: int, scale: float, clip: Rect | None, rotation: int) -> Image.Image:
+    def render(self, index: int, scale: float, clip: Rect | None, rotation: int,
+               pixels: bool) -> Image.Image | Pixels:
         raise NotImplementedError
 
     def text(self, index: int, clip: Rect | None) -> str:
@@ -186,15 +209,19 @@ class _PdfSource(_Source):
             r = self._doc.load_page(index).rect
         return r.width, r.height
 
-    def render(self, index: int, scale: float, clip: Rect | None, rotation: int) -> Image.Image:
+    def render(self, index: int, scale: float, clip: Rect | None, rotation: int,
+               pixels: bool) -> Image.Image | Pixels:
         matrix = pymupdf.Matrix(scale, scale).prerotate(rotation)
         with MUPDF_LOCK:
             page = self._doc.load_page(index)
             pix = page.get_pixmap(matrix=matrix, clip=pymupdf.Rect(clip) if clip else None,
                                   alpha=False, colorspace=pymupdf.csRGB)
-            samples = pix.samples  # one copy out of MuPDF; the Image then shares it
-            size, stride = (pix.width, pix.height), pix.stride
-        return Image.frombuffer("RGB", size, samples, "raw", "RGB", stride, 1)
+            # One copy out of MuPDF's buffer either way (Pillow stores RGB as RGBX, so
+            # it cannot share the pixmap's memory; Pixels keeps the packed rows).
+            if pixels:
+                return Pixels(pix.width, pix.height, pix.stride, bytes(pix.samples_mv))
+            return Image.frombytes("RGB", (pix.width, pix.height), pix.samples_mv, "raw",
+                                   "RGB", pix.stride, 1)
 
     def text(self, index: int, clip: Rect | None) -> str:
         with MUPDF_LOCK:
@@ -242,7 +269,8 @@ class _ImageSource(_Source):
             return img
         return imaging.normalize(imaging.decode(img))
 
-    def render(self, index: int, scale: float, clip: Rect | None, rotation: int) -> Image.Image:
+    def render(self, index: int, scale: float, clip: Rect | None, rotation: int,
+               pixels: bool) -> Image.Image | Pixels:
         raise AssertionError("image pages are rendered by Document from the decoded frame")
 
 
@@ -257,6 +285,17 @@ def _oriented_size(img: Image.Image) -> tuple[int, int]:
 
 
 # ---------------------------------------------------------------------- pages
+
+
+def _scale(dpi: float | None, scale: float | None) -> float:
+    if dpi is not None and scale is not None:
+        raise ValueError("give dpi or scale, not both")
+    if dpi is not None:
+        scale = dpi / 72.0
+    scale = 1.0 if scale is None else float(scale)
+    if not (scale > 0 and math.isfinite(scale)):
+        raise ValueError("scale must be a positive number")
+    return scale
 
 
 def _pixels(length: float, scale: float) -> int:
@@ -316,14 +355,18 @@ class Page:
         `cache` the result is kept in (and served from) the document's cache: treat it
         as read-only. Raises PageError (this page only) or DocumentError (closed).
         """
-        if dpi is not None and scale is not None:
-            raise ValueError("give dpi or scale, not both")
-        if dpi is not None:
-            scale = dpi / 72.0
-        scale = 1.0 if scale is None else float(scale)
-        if not scale > 0:
-            raise ValueError("scale must be positive")
-        return self.document._render(self, scale, clip, check_rotation(rotation), cache)
+        return self.document._render(self, _scale(dpi, scale), clip, check_rotation(rotation),
+                                     cache, pixels=False)
+
+    def render_pixels(self, dpi: float | None = None, *, scale: float | None = None,
+                      clip: Rect | Sequence[float] | None = None, rotation: int = 0,
+                      cache: bool = True) -> Pixels:
+        """Like `render`, as packed RGB rows for the page viewer (no PIL round trip).
+
+        Cached separately from `render`'s images, in the same byte budget.
+        """
+        return self.document._render(self, _scale(dpi, scale), clip, check_rotation(rotation),
+                                     cache, pixels=True)
 
     def render_region(self, region: Region | None, *, scale: float, rotation: int = 0,
                       cache: bool = True) -> Image.Image:
@@ -470,7 +513,7 @@ class Document:
             self.render_count += 1
 
     def _render(self, page: Page, scale: float, clip: Rect | Sequence[float] | None,
-                rotation: int, use_cache: bool) -> Image.Image:
+                rotation: int, use_cache: bool, *, pixels: bool) -> Image.Image | Pixels:
         if self._closed:
             raise DocumentError("The document is closed.")
         index = page.index
@@ -491,15 +534,18 @@ class Document:
                 f"Page {index + 1} is too large to render at this zoom "
                 f"({cw * scale:,.0f} x {ch * scale:,.0f} pixels).", index) from None
         key = (self._token, index, round(scale, 5),
-               tuple(round(v, 3) for v in clip) if clip else None, rotation)
+               tuple(round(v, 3) for v in clip) if clip else None, rotation, pixels)
         if use_cache:
             hit = self.cache.get(key)
             if hit is not None:
                 return hit
+        img: Image.Image | Pixels
         if isinstance(self._source, _ImageSource):
             img = self._render_image(page, scale, clip, rotation)
+            if pixels:
+                img = Pixels(img.width, img.height, img.width * 3, img.tobytes())
         else:
-            img = self._call(index, self._source.render, index, scale, clip, rotation)
+            img = self._call(index, self._source.render, index, scale, clip, rotation, pixels)
             self._count()
         if use_cache and not (isinstance(self._source, _ImageSource) and img is self.cache.get(
                 (self._token, index, "source"))):

@@ -17,6 +17,7 @@ from desktop_ocr.core.documents import (
     DocumentError,
     PageError,
     PasswordRequired,
+    Pixels,
     RenderCache,
     WrongPassword,
     document_from_image,
@@ -501,18 +502,38 @@ def test_threads_render_concurrently_and_correctly(many_pages):
 
 
 def test_render_cache_is_bounded_in_bytes_and_lru():
-    cache = RenderCache(max_bytes=3 * 100 * 100 * 3)
+    one = 100 * 100 * 4  # Pillow holds RGB as 4 bytes a pixel
+    cache = RenderCache(max_bytes=3 * one)
     imgs = {k: Image.new("RGB", (100, 100)) for k in "abcd"}
     for k in "abc":
         cache.put(k, imgs[k])
-    assert cache.bytes_used == 90_000 and len(cache) == 3
+    assert cache.bytes_used == 3 * one and len(cache) == 3
     assert cache.get("a") is imgs["a"]  # a is now the most recent
     cache.put("d", imgs["d"])
     assert cache.get("b") is None and cache.get("a") is imgs["a"] and cache.get("d") is imgs["d"]
     cache.put("huge", Image.new("RGB", (200, 200)))
     assert cache.get("huge") is None and cache.bytes_used <= cache.max_bytes
-    cache.max_bytes = 30_000
+    packed = Pixels(100, 100, 300, bytes(30_000))
+    cache.put("px", packed)
+    assert cache.get("px") is packed and cache.bytes_used == 2 * one + 30_000
+    cache.max_bytes = one
     assert len(cache) == 1 and cache.bytes_used == 30_000
+
+
+def test_render_pixels_matches_render(many_pages, tmp_path):
+    img = Image.new("RGB", (31, 17), (9, 99, 199))
+    img.paste((250, 5, 5), (3, 3, 10, 10))
+    png = tmp_path / "small.png"
+    img.save(png)
+    for path in (many_pages, png):
+        with open_document(path) as doc:
+            page = doc.pages[0]
+            for rotation in (0, 90):
+                px = page.render_pixels(scale=0.37, rotation=rotation, clip=(2, 2, 25, 15))
+                ref = page.render(scale=0.37, rotation=rotation, clip=(2, 2, 25, 15), cache=False)
+                assert (px.width, px.height) == ref.size and px.stride >= 3 * px.width
+                assert px.to_image().tobytes() == ref.tobytes()
+                assert page.render_pixels(scale=0.37, rotation=rotation, clip=(2, 2, 25, 15)) is px
 
 
 def test_document_cache_stays_within_budget(many_pages):
