@@ -75,7 +75,8 @@ class BatchRunner(QObject):
             self.finished.emit(0, 0, False)
             return
         try:
-            engine = await self.recognizer.ensure_engine()
+            # Created, not started: pages with a text layer need no engine at all.
+            engine = await self.recognizer.prepare()
             width = max(1, min(getattr(engine, "max_concurrency", 1),
                                self.recognizer.settings.max_in_flight))
         except asyncio.CancelledError:

@@ -324,11 +324,12 @@ class MainWindow(QMainWindow):
         centre_layout.setSpacing(4)
         centre_layout.addWidget(self.text_banner)
         centre_layout.addWidget(self.page_view, 1)
-        self.viewer = QSplitter(Qt.Orientation.Horizontal)
-        self.viewer.addWidget(self.thumb_strip)
-        self.viewer.addWidget(centre)
-        self.viewer.setStretchFactor(1, 1)
-        self.viewer.setCollapsible(1, False)
+        self.viewer = QWidget()
+        viewer_layout = QHBoxLayout(self.viewer)
+        viewer_layout.setContentsMargins(0, 0, 0, 0)
+        viewer_layout.setSpacing(4)
+        viewer_layout.addWidget(self.thumb_strip)
+        viewer_layout.addWidget(centre, 1)
         for action in (self.next_action, self.prev_action, self.first_action, self.last_action):
             self.viewer.addAction(action)
 

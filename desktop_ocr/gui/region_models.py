@@ -153,9 +153,10 @@ class RegionListModel(QAbstractTableModel):
         if row < 0:
             return
         self.beginRemoveRows(QModelIndex(), row, row)
-        rest = self._regions[:row] + self._regions[row + 1:]
-        self._regions = renumber(rest)
+        self._regions = self._regions[:row] + self._regions[row + 1:]
         self.endRemoveRows()
+        # Numbers change after the removal, as a separate data change views can follow.
+        self._regions = renumber(self._regions)
         if self._regions:
             self.dataChanged.emit(self.index(0, 0), self.index(len(self._regions) - 1, 1))
         self.regionsChanged.emit()
