@@ -167,6 +167,7 @@ class MainWindow(QMainWindow):
         self.thumbnail_model = ThumbnailModel(self)
         self._build_actions()
         self._build_ui()
+        self.thumbnail_model.should_wait = lambda: self.page_view.rendering
         self._connect()
         self._update_actions()
 
@@ -409,6 +410,7 @@ class MainWindow(QMainWindow):
         pv = self.page_view
         pv.zoomChanged.connect(lambda z: self.zoom_label.setText(f"{z * 100:.0f} %"))
         pv.pageShown.connect(self._on_page_shown)
+        pv.pagePainted.connect(self._on_page_painted)
         pv.renderFailed.connect(self._on_render_failed)
         pv.regionDrawn.connect(self._on_region_drawn)
         pv.regionEdited.connect(self.region_model.update_region)
@@ -545,14 +547,17 @@ class MainWindow(QMainWindow):
         page = doc.pages[index]
         self.page_view.set_page(page, self.rotations.get(index, 0))
         regions, manual = self.page_regions.get(index, ([], False))
-        self.region_model.set_regions(regions, manual)
+        if regions or self.region_model.rowCount():  # a reset costs a table relayout
+            self.region_model.set_regions(regions, manual)
+        self.region_model.manual_order = manual
         self.thumb_strip.show_page(index)
         self.page_spin.blockSignals(True)
         self.page_spin.setValue(index + 1)
         self.page_spin.blockSignals(False)
         self.page_label.setText(f"Page {index + 1} of {doc.page_count}")
         self.text_banner.hide()
-        self._check_text_layer(page)
+        if self._text_check is not None:
+            self._text_check.cancel()
         if not self.recognizer.busy:
             self.show_results()
         self._update_actions()
@@ -581,6 +586,12 @@ class MainWindow(QMainWindow):
         page = self.current_page()
         if page is None or index != page.index:
             return
+
+    def _on_page_painted(self, index: int) -> None:
+        page = self.current_page()
+        if page is not None and index == page.index and not self.text_banner.isVisible():
+            # Only once the page is on screen: text extraction would hold up its render.
+            self._check_text_layer(page)
         w, h = self.page_view.page_size or (0, 0)
         unit = "px" if page.is_image else "pt"
         self.page_label.setText(f"Page {index + 1} of {page.document.page_count} · "
@@ -892,6 +903,7 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt override
         self._close_document()
+        self.page_view.shutdown()
         self.notification_area.detach()
         super().closeEvent(event)
 

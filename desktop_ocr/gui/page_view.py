@@ -3,7 +3,7 @@
 Scene coordinates are view pixels of the zoomed, rotated page (its top-left at 0, 0), so
 `ViewTransform` (core/regions.py) maps regions between page fractions and the scene.
 Pages are rendered at screen resolution for the current zoom in a worker thread
-(`render_for_view`); the GUI thread only turns the finished QImage into a QPixmap. While
+(`render_for_view`, on the view's own one-thread pool); the GUI thread only turns the finished QImage into a QPixmap. While
 a new zoom is being rendered the previous pixmap is shown scaled, so zooming feels
 immediate and the sharp render replaces it a moment later.
 
@@ -14,13 +14,13 @@ the pointer; the wheel scrolls.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import math
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from enum import StrEnum
 
-from PySide6.QtCore import QPointF, QRectF, Qt, QTimer, Signal
+from PySide6.QtCore import QObject, QPointF, QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import (
     QBrush,
     QColor,
@@ -105,6 +105,10 @@ def render_for_view(page: Page, fit: FitMode, zoom: float, rotation: int,
         scale *= math.sqrt(MAX_RENDER_PIXELS / area)
     pixels = page.render_pixels(scale=scale, rotation=rotation)
     return ViewRender(page.index, size, zoom, rotation, scale, pixels_to_qimage(pixels))
+
+
+class _RenderBridge(QObject):
+    done = Signal(int, object, object)  # generation, page, concurrent Future
 
 
 class RegionItem(QGraphicsRectItem):
@@ -199,7 +203,11 @@ class PageView(QGraphicsView):
         self._items: dict[str, RegionItem] = {}
         self.selected_id = ""
         self._gen = 0
-        self._render_task: asyncio.Task | None = None
+        self._in_flight = False
+        self._closed = False
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="page-render")
+        self._bridge = _RenderBridge(self)
+        self._bridge.done.connect(self._render_done, Qt.ConnectionType.QueuedConnection)
         self._paint_pending = -1
         self._drag: tuple | None = None
         self._pan_from: QPointF | None = None
@@ -377,39 +385,59 @@ class PageView(QGraphicsView):
 
     # ---------------------------------------------------------------- rendering
 
+    def _render_args(self) -> tuple:
+        return (self.page, self.fit_mode, self.zoom, self.rotation, self._viewport_size(),
+                self._scrollbar_extent(), self.devicePixelRatioF())
+
     def _request_render(self) -> None:
         self._render_timer.stop()
         self._gen += 1
-        if self.page is None:
-            return
-        if self._render_task is None or self._render_task.done():
-            self._render_task = asyncio.ensure_future(self._render_loop())
+        if self.page is not None and not self._in_flight:
+            self._submit()
 
-    async def _render_loop(self) -> None:
-        # One render in flight at a time; when it comes back stale (the user moved on),
-        # the latest request is rendered next, so paging fast wastes at most one render.
-        while self.page is not None:
-            gen = self._gen
-            page = self.page
-            args = (page, self.fit_mode, self.zoom, self.rotation, self._viewport_size(),
-                    self._scrollbar_extent(), self.devicePixelRatioF())
-            try:
-                result = await asyncio.to_thread(render_for_view, *args)
-            except DocumentError as exc:
-                if gen == self._gen and page is self.page and not page.document.closed:
-                    self._show_error(page.index, str(exc))
-                    return
-            except Exception as exc:  # noqa: BLE001 - a page that fails must fail alone
-                log.exception("rendering page %d failed", page.index + 1)
-                if gen == self._gen and page is self.page:
-                    self._show_error(page.index, f"Page {page.index + 1} cannot be shown: {exc}")
-                    return
-            else:
-                if gen == self._gen and page is self.page:
-                    self._apply(result)
-                    return
-            if gen == self._gen:
+    def _submit(self) -> None:
+        # A worker of its own, so the page never waits behind thumbnails in a shared pool,
+        # and a queued signal straight back to this thread: one hop, no asyncio wake-ups.
+        if self._closed:
+            return
+        gen, page = self._gen, self.page
+        self._in_flight = True
+        future = self._executor.submit(render_for_view, *self._render_args())
+        future.add_done_callback(lambda f: self._bridge.done.emit(gen, page, f))
+
+    def _render_done(self, gen: int, page: Page, future: Future) -> None:
+        self._in_flight = False
+        current = gen == self._gen and page is self.page
+        try:
+            result = future.result()
+        except DocumentError as exc:
+            if current and not page.document.closed:
+                self._show_error(page.index, str(exc))
                 return
+        except Exception as exc:  # noqa: BLE001 - a page that fails must fail alone
+            if current:
+                log.exception("rendering page %d failed", page.index + 1)
+                self._show_error(page.index, f"Page {page.index + 1} cannot be shown: {exc}")
+                return
+        else:
+            if current:
+                self._apply(result)
+                return
+        # Stale (the user moved on meanwhile): render the latest request only, so paging
+        # fast wastes at most one render.
+        if self.page is not None:
+            self._submit()
+
+    @property
+    def rendering(self) -> bool:
+        return self._in_flight
+
+    def shutdown(self) -> None:
+        """Stop rendering (the window is closing)."""
+        self._gen += 1
+        self.page = None
+        self._closed = True
+        self._executor.shutdown(wait=False, cancel_futures=True)
 
     def _apply(self, r: ViewRender) -> None:
         self.page_size = r.size

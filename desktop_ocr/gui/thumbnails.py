@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import OrderedDict
+from collections.abc import Callable
 
 from PySide6.QtCore import (
     QAbstractListModel,
@@ -69,6 +70,9 @@ class ThumbnailModel(QAbstractListModel):
         self._worker: asyncio.Task | None = None
         self._placeholder = self._blank()
         self.rendered = 0  # thumbnails rendered since the document was set (tests, benches)
+        # Says when the page view is rendering: thumbnails wait, so they never hold the
+        # MuPDF lock while the page the user asked for is being drawn.
+        self.should_wait: Callable[[], bool] = lambda: False
 
     def _blank(self) -> QPixmap:
         pm = QPixmap(int(self.side * 0.72), self.side)
@@ -148,6 +152,10 @@ class ThumbnailModel(QAbstractListModel):
 
     async def _work(self, document: Document) -> None:
         while self._wanted and self.document is document:
+            while self.should_wait():
+                await asyncio.sleep(0.01)
+            if not self._wanted or self.document is not document:
+                return
             row = self._wanted.pop(0)
             if row in self._pixmaps or row in self._failed:
                 continue
