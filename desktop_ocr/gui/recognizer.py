@@ -1,8 +1,13 @@
 """Runs recognitions for the window: owns the engine, one asyncio task per run.
 
-Everything slow happens off the GUI thread: image decoding and QImage conversion in
-worker threads, engine I/O awaited through qasync. Results come back as Qt signals on
-the GUI thread.
+Everything slow happens off the GUI thread: opening documents, rendering crops for the
+engine and QImage conversion in worker threads, engine I/O awaited through qasync.
+Results come back as Qt signals on the GUI thread.
+
+A run is either one image (`recognize`, e.g. a pasted screenshot) or the parts of a page
+(`recognize_parts`: its regions in reading order, or the whole page); both emit
+`started`, `chunk`..., then `finished`, `failed` or `cancelled`. A part's image is
+rendered from the document at the engine's resolution just before it is sent.
 """
 
 from __future__ import annotations
@@ -10,19 +15,36 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from PIL import Image
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QImage
 
-from desktop_ocr.core.imaging import load_image
-from desktop_ocr.core.notifications import NotificationManager
+from desktop_ocr.core.documents import (
+    OPEN_ERRORS,
+    Document,
+    PageError,
+    PasswordRequired,
+    WrongPassword,
+    open_document,
+)
+from desktop_ocr.core.imaging import ImageError
+from desktop_ocr.core.notifications import NotificationManager, Severity
 from desktop_ocr.core.notifications import manager as default_manager
 from desktop_ocr.core.settings import Settings
 from desktop_ocr.engines import choose_auto, create_engine
-from desktop_ocr.engines.base import Engine, FinishReason, Request
+from desktop_ocr.engines.base import (
+    BadImage,
+    Engine,
+    EngineCrashed,
+    EngineUnavailable,
+    FinishReason,
+    Request,
+)
+from desktop_ocr.gui.doc_results import PartResult
 
 log = logging.getLogger(__name__)
 
@@ -38,10 +60,49 @@ def pil_to_qimage(img: Image.Image) -> QImage:
 
 
 @dataclass
-class LoadedImage:
+class LoadedDocument:
     path: Path
-    image: Image.Image
-    qimage: QImage
+    document: Document
+    recognise: bool = False  # the caller asked to recognise it right away
+
+
+# (file name, the last password was wrong) -> password, or None when the user cancels.
+PasswordProvider = Callable[[str, bool], Awaitable[str | None]]
+
+
+@dataclass
+class Part:
+    """One piece of a page run: a region (or the whole page) and how to get its text.
+
+    `render` runs in a worker thread and returns the image for the engine; `text`, when
+    set, is the answer already (the PDF's own text layer) and no engine is asked.
+    """
+
+    key: str
+    label: str
+    render: Callable[[], Image.Image] | None = None
+    task: str | None = None
+    text: Callable[[], str] | None = None
+    meta: dict = field(default_factory=dict)
+
+
+def open_checked(path: Path, password: str | None) -> Document:
+    """Open a document; a one-page image is decoded now, so a damaged one is refused
+    at once instead of failing later in the viewer."""
+    doc = open_document(path, password)
+    if doc.kind == "image" and doc.page_count == 1:
+        try:
+            doc.pages[0].render()
+        except BaseException:
+            doc.close()
+            raise
+    return doc
+
+
+def open_error_message(exc: BaseException) -> str:
+    if isinstance(exc, PageError) and isinstance(exc.__cause__, ImageError):
+        return str(exc.__cause__)
+    return str(exc)
 
 
 @dataclass
@@ -54,7 +115,7 @@ class RunResult:
 
 
 class Recognizer(QObject):
-    loaded = Signal(object)  # LoadedImage
+    loaded = Signal(object)  # LoadedDocument
     loadFailed = Signal(str, str)  # path, message
     started = Signal(str)  # label
     chunk = Signal(str)
@@ -62,6 +123,8 @@ class Recognizer(QObject):
     failed = Signal(str)  # message
     cancelled = Signal()
     engineChanged = Signal(str)  # title
+    partStarted = Signal(object)  # Part
+    partFinished = Signal(object)  # PartResult
 
     def __init__(self, settings: Settings, parent: QObject | None = None,
                  notifications: NotificationManager | None = None) -> None:
@@ -73,6 +136,7 @@ class Recognizer(QObject):
         self._load_task: asyncio.Task | None = None
         self._running = False
         self.engine_reason = ""
+        self.password_provider: PasswordProvider | None = None
 
     # ---------------------------------------------------------------- engine
 
@@ -95,7 +159,8 @@ class Recognizer(QObject):
             self.engineChanged.emit(self.engine_title())
         return self._engine
 
-    async def _ensure_engine(self) -> Engine:
+    async def ensure_engine(self) -> Engine:
+        """The engine, created and started (models loaded, server up)."""
         engine = await self.prepare()
         await engine.start()
         return engine
@@ -124,32 +189,146 @@ class Recognizer(QObject):
         return self._load_task
 
     async def _open(self, path: Path, recognise: bool) -> None:
-        try:
-            image = await asyncio.to_thread(load_image, path)
-            qimage = await asyncio.to_thread(pil_to_qimage, image)
-        except asyncio.CancelledError:
-            raise
-        except Exception as exc:
-            note = self.notifications.report(exc, f"Cannot open {path.name}")
-            self.loadFailed.emit(str(path), note.message)
-            return
-        item = LoadedImage(path, image, qimage)
-        self.loaded.emit(item)
-        if recognise:
-            self.recognize(image, path.name)
+        password: str | None = None
+        while True:
+            try:
+                doc = await asyncio.to_thread(open_checked, path, password)
+                break
+            except asyncio.CancelledError:
+                raise
+            except (PasswordRequired, WrongPassword) as exc:
+                wrong = isinstance(exc, WrongPassword)
+                if self.password_provider is None:
+                    self._load_failed(path, f"Cannot open {path.name}: {exc}")
+                    return
+                password = await self.password_provider(path.name, wrong)
+                if password is None:
+                    # The core closed the PDF when it refused it: nothing stays open.
+                    message = f"{path.name} was not opened (no password given)."
+                    self.notifications.notify(message, Severity.INFO)
+                    self.loadFailed.emit(str(path), message)
+                    return
+            except OPEN_ERRORS as exc:
+                log.info("cannot open %s: %s", path, exc)
+                self._load_failed(path, f"Cannot open {path.name}: {open_error_message(exc)}")
+                return
+            except Exception as exc:
+                note = self.notifications.report(exc, f"Cannot open {path.name}")
+                self.loadFailed.emit(str(path), note.message)
+                return
+        if doc.repaired:
+            self.notifications.notify(
+                f"{path.name} is damaged; it was repaired as far as possible and some pages "
+                "or content may be missing.", Severity.WARNING, "\n".join(doc.warnings))
+        self.loaded.emit(LoadedDocument(path, doc, recognise))
 
-    def recognize(self, image: Image.Image, label: str) -> asyncio.Task:
-        self.cancel()
-        request = Request(
+    def _load_failed(self, path: Path, message: str) -> None:
+        note = self.notifications.notify(message, Severity.ERROR)
+        self.loadFailed.emit(str(path), note.message)
+
+    def make_request(self, image: Image.Image, label: str, task: str | None = None) -> Request:
+        return Request(
             image=image,
-            task=self.settings.task,
+            task=task or self.settings.task,
             max_tokens=self.settings.max_tokens,
             repetition_penalty=self.settings.repetition_penalty,
             max_dynamic_patch=self.settings.max_dynamic_patch,
             label=label,
         )
-        self._task = asyncio.ensure_future(self._run(request))
+
+    def recognize(self, image: Image.Image, label: str) -> asyncio.Task:
+        """Recognise one image (a pasted screenshot, a snip) as one run."""
+        self.cancel()
+        self._task = asyncio.ensure_future(self._run(self.make_request(image, label)))
         return self._task
+
+    def recognize_parts(self, parts: list[Part], label: str) -> asyncio.Task:
+        """Recognise a page's parts in order, as one run: `partStarted` and
+        `partFinished` around each, text streaming through `chunk`. A part that cannot
+        be rendered or read fails alone; an engine that is unavailable ends the run."""
+        self.cancel()
+        self._task = asyncio.ensure_future(self._run_parts(list(parts), label))
+        return self._task
+
+    async def run_part(self, part: Part, on_chunk: Callable[[str], None] | None = None
+                       ) -> PartResult:
+        """Get one part's text: from its text layer, or rendered and sent to the engine.
+        Raises EngineUnavailable/EngineCrashed (the run cannot go on) and CancelledError;
+        anything else is returned as a failed PartResult."""
+        task = part.task or self.settings.task
+        if part.text is not None:
+            try:
+                text = await asyncio.to_thread(part.text)
+            except OPEN_ERRORS as exc:
+                return PartResult(part.key, part.label, source="pdf-text", task=task,
+                                  error=str(exc))
+            # A scanned page has no text layer: then OCR it, when the part allows.
+            if text.strip() or part.render is None:
+                if on_chunk is not None and text:
+                    on_chunk(text)
+                return PartResult(part.key, part.label, text, "pdf-text", task)
+        try:
+            image = await asyncio.to_thread(part.render)  # type: ignore[arg-type]
+        except OPEN_ERRORS as exc:
+            return PartResult(part.key, part.label, task=task, error=open_error_message(exc))
+        engine = await self.ensure_engine()
+        request = self.make_request(image, part.label, task)
+        parts: list[str] = []
+        finish: FinishReason | None = None
+        try:
+            stream = engine.stream(request)
+            try:
+                async for piece in stream:
+                    if piece.text:
+                        parts.append(piece.text)
+                        if on_chunk is not None:
+                            on_chunk(piece.text)
+                    if piece.finish_reason is not None:
+                        finish = piece.finish_reason
+            finally:
+                close = getattr(stream, "aclose", None)
+                if close is not None:
+                    await close()
+        except (EngineUnavailable, EngineCrashed):
+            raise
+        except BadImage as exc:
+            return PartResult(part.key, part.label, "".join(parts), task=task,
+                              engine=self.engine_title(), error=exc.user_message)
+        return PartResult(part.key, part.label, "".join(parts), "ocr", task,
+                          self.engine_title(), str(finish or ""))
+
+    async def _run_parts(self, parts: list[Part], label: str) -> None:
+        self._running = True
+        self.started.emit(label)
+        began = time.perf_counter()
+        results: list[PartResult] = []
+        try:
+            for part in parts:
+                self.partStarted.emit(part)
+                result = await self.run_part(part, self.chunk.emit)
+                results.append(result)
+                if not result.ok:
+                    self.notifications.notify(f"{label}, {part.label}: {result.error}",
+                                              Severity.ERROR)
+                self.partFinished.emit(result)
+        except asyncio.CancelledError:
+            self._running = False
+            self.cancelled.emit()
+            return
+        except Exception as exc:
+            self._running = False
+            note = self.notifications.report(exc, f"Recognising {label} failed")
+            self.failed.emit(note.message)
+            return
+        finally:
+            self._running = False
+        finishes = [r.finish for r in results if r.finish]
+        finish = FinishReason(finishes[-1]) if finishes else None
+        if any(r.finish == FinishReason.LENGTH for r in results):
+            finish = FinishReason.LENGTH
+        text = "\n\n".join(r.text for r in results if r.ok)
+        self.finished.emit(RunResult(label, text, finish, time.perf_counter() - began,
+                                     self.engine_title()))
 
     async def _run(self, request: Request) -> None:
         self._running = True
@@ -164,7 +343,7 @@ class Recognizer(QObject):
         parts: list[str] = []
         finish: FinishReason | None = None
         try:
-            engine = await self._ensure_engine()
+            engine = await self.ensure_engine()
             stream = engine.stream(request)
             try:
                 async for piece in stream:
