@@ -91,18 +91,7 @@ class Settings:
     def save(self, path: Path | None = None) -> None:
         """Write atomically: a crash or full disk leaves the previous file intact."""
         path = path or self.path()
-        path.parent.mkdir(parents=True, exist_ok=True)
-        payload = json.dumps(dataclasses.asdict(self), indent=2, ensure_ascii=False)
-        fd, tmp = tempfile.mkstemp(prefix=".settings-", dir=path.parent)
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                fh.write(payload)
-                fh.flush()
-                os.fsync(fh.fileno())
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        atomic_write_text(path, json.dumps(dataclasses.asdict(self), indent=2, ensure_ascii=False))
 
     # ---------------------------------------------------------------- updates
 
@@ -124,6 +113,21 @@ class Settings:
     @classmethod
     def cli_fields(cls) -> list[dataclasses.Field]:
         return [f for f in fields(cls) if f.metadata.get("cli")]
+
+
+def atomic_write_text(path: Path, text: str) -> None:
+    """Write via a temp file in the same folder: on failure the old file is untouched."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}-", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
 
 
 def _coerce(value: Any, default: Any) -> Any:

@@ -1,0 +1,246 @@
+"""Command line: `desktop-ocr` starts the GUI; `desktop-ocr ocr ...` recognises headless.
+
+Exit codes of `ocr`: 0 all inputs recognised, 1 some failed, 2 every input failed (or the
+engine could not start), 64 bad usage (argparse uses 2 for that, but 2 already means
+"all inputs failed" here, so usage errors are moved out of its way).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import os
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TextIO
+
+from desktop_ocr import APP_NAME, __version__
+from desktop_ocr.core.documents import OPEN_ERRORS, Document, Page, PasswordRequired, open_document
+from desktop_ocr.core.notifications import user_message
+from desktop_ocr.core.regions import RegionSpec, SpecError, parse_pages, parse_region
+from desktop_ocr.core.settings import Settings, add_cli_flags, apply_cli
+from desktop_ocr.engines.base import Engine, EngineError, FinishReason, Request
+
+log = logging.getLogger(__name__)
+PROG = "desktop-ocr"
+EXIT_USAGE = 64
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str):  # type: ignore[override]
+        self.print_usage(sys.stderr)
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n")
+
+
+@dataclass
+class InputResult:
+    path: Path
+    text: str = ""
+    seconds: float = 0.0
+    finish: FinishReason | None = None
+    error: str = ""
+
+
+def _ocr_parser() -> argparse.ArgumentParser:
+    p = _Parser(prog=f"{PROG} ocr", description="Recognise images and PDFs and print the text.")
+    p.add_argument("paths", nargs="+", type=Path, metavar="PATH", help="images or PDFs to recognise")
+    p.add_argument("--out", type=Path, help="also write the text to this file")
+    p.add_argument("--json", action="store_true", help="print one JSON object per input")
+    p.add_argument("--pages", default="", metavar="SPEC",
+                   help="pages to recognise, e.g. 1-3,7 (default: all)")
+    p.add_argument("--region", type=_region_arg, metavar="X,Y,W,H",
+                   help="only this part of each page: fractions 0-1 of the page, or pixels with a px suffix")
+    p.add_argument("--password", help="password of an encrypted PDF (or DESKTOP_OCR_PASSWORD)",
+                   default=os.environ.get("DESKTOP_OCR_PASSWORD"))
+    p.add_argument("--use-text-layer", action="store_true",
+                   help="use a PDF page's own text instead of OCR where it has one")
+    add_cli_flags(p)
+    return p
+
+
+def _region_arg(spec: str) -> RegionSpec:
+    try:
+        return parse_region(spec)
+    except SpecError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _gui_parser() -> argparse.ArgumentParser:
+    p = _Parser(prog=PROG, description=f"{APP_NAME}: text and tables from images and PDFs.",
+                epilog=f"Headless: {PROG} ocr PATH... ; diagnostics: {PROG} doctor")
+    p.add_argument("paths", nargs="*", type=Path, metavar="FILE", help="files to open")
+    p.add_argument("--version", action="version", version=f"{PROG} {__version__}")
+    add_cli_flags(p)
+    return p
+
+
+@dataclass
+class PagePlan:
+    """What `ocr` does with each input: which pages, which region, text layer or OCR."""
+
+    pages: str = ""
+    region: RegionSpec | None = None
+    password: str | None = None
+    use_text_layer: bool = False
+
+
+def _open(path: Path, plan: PagePlan) -> tuple[Document, list[int]]:
+    doc = open_document(path, plan.password)
+    try:
+        return doc, parse_pages(plan.pages, doc.page_count)
+    except BaseException:
+        doc.close()
+        raise
+
+
+def _page_request(page: Page, plan: PagePlan, settings: Settings, label: str) -> Request | str:
+    """The text layer (str) when asked for and present, else the engine request."""
+    region = plan.region.to_region(*page.size) if plan.region else None
+    if plan.use_text_layer and page.has_text_layer:
+        return page.text_layer(region)
+    image = page.render_for_engine(region)
+    return Request(image=image, task=settings.task, max_tokens=settings.max_tokens,
+                   repetition_penalty=settings.repetition_penalty,
+                   max_dynamic_patch=settings.max_dynamic_patch, label=label)
+
+
+async def _recognise(engine: Engine, settings: Settings, path: Path, plan: PagePlan,
+                     out: TextIO | None, live: bool) -> InputResult:
+    result = InputResult(path)
+    began = time.perf_counter()
+    parts: list[str] = []
+
+    def emit(text: str) -> None:
+        parts.append(text)
+        if live and out:
+            out.write(text)
+            out.flush()
+
+    doc, indices = await asyncio.to_thread(_open, path, plan)
+    try:
+        for index in indices:
+            page = doc.pages[index]
+            if len(indices) > 1:
+                if parts and not parts[-1].endswith("\n"):
+                    emit("\n")
+                emit(f"--- page {page.number} ---\n")
+            label = f"{path.name} page {page.number}" if doc.page_count > 1 else path.name
+            job = await asyncio.to_thread(_page_request, page, plan, settings, label)
+            if isinstance(job, str):
+                emit(job)
+                result.finish = FinishReason.STOP
+                continue
+            async for chunk in engine.stream(job):
+                if chunk.text:
+                    emit(chunk.text)
+                if chunk.finish_reason is not None:
+                    result.finish = chunk.finish_reason
+    finally:
+        doc.close()
+    result.text = "".join(parts)
+    result.seconds = time.perf_counter() - began
+    return result
+
+
+async def _run_ocr(args: argparse.Namespace, settings: Settings) -> int:
+    from desktop_ocr.engines import create_engine
+
+    stdout = sys.stdout
+    several = len(args.paths) > 1
+    plan = PagePlan(args.pages, args.region, args.password, args.use_text_layer)
+    try:
+        engine = create_engine(settings)
+        await engine.start()
+    except EngineError as exc:
+        print(f"{PROG}: engine: {exc.user_message}", file=sys.stderr)
+        return 2
+    results: list[InputResult] = []
+    try:
+        for path in args.paths:
+            if several and not args.json:
+                stdout.write(f"=== {path} ===\n")
+            try:
+                result = await _recognise(engine, settings, path, plan, stdout, live=not args.json)
+            except (*OPEN_ERRORS, SpecError, EngineError, OSError) as exc:
+                error = user_message(exc)
+                if isinstance(exc, PasswordRequired):
+                    error += " Give it with --password."
+                result = InputResult(path, error=error)
+                print(f"{PROG}: {path}: {result.error}", file=sys.stderr)
+            results.append(result)
+            if args.json:
+                payload = {"file": str(path), "engine": engine.name}
+                if result.error:
+                    payload["error"] = result.error
+                else:
+                    payload.update(text=result.text, seconds=round(result.seconds, 3),
+                                   finish_reason=result.finish.value if result.finish else None)
+                stdout.write(json.dumps(payload, ensure_ascii=False) + "\n")
+            elif not result.error:
+                if result.text and not result.text.endswith("\n"):
+                    stdout.write("\n")
+                if result.finish is FinishReason.LENGTH:
+                    print(f"{PROG}: {path}: output cut at the token limit", file=sys.stderr)
+                elif result.finish is FinishReason.REPETITION:
+                    print(f"{PROG}: {path}: stopped a repetition loop; the output is cut", file=sys.stderr)
+            stdout.flush()
+    finally:
+        await engine.stop()
+    ok = [r for r in results if not r.error]
+    if args.out and ok:
+        _write_out(args.out, ok, several)
+    if not ok:
+        return 2
+    return 1 if len(ok) < len(results) else 0
+
+
+def _write_out(path: Path, results: list[InputResult], several: bool) -> None:
+    from desktop_ocr.core.settings import atomic_write_text
+
+    blocks = [f"=== {r.path} ===\n{r.text}" if several else r.text for r in results]
+    atomic_write_text(path, "\n".join(blocks))
+
+
+def ocr_main(argv: list[str]) -> int:
+    args = _ocr_parser().parse_args(argv)
+    settings = apply_cli(Settings.load(), args)
+    try:
+        return asyncio.run(_run_ocr(args, settings))
+    except KeyboardInterrupt:
+        print(f"{PROG}: cancelled", file=sys.stderr)
+        return 130
+    except OSError as exc:
+        print(f"{PROG}: {user_message(exc)}", file=sys.stderr)
+        return 2
+
+
+def doctor_main(argv: list[str]) -> int:
+    p = _Parser(prog=f"{PROG} doctor", description="Show GPUs, lmdeploy and which engine `auto` picks.")
+    add_cli_flags(p)
+    args = p.parse_args(argv)
+    settings = apply_cli(Settings.load(), args)
+    from desktop_ocr.doctor import report
+
+    print(report(settings))
+    return 0
+
+
+def gui_main(argv: list[str] | None = None) -> int:
+    args = _gui_parser().parse_args(sys.argv[1:] if argv is None else argv)
+    settings = apply_cli(Settings.load(), args)
+    from desktop_ocr.gui.app import run
+
+    return run(settings, args.paths)
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv and argv[0] == "ocr":
+        return ocr_main(argv[1:])
+    if argv and argv[0] == "doctor":
+        return doctor_main(argv[1:])
+    return gui_main(argv)

@@ -1,0 +1,144 @@
+"""One place that every error reaches: uncaught exceptions from the main thread, from
+worker threads and from asyncio tasks, and errors the app reports on purpose.
+
+Each becomes a `Notification` with a plain-language message (the traceback goes to the
+log file, not to the user) and is handed to the subscribers: the GUI shows it
+non-modally, the CLI prints one line. Qt-free, after napari's notification manager.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sys
+import threading
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from types import TracebackType
+
+from desktop_ocr.core.imaging import ImageError
+
+log = logging.getLogger("desktop_ocr.errors")
+
+
+class Severity(StrEnum):
+    INFO = "info"
+    WARNING = "warning"
+    ERROR = "error"
+
+
+@dataclass
+class Notification:
+    message: str
+    severity: Severity = Severity.ERROR
+    details: str = ""  # traceback or extra text for a "Details" view
+    time: datetime = field(default_factory=datetime.now)
+
+
+def user_message(exc: BaseException) -> str:
+    """A sentence a user can act on, for any exception."""
+    from desktop_ocr.engines.base import (
+        EngineError,  # engines import core, not the reverse at import time
+    )
+
+    if isinstance(exc, EngineError):
+        return exc.user_message
+    from desktop_ocr.core.documents import DocumentError
+
+    if isinstance(exc, (ImageError, DocumentError)):
+        return str(exc)
+    if isinstance(exc, FileNotFoundError):
+        return f"File not found: {exc.filename or exc}"
+    if isinstance(exc, PermissionError):
+        return f"Permission denied: {exc.filename or exc}"
+    if isinstance(exc, OSError) and exc.errno == 28:
+        return "The disk is full. Free some space and try again; nothing was overwritten."
+    if isinstance(exc, MemoryError):
+        return "Not enough memory for this operation. Try a smaller image or region."
+    text = str(exc) or type(exc).__name__
+    return f"Something went wrong: {text}. Details are in the log file."
+
+
+Subscriber = Callable[[Notification], None]
+
+
+class NotificationManager:
+    def __init__(self) -> None:
+        self._subscribers: list[Subscriber] = []
+        self._lock = threading.Lock()
+        self._installed = False
+        self._previous: tuple = ()
+
+    def subscribe(self, callback: Subscriber) -> Callable[[], None]:
+        with self._lock:
+            self._subscribers.append(callback)
+
+        def unsubscribe() -> None:
+            with self._lock:
+                if callback in self._subscribers:
+                    self._subscribers.remove(callback)
+
+        return unsubscribe
+
+    def notify(self, message: str, severity: Severity = Severity.INFO, details: str = "") -> Notification:
+        note = Notification(message, severity, details)
+        with self._lock:
+            subscribers = list(self._subscribers)
+        for callback in subscribers:
+            try:
+                callback(note)
+            except Exception:  # a broken subscriber must not hide the original problem
+                log.exception("notification subscriber failed")
+        return note
+
+    def report(self, exc: BaseException, context: str = "") -> Notification:
+        """Log `exc` with its traceback and tell the user in plain words."""
+        details = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+        log.error("%s%s", f"{context}: " if context else "", details.rstrip())
+        message = user_message(exc)
+        if context:
+            message = f"{context}: {message}"
+        return self.notify(message, Severity.ERROR, details)
+
+    # ------------------------------------------------------------ hooks
+
+    def _excepthook(self, etype: type[BaseException], value: BaseException,
+                    tb: TracebackType | None) -> None:
+        if issubclass(etype, KeyboardInterrupt):
+            sys.__excepthook__(etype, value, tb)
+            return
+        self.report(value.with_traceback(tb))
+
+    def _thread_hook(self, args: threading.ExceptHookArgs) -> None:
+        if args.exc_value is not None:
+            self.report(args.exc_value, f"In background work ({args.thread.name if args.thread else 'thread'})")
+
+    def asyncio_handler(self, loop: asyncio.AbstractEventLoop, context: dict) -> None:
+        exc = context.get("exception")
+        if exc is None:
+            log.warning("asyncio: %s", context.get("message"))
+            return
+        if isinstance(exc, asyncio.CancelledError):
+            return
+        self.report(exc)
+
+    def install(self, loop: asyncio.AbstractEventLoop | None = None) -> None:
+        """Route sys, threading and (if given) asyncio uncaught errors here."""
+        if not self._installed:
+            self._previous = (sys.excepthook, threading.excepthook)
+            sys.excepthook = self._excepthook
+            threading.excepthook = self._thread_hook
+            self._installed = True
+        if loop is not None:
+            loop.set_exception_handler(self.asyncio_handler)
+
+    def uninstall(self) -> None:
+        if self._installed:
+            sys.excepthook, threading.excepthook = self._previous
+            self._installed = False
+
+
+manager = NotificationManager()

@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Set up Desktop OCR from a fresh Debian/Ubuntu checkout, non-interactively.
+#   bash installer/setup.sh app    system libraries Qt needs + .venv with the app
+#   bash installer/setup.sh test   the same + Xvfb/xclip/xdotool for the tests + test tools
+# Uses sudo for apt when not root. Safe to run again.
+set -euo pipefail
+mode=${1:-app}
+cd "$(dirname "$0")/.."
+
+# What Qt's xcb platform plugin and PySide6 need on a minimal system.
+pkgs=(python3 python3-venv python3-pip libegl1 libgl1 libglib2.0-0 libfontconfig1 libfreetype6
+      libdbus-1-3 libxkbcommon0 libxkbcommon-x11-0 libxcb-cursor0 libxcb-icccm4 libxcb-image0
+      libxcb-keysyms1 libxcb-randr0 libxcb-render-util0 libxcb-shape0 libxcb-xinerama0
+      libxcb-xfixes0 libxcb-xkb1 libx11-xcb1 libxrender1 libxi6 fonts-noto-cjk)
+if [ "$mode" = test ]; then
+  pkgs+=(xvfb xclip xdotool xauth)
+fi
+
+sudo_cmd=()
+if [ "$(id -u)" -ne 0 ]; then sudo_cmd=(sudo); fi
+missing=()
+for p in "${pkgs[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  "${sudo_cmd[@]}" apt-get update -qq
+  "${sudo_cmd[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+python=${PYTHON:-python3}
+[ -x .venv/bin/python ] || "$python" -m venv .venv
+.venv/bin/python -m pip install -q --upgrade pip
+if [ "$mode" = test ]; then
+  .venv/bin/python -m pip install -q -e '.[test]'
+else
+  .venv/bin/python -m pip install -q -e .
+fi
+echo "Desktop OCR is set up in $(pwd)/.venv"

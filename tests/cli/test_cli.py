@@ -1,0 +1,126 @@
+"""`desktop-ocr ocr` as a user runs it: a real subprocess, real files, real CPU engine."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+RECEIPT = "receipt-sroie-003.jpg"
+
+
+def run_cli(*args: str | Path, timeout: float = 180) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "desktop_ocr", *map(str, args)],
+                          capture_output=True, text=True, timeout=timeout)
+
+
+@pytest.mark.slow
+def test_ocr_one_good_one_bad_input(corpus, tmp_path):
+    # GIVEN a real receipt and an empty file
+    out = tmp_path / "result.txt"
+    # WHEN both are recognised, as JSON, with --out
+    proc = run_cli("ocr", corpus / RECEIPT, corpus / "bad-zero-byte.png", "--engine", "cpu",
+                   "--json", "--out", out)
+    # THEN the good one is recognised, the bad one gets one plain line, and the exit code is 1
+    assert proc.returncode == 1, proc.stderr
+    lines = [json.loads(line) for line in proc.stdout.splitlines()]
+    assert [Path(x["file"]).name for x in lines] == [RECEIPT, "bad-zero-byte.png"]
+    good, bad = lines
+    assert good["engine"] == "cpu" and good["seconds"] > 0 and good["finish_reason"] == "stop"
+    assert "TAN WOON YANN" in good["text"].upper()
+    assert "empty" in bad["error"]
+    err = proc.stderr.strip().splitlines()
+    assert len(err) == 1 and "bad-zero-byte.png" in err[0] and "empty" in err[0]
+    assert "Traceback" not in proc.stderr
+    assert "TAN WOON YANN" in out.read_text().upper()
+
+
+@pytest.mark.slow
+def test_ocr_streams_plain_text_with_headers_for_several_inputs(corpus):
+    proc = run_cli("ocr", corpus / RECEIPT, corpus / "zh-pdfpage-chinese-tables.png", "--engine", "cpu")
+    assert proc.returncode == 0, proc.stderr
+    assert f"=== {corpus / RECEIPT} ===" in proc.stdout
+    assert "=== " + str(corpus / "zh-pdfpage-chinese-tables.png") + " ===" in proc.stdout
+    assert "TOTAL" in proc.stdout.upper()
+
+
+@pytest.mark.parametrize("name, words", [
+    ("bad-zero-byte.png", "empty"),
+    ("bad-text-as.png", "not an image"),
+    ("bad-truncated.jpg", "truncated"),
+    ("bad-huge-header.png", "too large"),
+    ("bad-decompression-bomb.gif", "too large"),
+    ("bad-short.bmp", "truncated"),
+])
+def test_every_input_bad_exits_2_with_one_line(corpus, name, words):
+    proc = run_cli("ocr", corpus / name, "--engine", "cpu")
+    assert proc.returncode == 2
+    err = proc.stderr.strip().splitlines()
+    assert len(err) == 1, proc.stderr
+    assert name in err[0] and words in err[0].lower()
+    assert "Traceback" not in proc.stderr
+
+
+def test_missing_path_and_folder(tmp_path):
+    proc = run_cli("ocr", tmp_path / "nope.png", tmp_path, "--engine", "cpu")
+    assert proc.returncode == 2
+    err = proc.stderr.strip().splitlines()
+    assert len(err) == 2 and "does not exist" in err[0] and "folder" in err[1]
+
+
+def test_usage_error_is_not_confused_with_failed_inputs():
+    proc = run_cli("ocr")
+    assert proc.returncode == 64 and "usage" in proc.stderr
+
+
+def test_unknown_engine_is_refused():
+    proc = run_cli("ocr", "x.png", "--engine", "gpt")
+    assert proc.returncode == 64 and "invalid choice" in proc.stderr
+
+
+def _text_layer(corpus, name: str) -> str:
+    return (corpus / name).read_text(encoding="utf-8")
+
+
+def test_use_text_layer_of_selected_pages(corpus):
+    # GIVEN the 47-page born-digital PDF
+    # WHEN pages 1-2 and 47 are asked for with the text layer
+    proc = run_cli("ocr", corpus / "pdf-47-pages.pdf", "--pages", "1-2,47", "--use-text-layer",
+                   "--engine", "cpu")
+    # THEN each page comes headed, page 1 is exactly its text layer, no OCR needed
+    assert proc.returncode == 0, proc.stderr
+    assert [line for line in proc.stdout.splitlines() if line.startswith("--- page")] == [
+        "--- page 1 ---", "--- page 2 ---", "--- page 47 ---"]
+    page1 = proc.stdout.split("--- page 2 ---")[0].removeprefix("--- page 1 ---\n")
+    assert page1.strip() == _text_layer(corpus, "pdf-47-pages.page1.textlayer.txt").strip()
+
+
+def test_encrypted_pdf_needs_the_right_password(corpus):
+    pdf = corpus / "pdf-encrypted-secret.pdf"
+    none = run_cli("ocr", pdf, "--use-text-layer", "--engine", "cpu")
+    assert none.returncode == 2 and "password" in none.stderr.lower() and "--password" in none.stderr
+    wrong = run_cli("ocr", pdf, "--password", "nope", "--use-text-layer", "--engine", "cpu")
+    assert wrong.returncode == 2 and "wrong" in wrong.stderr.lower()
+    right = run_cli("ocr", pdf, "--password", "secret", "--use-text-layer", "--engine", "cpu")
+    assert right.returncode == 0 and right.stdout.strip(), right.stderr
+
+
+def test_bad_page_spec_and_region_are_explained(corpus):
+    proc = run_cli("ocr", corpus / "pdf-small-table.pdf", "--pages", "5", "--engine", "cpu")
+    assert proc.returncode == 2 and "pdf-small-table.pdf" in proc.stderr and "page" in proc.stderr.lower()
+    proc = run_cli("ocr", corpus / "pdf-small-table.pdf", "--region", "0.5,0.5,2,x")
+    assert proc.returncode == 64 and "region" in proc.stderr.lower()
+
+
+@pytest.mark.slow
+def test_region_of_a_scanned_pdf_is_recognised(corpus):
+    # GIVEN an image-only PDF of a receipt; WHEN only its top fifth is recognised
+    pdf = corpus / "pdf-scanned-receipt-sroie-003.pdf"
+    top = run_cli("ocr", pdf, "--region", "0,0,1,0.2", "--engine", "cpu", "--use-text-layer")
+    # THEN the shop name (top) is there and the total (bottom) is not
+    assert top.returncode == 0, top.stderr
+    assert "TAN WOON YANN" in top.stdout.upper()
+    assert "ROUNDING" not in top.stdout.upper()
