@@ -15,7 +15,7 @@ import os
 import warnings
 from pathlib import Path
 
-from PIL import Image, ImageFile, ImageOps, UnidentifiedImageError
+from PIL import Image, ImageChops, ImageFile, ImageOps, UnidentifiedImageError
 
 # Above this many pixels we refuse instead of decoding: a 30,000 x 30,000 header would
 # otherwise ask for 2.7 GB of RGB. 180 MP is an A0 sheet at 300 dpi with room to spare.
@@ -189,12 +189,24 @@ def choose_format(img: Image.Image) -> str:
     return "PNG" if colours is not None else "JPEG"
 
 
+def is_grey(img: Image.Image) -> bool:
+    """True when every pixel has R == G == B (exactly: converting to L loses nothing)."""
+    if img.mode in ("L", "1"):
+        return True
+    if img.mode != "RGB":
+        return False
+    r, g, b = img.split()
+    return ImageChops.difference(r, g).getbbox() is None and ImageChops.difference(g, b).getbbox() is None
+
+
 def encode_for_vlm(img: Image.Image, max_dynamic_patch: int = 12) -> tuple[bytes, str]:
     """Prescale and encode an RGB image; returns (bytes, MIME type)."""
     img = prescale(img, max_dynamic_patch)
     if img.mode != "RGB":
         img = normalize(img)
     fmt = choose_format(img)
+    if is_grey(img):
+        img = img.convert("L")  # a third of the samples for the same pixels (most scans)
     buf = io.BytesIO()
     if fmt == "PNG":
         img.save(buf, format="PNG", optimize=False, compress_level=6)
