@@ -95,6 +95,7 @@ class MainWindow(QMainWindow):
         self._build_ui()
         self._connect()
         self._update_actions()
+        self._add_engine_panel()
 
     # ---------------------------------------------------------------- construction
 
@@ -321,6 +322,22 @@ class MainWindow(QMainWindow):
         busy = self.recognizer.busy
         self.cancel_action.setEnabled(busy)
         self.recognise_action.setEnabled(self.current is not None and not busy)
+
+    # ---------------------------------------------------------------- engine panel
+
+    def _add_engine_panel(self) -> None:
+        from desktop_ocr.gui.engine_panel import EnginePanel
+
+        self.engine_panel = EnginePanel(self.recognizer, self.settings, self.notifications, self)
+        self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.engine_panel)
+        self.engine_panel.hide()  # opened from View > Engine panel
+        toggle = self.engine_panel.toggleViewAction()
+        toggle.setText("&Engine panel")
+        toggle.setShortcut(QKeySequence("Ctrl+Shift+E"))
+        toggle.setStatusTip("Choose, start and stop the recognition engine; GPU and CPU meters")
+        self.engine_panel_action = toggle
+        self.view_menu.addSeparator()
+        self.view_menu.addAction(toggle)
 
     # ---------------------------------------------------------------- misc
 
