@@ -76,7 +76,7 @@ LOG_LINES = 500
 def gpu_text(probe: gpu.Probe) -> str:
     """One line per GPU: name, free / total VRAM, compute capability, bf16 or not."""
     if not probe.gpus:
-        return f"No NVIDIA GPU found ({probe.reason or 'none reported'})."
+        return f"No NVIDIA GPU found: {probe.reason or 'none reported'}."
     lines = []
     for g in probe.gpus:
         cc = ".".join(map(str, g.compute_capability))
@@ -182,7 +182,7 @@ class EnginePanel(QDockWidget):
         layout.addWidget(self.auto_label)
 
         self.local_box = QGroupBox("InternVL3 on this computer")
-        local = QFormLayout(self.local_box)
+        local = self._local_form = QFormLayout(self.local_box)
         self.gpu_label = _note("Looking for a GPU…")
         local.addRow(self.gpu_label)
         self.advice_label = _note()
@@ -340,8 +340,6 @@ class EnginePanel(QDockWidget):
             finally:
                 self.refresh_button.setEnabled(True)
             self.probe, self.advice = probe, advice
-            self.gpu_label.setText(gpu_text(probe) + ("" if probe.gpus else
-                                   " InternVL3 cannot run here; the CPU engine is used instead."))
             self.advice_label.setText(advice_text(probe, advice) if probe.gpus else "")
             self.advice_label.setVisible(bool(probe.gpus))
             self.lmdeploy_label.setText(("Found: " if command else "Not available: ") + how)
@@ -349,6 +347,18 @@ class EnginePanel(QDockWidget):
             self._update_no_gpu_note()
 
         return self._spawn(run())
+
+    def _sync_fields(self) -> None:
+        """Show what the settings hold (they may have changed elsewhere: CLI, another dialog)."""
+        self._select_engine_choice(self.settings.engine)
+        if self._probed and self.lmdeploy_edit.text() != self.settings.lmdeploy_command:
+            self.refresh()  # a different lmdeploy: look for it again
+        for edit, value in ((self.url_edit, self.settings.endpoint), (self.key_edit, self.settings.api_key),
+                            (self.lmdeploy_edit, self.settings.lmdeploy_command)):
+            if edit.text() != value and not edit.hasFocus():
+                edit.setText(value)
+        if self.model_combo.currentData() != self.settings.model or self.settings.model == "":
+            self._fill_models()
 
     def _fill_models(self) -> None:
         combo = self.model_combo
@@ -489,6 +499,7 @@ class EnginePanel(QDockWidget):
         if self.choice == "auto":
             why = f", because {r.engine_reason}" if r.engine_reason else ""
             self.auto_label.setText(f"Automatic picked {title}{why}.")
+        self._sync_fields()
         self._show_sections()
         self.log_view.clear()
         server = getattr(r.engine, "server", None)
@@ -503,10 +514,13 @@ class EnginePanel(QDockWidget):
             self.auto_label.setText("Automatic: deciding…")
         self.local_box.setVisible(shown in ("lmdeploy", "cpu"))
         # The CPU engine needs no settings, but the GPU line says why InternVL3 is not used.
-        for w in (self.model_combo, self.lmdeploy_edit, self.lmdeploy_label, self.advice_label,
+        local = shown == "lmdeploy"
+        for w in (self.model_combo, self.custom_model, self.lmdeploy_edit, self.lmdeploy_label,
                   self.refresh_button):
-            w.setEnabled(shown == "lmdeploy" or self.choice == "auto")
-        self.local_box.setTitle("InternVL3 on this computer" if shown == "lmdeploy" else "GPU")
+            self._local_form.setRowVisible(w, local)
+        if local:
+            self.custom_model.setVisible(self.model_combo.currentData() == OTHER_MODEL)
+        self.local_box.setTitle("InternVL3 on this computer" if local else "GPU")
         self.remote_box.setVisible(shown == "openai")
         self.log_box.setVisible(shown == "lmdeploy")
         self._update_no_gpu_note()
@@ -515,6 +529,13 @@ class EnginePanel(QDockWidget):
         used = {"cpu": "The CPU engine is used.", "openai": "Recognition runs on the remote server.",
                 "lmdeploy": "The local InternVL3 server needs one."}
         self.meters.no_gpu_suffix = used.get(self.resolved, "")
+        if self.probe is not None:
+            instead = {"cpu": " InternVL3 cannot run here; the CPU engine is used instead.",
+                       "openai": " Recognition runs on the remote server.",
+                       "lmdeploy": " The local InternVL3 server needs one: choose the CPU engine or a "
+                                   "remote server."}
+            no_gpu = "" if self.probe.gpus else instead.get(self.resolved, "")
+            self.gpu_label.setText(gpu_text(self.probe) + no_gpu)
         if self.meters.last is not None:
             self.meters.show_metrics(self.meters.last)
 
@@ -524,6 +545,7 @@ class EnginePanel(QDockWidget):
             title = f"Starting… {status.elapsed:.0f} s"
             if not self._elapsed.isActive():
                 self._elapsed.start()
+                self.log_view.clear()  # a new start writes a new log file: show only its lines
         else:
             self._elapsed.stop()
         engine = self.recognizer.engine
