@@ -8,6 +8,7 @@ visibility. The widgets are touched on the GUI thread only, when a sample arrive
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Callable
 
@@ -76,7 +77,8 @@ class MetricsPoller(QObject):
         self.sampled.emit(metrics)
 
     async def close(self) -> None:
-        self.timer.stop()
+        with contextlib.suppress(RuntimeError):  # the widget tree (and the timer) may be gone already
+            self.timer.stop()
         if self._task is not None and not self._task.done():
             self._task.cancel()
             try:

@@ -75,7 +75,7 @@ def test_local_start_ready_log_and_stop(make_panel, fake_lmdeploy, qtbot, monkey
 
     qtbot.mouseClick(panel.start_button, Qt.MouseButton.LeftButton)
     # The elapsed time ticks while it starts.
-    qtbot.waitUntil(lambda: re.search(r"Starting… [1-9]\d* s", panel.state_label.text()), timeout=10_000)
+    qtbot.waitUntil(lambda: bool(re.search(r"Starting… [1-9]\d* s", panel.state_label.text())), timeout=10_000)
     assert panel.stop_button.isEnabled() and not panel.start_button.isEnabled()
     qtbot.waitUntil(lambda: _state(panel) is ServerState.READY, timeout=20_000)
     assert "Ready" in panel.state_label.text() and "InternVL3" in panel.state_label.text()
