@@ -536,7 +536,8 @@ class LMDeployServer:
             self._set(ServerState.FAILED, err.user_message, err)
             raise err
         self.port = self.requested_port or free_port()
-        self.api_key = secrets.token_urlsafe(24)
+        # Hex, not token_urlsafe: a key starting with "-" reads as an option to argparse.
+        self.api_key = "sk-" + secrets.token_hex(24)
         try:
             args = self.build_args(self.port, self.api_key)
         except EngineError as err:

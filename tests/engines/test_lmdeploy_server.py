@@ -158,6 +158,7 @@ def test_each_start_gets_a_new_port_check_and_key(fake_lmdeploy):
 
     keys = run(go())
     assert keys[0] != keys[1]
+    assert all(not k.startswith("-") and len(k) >= 32 for k in keys)  # argparse-safe
 
 
 @pytest.mark.parametrize(("scenario", "error", "returncode", "text"), [

@@ -284,6 +284,8 @@ class StandinHandler(BaseHTTPRequestHandler):
         except (BrokenPipeError, ConnectionResetError):
             with self.cfg.lock:
                 self.cfg.stats["client_closed"] += 1
+                key = f"client_closed_{scenario}"
+                self.cfg.stats[key] = self.cfg.stats.get(key, 0) + 1
             self.close_connection = True
         finally:
             with self.cfg.lock:
