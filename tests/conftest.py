@@ -2,23 +2,14 @@
 
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
 
 import pytest
+from corpus_data import CORPUS
 
 # GUI tests run offscreen unless a display was asked for explicitly (Xvfb tests set it).
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-
-ROOT = Path(__file__).resolve().parent.parent
-CORPUS = Path(os.environ.get("DESKTOP_OCR_CORPUS", ROOT.parent / "shared" / "corpus"))
-
-
-def corpus_items(kind: str | None = None) -> list[dict]:
-    manifest = json.loads((CORPUS / "manifest.json").read_text(encoding="utf-8"))
-    items = manifest["items"]
-    return [it for it in items if kind is None or it["kind"] == kind]
 
 
 @pytest.fixture(scope="session")

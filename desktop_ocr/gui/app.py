@@ -20,6 +20,7 @@ def run(settings: Settings, paths: list[Path] | None = None) -> int:
     from PySide6.QtGui import QIcon
     from PySide6.QtWidgets import QApplication
 
+    from desktop_ocr.gui.eventloop import install_asyncgen_hooks
     from desktop_ocr.gui.main_window import MainWindow
     from desktop_ocr.gui.resources import app_icon
 
@@ -34,6 +35,7 @@ def run(settings: Settings, paths: list[Path] | None = None) -> int:
 
     loop = qasync.QEventLoop(app)
     asyncio.set_event_loop(loop)
+    install_asyncgen_hooks(loop)
     notifications.install(loop)
 
     window = MainWindow(settings)
@@ -48,6 +50,7 @@ def run(settings: Settings, paths: list[Path] | None = None) -> int:
         loop.run_until_complete(closed.wait())
         # No engine server may outlive the window.
         loop.run_until_complete(window.recognizer.shutdown())
+        loop.run_until_complete(loop.shutdown_asyncgens())
     notifications.uninstall()
     log.info("exited cleanly")
     return 0

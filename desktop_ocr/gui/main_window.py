@@ -170,6 +170,7 @@ class MainWindow(QMainWindow):
         self.thumbnail_model.should_wait = lambda: self.page_view.rendering
         self._connect()
         self._update_actions()
+        self._add_engine_panel()
 
     # ---------------------------------------------------------------- construction
 
@@ -890,6 +891,22 @@ class MainWindow(QMainWindow):
                        self.fit_width_action, self.actual_size_action, self.rotate_action,
                        self.rotate_left_action):
             action.setEnabled(has_doc)
+
+    # ---------------------------------------------------------------- engine panel
+
+    def _add_engine_panel(self) -> None:
+        from desktop_ocr.gui.engine_panel import EnginePanel
+
+        self.engine_panel = EnginePanel(self.recognizer, self.settings, self.notifications, self)
+        self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.engine_panel)
+        self.engine_panel.hide()  # opened from View > Engine panel
+        toggle = self.engine_panel.toggleViewAction()
+        toggle.setText("&Engine panel")
+        toggle.setShortcut(QKeySequence("Ctrl+Shift+E"))
+        toggle.setStatusTip("Choose, start and stop the recognition engine; GPU and CPU meters")
+        self.engine_panel_action = toggle
+        self.view_menu.addSeparator()
+        self.view_menu.addAction(toggle)
 
     # ---------------------------------------------------------------- misc
 

@@ -32,7 +32,7 @@ from desktop_ocr.core.documents import (
     open_document,
 )
 from desktop_ocr.core.imaging import ImageError
-from desktop_ocr.core.notifications import NotificationManager, Severity
+from desktop_ocr.core.notifications import NotificationManager, Severity, user_message
 from desktop_ocr.core.notifications import manager as default_manager
 from desktop_ocr.core.settings import Settings
 from desktop_ocr.engines import choose_auto, create_engine
@@ -40,14 +40,18 @@ from desktop_ocr.engines.base import (
     BadImage,
     Engine,
     EngineCrashed,
+    EngineError,
     EngineUnavailable,
     FinishReason,
     Request,
 )
+from desktop_ocr.engines.lmdeploy_server import ServerState, ServerStatus
 from desktop_ocr.gui.doc_results import PartResult
 
 log = logging.getLogger(__name__)
 
+# Longest stretch the stream loop runs without giving the event loop a turn.
+YIELD_EVERY_S = 0.004
 ENGINE_TITLES = {"cpu": "CPU (RapidOCR)", "lmdeploy": "InternVL3 (local LMDeploy)", "openai": "Remote server"}
 
 
@@ -125,6 +129,8 @@ class Recognizer(QObject):
     engineChanged = Signal(str)  # title
     partStarted = Signal(object)  # Part
     partFinished = Signal(object)  # PartResult
+    engineState = Signal(object)  # ServerStatus of the current engine (any engine, not only the local server)
+    engineLog = Signal(str)  # one line of the local server's log
 
     def __init__(self, settings: Settings, parent: QObject | None = None,
                  notifications: NotificationManager | None = None) -> None:
@@ -137,6 +143,9 @@ class Recognizer(QObject):
         self._running = False
         self.engine_reason = ""
         self.password_provider: PasswordProvider | None = None
+        self.engine_status = ServerStatus(ServerState.STOPPED, time.monotonic())
+        self._start_task: asyncio.Task | None = None
+        self._switch_lock: asyncio.Lock | None = None
 
     # ---------------------------------------------------------------- engine
 
@@ -152,22 +161,100 @@ class Recognizer(QObject):
         """Create (not start) the engine the settings ask for; probing a GPU can take a while."""
         if self._engine is None:
             name, why = self.settings.engine, ""
-            if name == "auto":
-                name, why = await asyncio.to_thread(choose_auto, self.settings)
-            self._engine = await asyncio.to_thread(create_engine, self.settings, name)
+            try:
+                if name == "auto":
+                    name, why = await asyncio.to_thread(choose_auto, self.settings)
+                engine = await asyncio.to_thread(create_engine, self.settings, name)
+            except Exception as exc:
+                self._set_status(ServerStatus(ServerState.FAILED, time.monotonic(), user_message(exc),
+                                              exc if isinstance(exc, EngineError) else None))
+                raise
+            self._engine = self._attach(engine)
             self.engine_reason = why
+            self._set_status(ServerStatus(ServerState.STOPPED, time.monotonic(), "not started"))
             self.engineChanged.emit(self.engine_title())
         return self._engine
 
     async def ensure_engine(self) -> Engine:
         """The engine, created and started (models loaded, server up)."""
         engine = await self.prepare()
-        await engine.start()
+        # A local server reports its own states (on_state); other engines get them from here.
+        own = getattr(engine, "server", None) is None
+        fresh = self.engine_status.state is not ServerState.READY
+        if own and fresh:
+            self._set_status(ServerStatus(ServerState.STARTING, time.monotonic(), f"starting {self.engine_title()}"))
+        try:
+            await engine.start()
+        except asyncio.CancelledError:
+            if own:
+                self._set_status(ServerStatus(ServerState.STOPPED, time.monotonic(), "start cancelled"))
+            raise
+        except Exception as exc:
+            if own:
+                self._set_status(ServerStatus(ServerState.FAILED, time.monotonic(), user_message(exc),
+                                              exc if isinstance(exc, EngineError) else None))
+            raise
+        if own and fresh:
+            self._set_status(ServerStatus(ServerState.READY, time.monotonic(), f"{self.engine_title()} ready"))
         return engine
+
+    # ---------------------------------------------------------------- engine control (engine panel)
+
+    def _attach(self, engine: Engine) -> Engine:
+        server = getattr(engine, "server", None)
+        if server is not None and hasattr(server, "on_state"):
+            # Both are called on the event loop's thread (the GUI thread under qasync).
+            server.on_state = self._set_status
+            server.on_log = self.engineLog.emit
+        return engine
+
+    def _set_status(self, status: ServerStatus) -> None:
+        self.engine_status = status
+        self.engineState.emit(status)
+
+    def start_engine(self) -> asyncio.Task:
+        """Start the current engine (creating it first if needed); one start at a time."""
+        if self._start_task is None or self._start_task.done():
+            self._start_task = asyncio.ensure_future(self.ensure_engine())
+        return self._start_task
+
+    async def stop_engine(self) -> None:
+        """Cancel work and a start in progress, then stop the engine (awaited). Never raises."""
+        self.cancel()
+        for task in (self._task, self._start_task):
+            if task is not None and not task.done():
+                task.cancel()
+            if task is not None:
+                try:
+                    await task
+                except BaseException:  # noqa: B036 - cancelled on purpose; failures were reported
+                    pass
+        engine = self._engine
+        if engine is not None:
+            try:
+                await engine.stop()
+            except Exception as exc:  # the protocol says never, but a stop must not break the panel
+                self.notifications.report(exc, "Stopping the engine failed")
+            if getattr(engine, "server", None) is None:
+                self._set_status(ServerStatus(ServerState.STOPPED, time.monotonic(), "stopped"))
+
+    async def switch_engine(self, name: str | None = None) -> Engine:
+        """Stop the current engine (awaited, so two servers never hold the GPU at once), then
+        create `name` (or settings.engine again, to pick up changed settings). Not started."""
+        if self._switch_lock is None:
+            self._switch_lock = asyncio.Lock()
+        async with self._switch_lock:
+            await self.stop_engine()
+            self._engine = None
+            if name:
+                self.settings.engine = name
+            return await self.prepare()
 
     async def shutdown(self) -> None:
         self.cancel()
-        for task in (self._task, self._load_task):
+        if self._start_task is not None and not self._start_task.done():
+            self._start_task.cancel()  # a server still loading must not delay quitting
+        for task in (self._task, self._load_task, self._start_task):
             if task is not None:
                 try:
                     await task
@@ -346,12 +433,19 @@ class Recognizer(QObject):
             engine = await self.ensure_engine()
             stream = engine.stream(request)
             try:
+                slice_end = time.perf_counter() + YIELD_EVERY_S
                 async for piece in stream:
                     if piece.text:
                         parts.append(piece.text)
                         self.chunk.emit(piece.text)
                     if piece.finish_reason is not None:
                         finish = piece.finish_reason
+                    # Chunks that arrived together are handed over without the loop ever
+                    # waiting, so a fast server could hold the GUI for a whole read buffer:
+                    # let Qt paint and run its timers between slices.
+                    if time.perf_counter() > slice_end:
+                        await asyncio.sleep(0)
+                        slice_end = time.perf_counter() + YIELD_EVERY_S
             finally:
                 close = getattr(stream, "aclose", None)
                 if close is not None:

@@ -9,7 +9,7 @@ from pathlib import Path
 import psutil
 import pymupdf
 import pytest
-from conftest import corpus_items
+from corpus_data import corpus_items
 from PIL import Image
 
 from desktop_ocr.core.documents import (

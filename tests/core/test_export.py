@@ -13,7 +13,7 @@ import re
 
 import openpyxl
 import pytest
-from conftest import CORPUS, corpus_items
+from corpus_data import CORPUS, corpus_items
 
 from desktop_ocr.core import export as ex
 from desktop_ocr.core.export import ExportError, ExportItem, atomic_write, export, export_table

@@ -8,7 +8,7 @@ import importlib.util
 import random
 
 import pytest
-from conftest import CORPUS, corpus_items
+from corpus_data import CORPUS, corpus_items
 
 from desktop_ocr.core.tables import (
     Cell,

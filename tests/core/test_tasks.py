@@ -6,7 +6,7 @@ import dataclasses
 import json
 
 import pytest
-from conftest import CORPUS, corpus_items
+from corpus_data import CORPUS, corpus_items
 from PIL import Image
 
 from desktop_ocr.core import tasks

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import subprocess
 import sys
 import time
@@ -107,16 +106,3 @@ def make_image(size: tuple[int, int] = (640, 480)):
     for y in range(20, size[1] - 20, 30):
         draw.text((20, y), "Invoice 2024-0042  Total 59.00 EUR", fill="black")
     return img
-
-
-# tests/conftest.py's corpus_items cannot be imported from here (this directory's conftest
-# shadows the module name), so read the same manifest the same way.
-CORPUS = Path(os.environ.get("DESKTOP_OCR_CORPUS", Path(__file__).resolve().parents[2].parent / "shared" / "corpus"))
-
-
-def corpus_items(kind: str | None = None) -> list[dict]:
-    manifest = CORPUS / "manifest.json"
-    if not manifest.exists():
-        return []
-    items = json.loads(manifest.read_text(encoding="utf-8"))["items"]
-    return [it for it in items if kind is None or it["kind"] == kind]

@@ -13,7 +13,7 @@ import json
 import time
 
 import pytest
-from conftest import CORPUS
+from corpus_data import CORPUS
 from PIL import Image
 
 from desktop_ocr.engines.base import Chunk, Engine, FinishReason, Request, collect

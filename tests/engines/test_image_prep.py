@@ -7,7 +7,8 @@ import io
 import random
 
 import pytest
-from engine_helpers import CORPUS, make_image
+from corpus_data import CORPUS
+from engine_helpers import make_image
 from PIL import Image
 
 from desktop_ocr.core import imaging

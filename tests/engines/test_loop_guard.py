@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from engine_helpers import CORPUS, corpus_items
+from corpus_data import CORPUS, corpus_items
 
 from desktop_ocr.engines.base import Request
 from desktop_ocr.engines.loop_guard import LoopGuard, retry_penalty, retry_request

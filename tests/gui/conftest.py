@@ -1,14 +1,24 @@
-"""GUI fixtures: a qasync loop on the pytest-qt QApplication, isolated settings."""
+"""GUI fixtures: a qasync loop on the pytest-qt QApplication, isolated settings, and the
+engine stand-ins (the stand-in server, the fake lmdeploy) for the engine panel."""
 
 from __future__ import annotations
 
 import asyncio
+import stat
+import sys
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import pytest
 import qasync
 
 from desktop_ocr.core.notifications import NotificationManager
+from desktop_ocr.gui.eventloop import install_asyncgen_hooks
+
+# The engine tests' helpers (stand-in launcher, fake lmdeploy paths): one copy, not two.
+sys.path.append(str(Path(__file__).resolve().parent.parent / "engines"))
+from engine_helpers import STANDIN, FakeLMDeploy, Standin, start_standin  # noqa: E402
 
 
 @pytest.fixture
@@ -19,6 +29,7 @@ def aloop(qapp):
     executor = ThreadPoolExecutor(max_workers=4, thread_name_prefix="test-worker")
     loop.set_default_executor(executor)
     asyncio.set_event_loop(loop)
+    restore_hooks = install_asyncgen_hooks(loop)
     yield loop
     # Let cancelled tasks finish their cleanup, then detach the loop.
     pending = [t for t in asyncio.all_tasks(loop) if not t.done()]
@@ -30,6 +41,7 @@ def aloop(qapp):
         pending = [t for t in pending if not t.done()]
         deadline -= 1
     executor.shutdown(wait=True, cancel_futures=True)
+    restore_hooks()
     asyncio.events._set_running_loop(None)
     asyncio.set_event_loop(None)
 
@@ -42,3 +54,37 @@ def notes():
     manager.subscribe(seen.append)
     manager.seen = seen  # type: ignore[attr-defined]
     return manager
+
+
+@pytest.fixture
+def app_dirs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Settings file and server log under tmp_path, never in the user's own folders."""
+    monkeypatch.setenv("DESKTOP_OCR_CONFIG", str(tmp_path / "config" / "settings.json"))
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
+    return tmp_path
+
+
+@pytest.fixture
+def standin() -> Iterator[Standin]:
+    server = start_standin()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def fake_lmdeploy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> FakeLMDeploy:
+    """The fake `lmdeploy` as an executable file (shebang: this interpreter)."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    exe = bin_dir / "lmdeploy"
+    source = (STANDIN / "fake_lmdeploy").read_text().split("\n", 1)[1]
+    exe.write_text(f"#!{sys.executable}\n{source}")
+    exe.chmod(exe.stat().st_mode | stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH)
+    fake = FakeLMDeploy(exe, tmp_path / "argv.json", tmp_path / "pids.txt")
+    monkeypatch.setenv("FAKE_LMDEPLOY_STANDIN", str(STANDIN))
+    monkeypatch.setenv("FAKE_LMDEPLOY_ARGV", str(fake.argv_file))
+    monkeypatch.setenv("FAKE_LMDEPLOY_PIDS", str(fake.pids_file))
+    monkeypatch.setenv("FAKE_LMDEPLOY_SCENARIO", "ok")
+    monkeypatch.setenv("FAKE_LMDEPLOY_DELAY", "0.3")
+    monkeypatch.setenv("FAKE_LMDEPLOY_INIT", "0.3")
+    return fake

@@ -1,0 +1,595 @@
+"""The engine panel (a dock): choose the recognition engine, start and stop it, watch it.
+
+Engine choice (auto / CPU / local InternVL3 / remote), the InternVL3 model with advice
+from the GPU probe, the remote server's URL and key, the engine's state (stopped /
+starting with elapsed time / ready / failed with the reason and a fix), the local
+server's log, and live CPU / RAM / GPU meters while the panel is visible.
+
+Nothing here blocks the GUI thread: probing the GPU, finding lmdeploy, saving settings
+and sampling meters run in worker threads; starting and stopping engines are awaited
+through qasync. Errors go to the notification manager; the panel also shows the last
+failure in place, with its fix.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import copy
+import logging
+from collections.abc import Callable, Coroutine
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import Qt, QTimer, QUrl
+from PySide6.QtGui import QDesktopServices, QFont, QFontDatabase
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDockWidget,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPlainTextEdit,
+    QPushButton,
+    QScrollArea,
+    QSizePolicy,
+    QVBoxLayout,
+    QWidget,
+)
+
+from desktop_ocr.core.notifications import NotificationManager, Severity
+from desktop_ocr.core.settings import Settings
+from desktop_ocr.engines import gpu
+from desktop_ocr.engines.base import EngineError
+from desktop_ocr.engines.lmdeploy_server import (
+    ServerState,
+    ServerStatus,
+    default_log_path,
+    locate_lmdeploy,
+)
+from desktop_ocr.gui.meters import MetersView, MetricsPoller
+from desktop_ocr.gui.recognizer import ENGINE_TITLES, Recognizer
+
+log = logging.getLogger(__name__)
+
+ENGINE_CHOICES: tuple[tuple[str, str], ...] = (
+    ("auto", "Automatic"),
+    ("cpu", "CPU (RapidOCR, no GPU needed)"),
+    ("lmdeploy", "InternVL3 on this computer (LMDeploy)"),
+    ("openai", "Remote server (OpenAI-compatible)"),
+)
+OTHER_MODEL = "\x00other"  # the model list's "type an id or a folder" entry
+STATE_LOOK = {
+    ServerState.STOPPED: ("Stopped", "#6b6b6b"),
+    ServerState.STARTING: ("Starting", "#b26a00"),
+    ServerState.READY: ("Ready", "#1e7d32"),
+    ServerState.FAILED: ("Failed", "#b3261e"),
+}
+LOG_LINES = 500
+
+
+# ---------------------------------------------------------------- texts (pure: tested without Qt)
+
+
+def gpu_text(probe: gpu.Probe) -> str:
+    """One line per GPU: name, free / total VRAM, compute capability, bf16 or not."""
+    if not probe.gpus:
+        return f"No NVIDIA GPU found: {probe.reason or 'none reported'}."
+    lines = []
+    for g in probe.gpus:
+        cc = ".".join(map(str, g.compute_capability))
+        lines.append(f"GPU {g.index}: {g.name}, {g.free_gib:.1f} of {g.total_gib:.1f} GiB free, "
+                     f"compute capability {cc} ({'bf16' if g.bf16 else 'fp16 only'})")
+    return "\n".join(lines)
+
+
+def advice_text(probe: gpu.Probe, advice: gpu.Advice) -> str:
+    """Which InternVL3 to run here and why, in a sentence or two."""
+    if not probe.gpus:
+        return "InternVL3 cannot run on this computer: the CPU engine is used, or a remote server."
+    if not advice.ok:
+        return f"No InternVL3 size fits. {advice.reason}"
+    name = advice.model.split("/")[-1]
+    how = [advice.dtype]
+    if advice.model_format == "awq":
+        how.append("AWQ 4-bit weights")
+    if advice.tp > 1:
+        how.append(f"on {advice.tp} GPUs")
+    return f"Recommended: {name} ({', '.join(how)}). {advice.reason}"
+
+
+def model_choices(probe: gpu.Probe | None) -> list[tuple[str, str]]:
+    """(label, model id) for the model list; sizes that exceed the free VRAM say so."""
+    free = 0.0
+    if probe is not None:
+        usable = [g for g in probe.gpus if g.compute_capability >= (7, 0)]
+        free = sum(max(0.0, g.free_gib - gpu.HEADROOM_GIB) for g in usable)
+    out: list[tuple[str, str]] = []
+    for spec in gpu.MODELS:
+        for awq, need in ((False, spec.bf16_gib), (True, spec.awq_gib)):
+            if need is None:
+                continue
+            label = f"{spec.name}{' AWQ' if awq else ''} · about {need:g} GiB"
+            if probe is not None and probe.gpus and need > free:
+                label += " (more than the free VRAM)"
+            out.append((label, spec.repo + ("-AWQ" if awq else "")))
+    return out
+
+
+# ---------------------------------------------------------------- the panel
+
+
+class EnginePanel(QDockWidget):
+    def __init__(self, recognizer: Recognizer, settings: Settings, notifications: NotificationManager,
+                 parent: QWidget | None = None, *,
+                 open_url: Callable[[QUrl], Any] = QDesktopServices.openUrl,
+                 poller: MetricsPoller | None = None) -> None:
+        super().__init__("Engine", parent)
+        self.setObjectName("enginePanel")
+        self.recognizer = recognizer
+        self.settings = settings
+        self.notifications = notifications
+        self.open_url = open_url
+        self.probe: gpu.Probe | None = None
+        self.advice: gpu.Advice | None = None
+        self._tasks: set[asyncio.Task] = set()
+        self._dirty = False  # settings changed since the engine was built
+        self._switching = False
+        self._save_task: asyncio.Task | None = None
+        self._save_wanted = False
+        self._build()
+        self.poller = poller or MetricsPoller(notifications, self)
+        self.poller.sampled.connect(self.meters.show_metrics)
+        self.visibilityChanged.connect(self._visibility_changed)
+        self._probed = False
+
+        recognizer.engineState.connect(self._on_state)
+        recognizer.engineLog.connect(self._append_log)
+        recognizer.engineChanged.connect(self._on_engine_changed)
+        self._select_engine_choice(settings.engine)
+        self._fill_models()
+        self._on_state(recognizer.engine_status)
+        if recognizer.engine is not None:
+            self._on_engine_changed(recognizer.engine_title())
+        else:
+            self._show_sections()
+
+    def _visibility_changed(self, visible: bool) -> None:
+        # Probing and sampling cost something (NVML, a subprocess to find lmdeploy): only
+        # once somebody looks, and the meters only while they do.
+        if visible and not self._probed:
+            self._probed = True
+            self.refresh()
+        self.poller.set_active(visible)
+
+    # ------------------------------------------------------------ construction
+
+    def _build(self) -> None:
+        body = QWidget()
+        layout = QVBoxLayout(body)
+        layout.setContentsMargins(8, 8, 8, 8)
+
+        choose = QFormLayout()
+        self.engine_combo = QComboBox()
+        for name, label in ENGINE_CHOICES:
+            self.engine_combo.addItem(label, name)
+        self.engine_combo.activated.connect(self._engine_chosen)
+        choose.addRow("Engine", self.engine_combo)
+        layout.addLayout(choose)
+        self.auto_label = _note()
+        layout.addWidget(self.auto_label)
+
+        self.local_box = QGroupBox("InternVL3 on this computer")
+        local = self._local_form = QFormLayout(self.local_box)
+        self.gpu_label = _note("Looking for a GPU…")
+        local.addRow(self.gpu_label)
+        self.advice_label = _note()
+        local.addRow(self.advice_label)
+        self.model_combo = QComboBox()
+        self.model_combo.activated.connect(self._model_chosen)
+        local.addRow("Model", self.model_combo)
+        self.custom_model = QLineEdit()
+        self.custom_model.setPlaceholderText("Hugging Face id or a local folder")
+        self.custom_model.editingFinished.connect(self._custom_model_edited)
+        local.addRow("", self.custom_model)
+        self.lmdeploy_edit = QLineEdit(self.settings.lmdeploy_command)
+        self.lmdeploy_edit.setPlaceholderText("found automatically")
+        self.lmdeploy_edit.setToolTip("An lmdeploy executable, or a Python interpreter that has lmdeploy")
+        self.lmdeploy_edit.editingFinished.connect(self._lmdeploy_edited)
+        local.addRow("lmdeploy", self.lmdeploy_edit)
+        self.lmdeploy_label = _note()
+        local.addRow(self.lmdeploy_label)
+        self.refresh_button = QPushButton("Check again")
+        self.refresh_button.setToolTip("Probe the GPU and look for lmdeploy again")
+        self.refresh_button.clicked.connect(self.refresh)
+        local.addRow("", self.refresh_button)
+        layout.addWidget(self.local_box)
+
+        self.remote_box = QGroupBox("Remote server")
+        remote = QFormLayout(self.remote_box)
+        self.url_edit = QLineEdit(self.settings.endpoint)
+        self.url_edit.setPlaceholderText("http://gpu-server:23333")
+        self.url_edit.editingFinished.connect(self._remote_edited)
+        remote.addRow("URL", self.url_edit)
+        self.key_edit = QLineEdit(self.settings.api_key)
+        self.key_edit.setEchoMode(QLineEdit.EchoMode.Password)
+        self.key_edit.setPlaceholderText("none")
+        self.key_edit.editingFinished.connect(self._remote_edited)
+        remote.addRow("API key", self.key_edit)
+        self.remote_model_label = _note("The model is read from the server's /v1/models when it starts.")
+        remote.addRow(self.remote_model_label)
+        layout.addWidget(self.remote_box)
+
+        state_box = QGroupBox("State")
+        state = QVBoxLayout(state_box)
+        self.state_label = QLabel()
+        self.state_label.setTextFormat(Qt.TextFormat.RichText)
+        self.state_label.setWordWrap(True)
+        state.addWidget(self.state_label)
+        self.detail_label = _note()
+        state.addWidget(self.detail_label)
+        self.fix_label = _note()
+        state.addWidget(self.fix_label)
+        self.pending_label = _note("Stop and start again to use the changed settings.")
+        self.pending_label.hide()
+        state.addWidget(self.pending_label)
+        buttons = QHBoxLayout()
+        self.start_button = QPushButton("Start")
+        self.start_button.clicked.connect(self.start)
+        self.stop_button = QPushButton("Stop")
+        self.stop_button.clicked.connect(self.stop)
+        buttons.addWidget(self.start_button)
+        buttons.addWidget(self.stop_button)
+        buttons.addStretch(1)
+        state.addLayout(buttons)
+        layout.addWidget(state_box)
+
+        self.log_box = QGroupBox("Server log")
+        log_layout = QVBoxLayout(self.log_box)
+        self.log_view = QPlainTextEdit()
+        self.log_view.setReadOnly(True)
+        self.log_view.setMaximumBlockCount(LOG_LINES)
+        self.log_view.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
+        fixed = QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont)
+        fixed.setPointSizeF(max(7.0, QFont().pointSizeF() - 1))
+        self.log_view.setFont(fixed)
+        self.log_view.setMinimumHeight(120)
+        self.log_view.setPlaceholderText("The local server's output appears here while it runs.")
+        log_layout.addWidget(self.log_view)
+        self.open_log_button = QPushButton("Open log file")
+        self.open_log_button.clicked.connect(self.open_log_file)
+        log_layout.addWidget(self.open_log_button, 0, Qt.AlignmentFlag.AlignLeft)
+        layout.addWidget(self.log_box, 1)
+
+        meters_box = QGroupBox("This computer")
+        meters_layout = QVBoxLayout(meters_box)
+        self.meters = MetersView()
+        meters_layout.addWidget(self.meters)
+        layout.addWidget(meters_box)
+        layout.addStretch(0)
+
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+        scroll.setWidget(body)
+        self.setWidget(scroll)
+        self.setMinimumWidth(340)
+
+        self._elapsed = QTimer(self)
+        self._elapsed.setInterval(500)
+        self._elapsed.timeout.connect(lambda: self._on_state(self.recognizer.engine_status))
+
+    # ------------------------------------------------------------ helpers
+
+    def _spawn(self, coro: Coroutine[Any, Any, Any]) -> asyncio.Task:
+        task = asyncio.ensure_future(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return task
+
+    @property
+    def choice(self) -> str:
+        return str(self.engine_combo.currentData())
+
+    @property
+    def resolved(self) -> str:
+        """The engine the panel is about: what `auto` resolved to, else the choice."""
+        engine = self.recognizer.engine
+        if self.choice == "auto" and engine is not None:
+            return engine.name
+        return self.choice
+
+    def _select_engine_choice(self, name: str) -> None:
+        index = self.engine_combo.findData(name)
+        self.engine_combo.setCurrentIndex(max(0, index))
+
+    def save_settings(self) -> asyncio.Task:
+        """Save in a worker thread; saves never overlap, so the last change is the one kept."""
+        self._save_wanted = True
+        if self._save_task is None or self._save_task.done():
+            self._save_task = self._spawn(self._save_latest())
+        return self._save_task
+
+    async def _save_latest(self) -> None:
+        while self._save_wanted:
+            self._save_wanted = False
+            # Serialise a copy: the GUI may change the settings again while the file is written.
+            snapshot = copy.deepcopy(self.settings)
+            try:
+                await asyncio.to_thread(snapshot.save)
+            except Exception as exc:
+                self.notifications.report(exc, "The engine settings could not be saved")
+                return
+
+    # ------------------------------------------------------------ probing
+
+    def refresh(self) -> asyncio.Task:
+        """Probe the GPU and look for lmdeploy (both off the GUI thread), then show the advice."""
+
+        async def run() -> None:
+            self.refresh_button.setEnabled(False)
+            try:
+                probe = await asyncio.to_thread(gpu.probe)
+                advice = gpu.advise(probe)
+                command, how = await asyncio.to_thread(locate_lmdeploy, copy.deepcopy(self.settings))
+            except Exception as exc:
+                self.notifications.report(exc, "Checking the GPU failed")
+                return
+            finally:
+                self.refresh_button.setEnabled(True)
+            self.probe, self.advice = probe, advice
+            self.advice_label.setText(advice_text(probe, advice) if probe.gpus else "")
+            self.advice_label.setVisible(bool(probe.gpus))
+            self.lmdeploy_label.setText(("Found: " if command else "Not available: ") + how)
+            self._fill_models()
+            self._update_no_gpu_note()
+
+        return self._spawn(run())
+
+    def _sync_fields(self) -> None:
+        """Show what the settings hold (they may have changed elsewhere: CLI, another dialog)."""
+        self._select_engine_choice(self.settings.engine)
+        if self._probed and self.lmdeploy_edit.text() != self.settings.lmdeploy_command:
+            self.refresh()  # a different lmdeploy: look for it again
+        for edit, value in ((self.url_edit, self.settings.endpoint), (self.key_edit, self.settings.api_key),
+                            (self.lmdeploy_edit, self.settings.lmdeploy_command)):
+            if edit.text() != value and not edit.hasFocus():
+                edit.setText(value)
+        if self.model_combo.currentData() != self.settings.model or self.settings.model == "":
+            self._fill_models()
+
+    def _fill_models(self) -> None:
+        combo = self.model_combo
+        combo.clear()
+        auto = "Automatic (from the free VRAM)"
+        if self.advice is not None and self.advice.ok:
+            auto = f"Automatic: {self.advice.model.split('/')[-1]}"
+        combo.addItem(auto, "")
+        for label, model in model_choices(self.probe):
+            combo.addItem(label, model)
+        combo.addItem("Other (a model id or folder)…", OTHER_MODEL)
+        current = self.settings.model
+        index = combo.findData(current)
+        if index < 0:
+            index = combo.findData(OTHER_MODEL)
+            self.custom_model.setText(current)
+        combo.setCurrentIndex(index)
+        self.custom_model.setVisible(combo.currentData() == OTHER_MODEL)
+
+    # ------------------------------------------------------------ user changes
+
+    def _engine_chosen(self, _index: int) -> None:
+        name = self.choice
+        if name == self.settings.engine and self.recognizer.engine is not None and not self._dirty:
+            return
+        self.settings.engine = name
+        self.save_settings()
+        self._show_sections()
+        self._spawn(self._switch(name))
+
+    def _model_chosen(self, _index: int) -> None:
+        data = self.model_combo.currentData()
+        self.custom_model.setVisible(data == OTHER_MODEL)
+        if data == OTHER_MODEL:
+            self.custom_model.setFocus()
+            return
+        self._setting_changed(model=str(data))
+
+    def _custom_model_edited(self) -> None:
+        if self.model_combo.currentData() == OTHER_MODEL:
+            self._setting_changed(model=self.custom_model.text().strip())
+
+    def _lmdeploy_edited(self) -> None:
+        if self._setting_changed(lmdeploy_command=self.lmdeploy_edit.text().strip()):
+            self.refresh()
+
+    def _remote_edited(self) -> None:
+        self._setting_changed(endpoint=self.url_edit.text().strip(), api_key=self.key_edit.text().strip())
+
+    def _setting_changed(self, **values: Any) -> bool:
+        if all(getattr(self.settings, k) == v for k, v in values.items()):
+            return False
+        self.settings.update(values)
+        self.save_settings()
+        self._dirty = True
+        if self._engine_busy():
+            self.pending_label.show()
+        else:
+            # Rebuild now so `auto` (which a server URL changes) shows what it would pick.
+            self._spawn(self._switch(self.choice))
+        return True
+
+    def _engine_busy(self) -> bool:
+        state = self.recognizer.engine_status.state
+        return state in (ServerState.STARTING, ServerState.READY) or self.recognizer.busy
+
+    # ------------------------------------------------------------ engine control
+
+    async def _switch(self, name: str) -> bool:
+        """Stop the current engine and build `name` from the current settings. True when built."""
+        self._switching = True
+        self._update_buttons()
+        try:
+            if name == "openai" and not self.settings.endpoint:
+                # Not an error yet: the user is about to type the URL. The old engine is
+                # dropped all the same, so nothing recognises with an engine not chosen.
+                with contextlib.suppress(EngineError):
+                    await self.recognizer.switch_engine(name)
+                self._show_state_text("Stopped", "#6b6b6b", "Enter the server's URL (and API key), then Start.")
+                return False
+            await self.recognizer.switch_engine(name)
+            self._dirty = False
+            self.pending_label.hide()
+            return True
+        except Exception as exc:
+            self.notifications.report(exc, "The engine cannot be used")
+            return False
+        finally:
+            self._switching = False
+            self._update_buttons()
+
+    def start(self) -> asyncio.Task:
+        async def run() -> None:
+            r = self.recognizer
+            if self._dirty or r.engine is None or (self.choice != "auto" and r.engine.name != self.choice):
+                if not await self._switch(self.choice):
+                    return
+            try:
+                await r.start_engine()
+            except asyncio.CancelledError:
+                return  # Stop was pressed while starting
+            except Exception as exc:
+                self.notifications.report(exc, f"Starting {r.engine_title()} failed")
+
+        return self._spawn(run())
+
+    def stop(self) -> asyncio.Task:
+        async def run() -> None:
+            self.stop_button.setEnabled(False)
+            await self.recognizer.stop_engine()
+            self.pending_label.hide()
+
+        return self._spawn(run())
+
+    def open_log_file(self) -> None:
+        server = getattr(self.recognizer.engine, "server", None)
+        path: Path = (getattr(server, "log_path", None) or default_log_path())
+        if not path.exists():
+            self.notifications.notify("The local server has not written a log yet.", Severity.INFO)
+            return
+        self.open_url(QUrl.fromLocalFile(str(path)))
+
+    async def shutdown(self) -> None:
+        """Stop sampling and finish background work (the recognizer stops the engine)."""
+        for task in list(self._tasks):
+            task.cancel()
+        for task in list(self._tasks):
+            try:
+                await task
+            except BaseException:  # noqa: B036 - cancelled on purpose
+                pass
+        await self.poller.close()
+
+    # ------------------------------------------------------------ reacting to the engine
+
+    def _on_engine_changed(self, title: str) -> None:
+        r = self.recognizer
+        if self.choice == "auto":
+            why = f", because {r.engine_reason}" if r.engine_reason else ""
+            self.auto_label.setText(f"Automatic picked {title}{why}.")
+        self._sync_fields()
+        self._show_sections()
+        self.log_view.clear()
+        server = getattr(r.engine, "server", None)
+        if server is not None:
+            self.log_view.setPlainText("\n".join(server.log_lines()))
+        self._update_no_gpu_note()
+
+    def _show_sections(self) -> None:
+        shown = self.resolved if self.choice == "auto" else self.choice
+        self.auto_label.setVisible(self.choice == "auto")
+        if self.choice == "auto" and self.recognizer.engine is None:
+            self.auto_label.setText("Automatic: deciding…")
+        self.local_box.setVisible(shown in ("lmdeploy", "cpu"))
+        # The CPU engine needs no settings, but the GPU line says why InternVL3 is not used.
+        local = shown == "lmdeploy"
+        for w in (self.model_combo, self.custom_model, self.lmdeploy_edit, self.lmdeploy_label,
+                  self.refresh_button):
+            self._local_form.setRowVisible(w, local)
+        if local:
+            self.custom_model.setVisible(self.model_combo.currentData() == OTHER_MODEL)
+        self.local_box.setTitle("InternVL3 on this computer" if local else "GPU")
+        self.remote_box.setVisible(shown == "openai")
+        self.log_box.setVisible(shown == "lmdeploy")
+        self._update_no_gpu_note()
+
+    def _update_no_gpu_note(self) -> None:
+        used = {"cpu": "The CPU engine is used.", "openai": "Recognition runs on the remote server.",
+                "lmdeploy": "The local InternVL3 server needs one."}
+        self.meters.no_gpu_suffix = used.get(self.resolved, "")
+        if self.probe is not None:
+            instead = {"cpu": " InternVL3 cannot run here; the CPU engine is used instead.",
+                       "openai": " Recognition runs on the remote server.",
+                       "lmdeploy": " The local InternVL3 server needs one: choose the CPU engine or a "
+                                   "remote server."}
+            no_gpu = "" if self.probe.gpus else instead.get(self.resolved, "")
+            self.gpu_label.setText(gpu_text(self.probe) + no_gpu)
+        if self.meters.last is not None:
+            self.meters.show_metrics(self.meters.last)
+
+    def _on_state(self, status: ServerStatus) -> None:
+        title, colour = STATE_LOOK[status.state]
+        if status.state is ServerState.STARTING:
+            title = f"Starting… {status.elapsed:.0f} s"
+            if not self._elapsed.isActive():
+                self._elapsed.start()
+                self.log_view.clear()  # a new start writes a new log file: show only its lines
+        else:
+            self._elapsed.stop()
+        engine = self.recognizer.engine
+        detail = status.message
+        if status.state is ServerState.READY and engine is not None and engine.name == "openai":
+            model = getattr(engine, "model", None)
+            endpoint = getattr(engine, "endpoint", "")
+            self.remote_model_label.setText(f"Model {model} at {endpoint} (from its /v1/models).")
+            detail = f"Connected to {endpoint}, model {model}."
+        fix = ""
+        if status.state is ServerState.FAILED:
+            err = status.error
+            if isinstance(err, EngineError):
+                detail, fix = str(err), err.hint
+        self._show_state_text(title, colour, detail, fix)
+
+    def _show_state_text(self, title: str, colour: str, detail: str = "", fix: str = "") -> None:
+        engine = ENGINE_TITLES.get(self.resolved, self.resolved)
+        self.state_label.setText(f'<span style="color:{colour}">●</span> <b>{title}</b> — {engine}')
+        self.detail_label.setText(detail)
+        self.detail_label.setVisible(bool(detail))
+        self.fix_label.setText(f"What to do: {fix}" if fix else "")
+        self.fix_label.setVisible(bool(fix))
+        self._update_buttons()
+
+    def _update_buttons(self) -> None:
+        state = self.recognizer.engine_status.state
+        idle = state in (ServerState.STOPPED, ServerState.FAILED)
+        self.start_button.setEnabled(idle and not self._switching)
+        self.stop_button.setEnabled(not idle and not self._switching)
+
+    def _append_log(self, line: str) -> None:
+        self.log_view.appendPlainText(line)
+
+    # ------------------------------------------------------------ for tests and screenshots
+
+    def state_text(self) -> str:
+        return " ".join(w.text() for w in (self.state_label, self.detail_label, self.fix_label)
+                        if w.isVisibleTo(self))
+
+
+def _note(text: str = "") -> QLabel:
+    label = QLabel(text)
+    label.setWordWrap(True)
+    label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+    label.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Minimum)
+    return label

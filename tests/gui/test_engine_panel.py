@@ -1,0 +1,284 @@
+"""The engine panel driving real engines: the spawn path against the fake lmdeploy, the
+remote path against the stand-in server, the meters on this (GPU-less) machine, and the
+GPU advice for synthetic probes."""
+
+from __future__ import annotations
+
+import re
+
+import psutil
+import pytest
+from engine_helpers import API_KEY, make_image, pid_alive, wait_dead
+from PySide6.QtCore import Qt
+
+from desktop_ocr.core.notifications import Severity
+from desktop_ocr.core.settings import Settings
+from desktop_ocr.engines import gpu
+from desktop_ocr.engines.gpu import GpuInfo, GpuMetrics, Metrics, Probe
+from desktop_ocr.engines.lmdeploy_server import ServerState
+from desktop_ocr.gui.engine_panel import EnginePanel, advice_text, gpu_text, model_choices
+from desktop_ocr.gui.main_window import MainWindow
+from desktop_ocr.gui.meters import MetersView
+from desktop_ocr.gui.recognizer import Recognizer
+from desktop_ocr.gui.result_view import ResultView
+
+MODEL = "OpenGVLab/InternVL3-1B"
+HAS_GPU = bool(gpu.probe().gpus)
+
+
+def _children() -> set[int]:
+    return {p.pid for p in psutil.Process().children(recursive=True) if pid_alive(p.pid)}
+
+
+@pytest.fixture
+def make_panel(qtbot, aloop, notes, app_dirs):
+    made: list[EnginePanel] = []
+    opened: list = []
+    before = _children()
+
+    def make(settings: Settings) -> EnginePanel:
+        recognizer = Recognizer(settings, notifications=notes)
+        panel = EnginePanel(recognizer, settings, notes, open_url=opened.append)
+        panel.opened = opened  # type: ignore[attr-defined]
+        panel.resize(420, 900)
+        qtbot.addWidget(panel)
+        panel.show()
+        qtbot.waitExposed(panel)
+        made.append(panel)
+        return panel
+
+    yield make
+
+    async def close(panel: EnginePanel) -> None:
+        await panel.recognizer.shutdown()
+        await panel.shutdown()
+
+    for panel in made:
+        task = aloop.create_task(close(panel))
+        qtbot.waitUntil(task.done, timeout=20_000)
+    # No server (nor its worker) outlives the panel that started it.
+    assert wait_dead(list(_children() - before)) == []
+
+
+def _state(panel: EnginePanel) -> ServerState:
+    return panel.recognizer.engine_status.state
+
+
+def test_local_start_ready_log_and_stop(make_panel, fake_lmdeploy, qtbot, monkeypatch):
+    monkeypatch.setenv("FAKE_LMDEPLOY_DELAY", "1.2")  # long enough to see "starting" tick
+    settings = Settings(engine="lmdeploy", lmdeploy_command=str(fake_lmdeploy.exe), model=MODEL,
+                        start_timeout=30)
+    panel = make_panel(settings)
+    seen: list[ServerState] = []
+    panel.recognizer.engineState.connect(lambda st: seen.append(st.state))
+    assert panel.log_box.isVisible() and panel.local_box.isVisible() and not panel.remote_box.isVisible()
+
+    qtbot.mouseClick(panel.start_button, Qt.MouseButton.LeftButton)
+    # The elapsed time ticks while it starts.
+    qtbot.waitUntil(lambda: bool(re.search(r"Starting… [1-9]\d* s", panel.state_label.text())), timeout=10_000)
+    assert panel.stop_button.isEnabled() and not panel.start_button.isEnabled()
+    qtbot.waitUntil(lambda: _state(panel) is ServerState.READY, timeout=20_000)
+    assert "Ready" in panel.state_label.text() and "InternVL3" in panel.state_label.text()
+    assert seen[-2:] == [ServerState.STARTING, ServerState.READY]
+    assert fake_lmdeploy.argv()[2] == MODEL  # the panel's settings reached the launch line
+    # The server's own lines appear live in the log view.
+    qtbot.waitUntil(lambda: "Uvicorn running on http://127.0.0.1" in panel.log_view.toPlainText(), timeout=5_000)
+    assert "matching vision model" in panel.log_view.toPlainText()
+    assert panel.log_view.isReadOnly()
+    panel.open_log_button.click()
+    opened = panel.opened[-1].toLocalFile()  # type: ignore[attr-defined]
+    assert "Uvicorn running" in open(opened, encoding="utf-8").read()
+
+    pids = fake_lmdeploy.pids()
+    assert len(pids) == 2 and all(pid_alive(p) for p in pids)
+    qtbot.mouseClick(panel.stop_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: _state(panel) is ServerState.STOPPED, timeout=20_000)
+    assert wait_dead(pids) == [], "the server or its worker survived Stop"
+    assert "Stopped" in panel.state_label.text() and panel.start_button.isEnabled()
+    assert not [n for n in panel.notifications.seen if n.severity is Severity.ERROR]  # type: ignore[attr-defined]
+
+
+def test_failed_start_shows_reason_and_fix(make_panel, fake_lmdeploy, qtbot, monkeypatch):
+    monkeypatch.setenv("FAKE_LMDEPLOY_SCENARIO", "oom")
+    panel = make_panel(Settings(engine="lmdeploy", lmdeploy_command=str(fake_lmdeploy.exe), model=MODEL))
+    panel.start()
+    qtbot.waitUntil(lambda: _state(panel) is ServerState.FAILED, timeout=20_000)
+    assert "Failed" in panel.state_label.text()
+    assert "ran out of memory" in panel.detail_label.text()
+    assert panel.fix_label.isVisible() and "smaller model" in panel.fix_label.text()
+    assert "CUDA out of memory" in panel.log_view.toPlainText()
+    qtbot.waitUntil(lambda: bool(panel.notifications.seen), timeout=5_000)  # type: ignore[attr-defined]
+    note = panel.notifications.seen[-1]  # type: ignore[attr-defined]
+    assert note.severity is Severity.ERROR and "ran out of memory" in note.message
+    assert panel.start_button.isEnabled() and not panel.stop_button.isEnabled()
+
+
+def test_stop_while_starting_cancels_the_start(make_panel, fake_lmdeploy, qtbot, monkeypatch):
+    monkeypatch.setenv("FAKE_LMDEPLOY_DELAY", "30")
+    panel = make_panel(Settings(engine="lmdeploy", lmdeploy_command=str(fake_lmdeploy.exe), model=MODEL))
+    panel.start()
+    qtbot.waitUntil(lambda: len(fake_lmdeploy.pids()) == 2, timeout=10_000)
+    panel.stop()
+    qtbot.waitUntil(lambda: _state(panel) is ServerState.STOPPED, timeout=20_000)
+    assert wait_dead(fake_lmdeploy.pids()) == []
+    assert not panel.notifications.seen  # type: ignore[attr-defined]  # a cancelled start is no error
+
+
+def test_remote_discovers_model_and_streams_into_result_view(make_panel, standin, qtbot, tmp_path):
+    panel = make_panel(Settings(engine="cpu"))
+    # The user picks the remote engine, types the URL and key, and presses Start.
+    index = panel.engine_combo.findData("openai")
+    panel.engine_combo.setCurrentIndex(index)
+    panel.engine_combo.activated.emit(index)
+    assert panel.remote_box.isVisible() and not panel.log_box.isVisible()
+    qtbot.waitUntil(lambda: "Enter the server's URL" in panel.detail_label.text(), timeout=5_000)
+    qtbot.keyClicks(panel.url_edit, standin.url)
+    qtbot.keyClick(panel.url_edit, Qt.Key.Key_Return)
+    qtbot.keyClicks(panel.key_edit, API_KEY)
+    qtbot.keyClick(panel.key_edit, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: panel.start_button.isEnabled(), timeout=5_000)
+    qtbot.mouseClick(panel.start_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: _state(panel) is ServerState.READY, timeout=10_000)
+    assert "internvl3" in panel.remote_model_label.text()
+    assert standin.url in panel.detail_label.text()
+
+    # A loaded image is recognised through the Recognizer and streams into the result view.
+    view = ResultView()
+    qtbot.addWidget(view)
+    chunks: list[str] = []
+    panel.recognizer.chunk.connect(chunks.append)
+    panel.recognizer.chunk.connect(view.append_text)
+    with qtbot.waitSignal(panel.recognizer.finished, timeout=20_000) as blocker:
+        panel.recognizer.recognize(make_image((640, 480)), "page.png")
+    text = view.full_text()
+    assert text == blocker.args[0].text and len(chunks) > 10
+    assert text.startswith("[image 640x480]")  # the stand-in saw our image
+    assert "Invoice No. 2024-0042" in text and "Total: 59.00 EUR" in text
+
+    # The choices were saved for the next start of the app.
+    qtbot.waitUntil(lambda: Settings.load().endpoint == standin.url, timeout=5_000)
+    saved = Settings.load()
+    assert (saved.engine, saved.api_key) == ("openai", API_KEY)
+
+
+def test_switching_engine_stops_the_local_server(make_panel, fake_lmdeploy, qtbot):
+    panel = make_panel(Settings(engine="lmdeploy", lmdeploy_command=str(fake_lmdeploy.exe), model=MODEL))
+    panel.start()
+    qtbot.waitUntil(lambda: _state(panel) is ServerState.READY, timeout=20_000)
+    pids = fake_lmdeploy.pids()
+    index = panel.engine_combo.findData("cpu")
+    panel.engine_combo.setCurrentIndex(index)
+    panel.engine_combo.activated.emit(index)
+    qtbot.waitUntil(lambda: panel.recognizer.engine is not None and panel.recognizer.engine.name == "cpu",
+                    timeout=20_000)
+    assert wait_dead(pids) == []
+    assert "CPU" in panel.state_label.text() and not panel.log_box.isVisible()
+
+
+@pytest.mark.skipif(HAS_GPU, reason="this machine has a GPU")
+def test_no_gpu_meters_and_auto_say_so(make_panel, qtbot, aloop):
+    panel = make_panel(Settings(engine="auto"))
+    task = aloop.create_task(panel.recognizer.prepare())  # what the main window does at start
+    qtbot.waitUntil(task.done, timeout=20_000)
+    assert panel.auto_label.text().startswith("Automatic picked CPU")
+    assert "no CUDA GPU found" in panel.auto_label.text()
+    qtbot.waitUntil(lambda: "No NVIDIA GPU found" in panel.gpu_label.text(), timeout=20_000)
+    assert "CPU engine is used" in panel.gpu_label.text()
+    # Meters: sampled off the GUI thread while visible; without a GPU they say so.
+    assert panel.poller.active
+    qtbot.waitUntil(lambda: panel.meters.last is not None, timeout=10_000)
+    assert "No NVIDIA GPU" in panel.meters.gpu_note.text()
+    assert "The CPU engine is used." in panel.meters.gpu_note.text()
+    assert panel.meters.cpu_bar.format().endswith("%") and "GiB" in panel.meters.ram_bar.format()
+    assert panel.meters.gpu_bars() == []
+    panel.hide()
+    assert not panel.poller.active, "meters must not sample while nobody looks"
+    panel.show()
+    assert panel.poller.active
+
+
+def _probe(*gpus: tuple[str, float, float, tuple[int, int]]) -> Probe:
+    return Probe([GpuInfo(i, name, total, free, cc) for i, (name, total, free, cc) in enumerate(gpus)])
+
+
+@pytest.mark.parametrize("probe, expect, absent", [
+    (_probe(("NVIDIA GeForce RTX 3090", 24.0, 23.2, (8, 6))),
+     ["Recommended: InternVL3-8B (bfloat16)", "23.2 GiB free"], ["AWQ"]),
+    (_probe(("NVIDIA GeForce RTX 2080 Ti", 11.0, 10.6, (7, 5))),
+     ["Recommended: InternVL3-8B-AWQ (float16, AWQ 4-bit weights)", "compute capability below 8.0"],
+     ["(bfloat16"]),
+    (_probe(("NVIDIA GeForce GTX 1080 Ti", 11.0, 10.8, (6, 1))),
+     ["No InternVL3 size fits", "older than TurboMind supports"], ["Recommended"]),
+    (_probe(("NVIDIA RTX 4090", 24.0, 23.0, (8, 9)), ("NVIDIA RTX 4090", 24.0, 23.0, (8, 9))),
+     ["InternVL3-14B", "on 2 GPUs", "--tp 2"], []),
+    (_probe(("NVIDIA GeForce GTX 1650", 4.0, 3.8, (7, 5))),
+     ["Recommended: InternVL3-1B (float16)"], []),
+    (_probe(("NVIDIA GeForce GTX 1650", 4.0, 3.2, (7, 5))),  # a browser holds the rest
+     ["No InternVL3 size fits", "3.2 GiB free", "Close other GPU programs"], ["Recommended"]),
+])
+def test_advice_text_for_synthetic_probes(probe, expect, absent):
+    text = advice_text(probe, gpu.advise(probe, platform="linux"))
+    for part in expect:
+        assert part in text
+    for part in absent:
+        assert part not in text
+
+
+def test_gpu_text_and_model_list_follow_the_probe():
+    probe = _probe(("NVIDIA GeForce RTX 3090", 24.0, 23.2, (8, 6)))
+    assert gpu_text(probe) == ("GPU 0: NVIDIA GeForce RTX 3090, 23.2 of 24.0 GiB free, "
+                               "compute capability 8.6 (bf16)")
+    assert gpu_text(Probe(reason="no NVIDIA driver")) == "No NVIDIA GPU found: no NVIDIA driver."
+    labels = dict((model, label) for label, model in model_choices(probe))
+    assert "more than the free VRAM" not in labels["OpenGVLab/InternVL3-8B"]
+    assert "more than the free VRAM" in labels["OpenGVLab/InternVL3-14B"]
+    assert "OpenGVLab/InternVL3-8B-AWQ" in labels
+    # Without a probe (or a GPU) nothing is marked: there is nothing to compare with.
+    assert not any("free VRAM" in label for label, _ in model_choices(None))
+
+
+def test_panel_shows_advice_from_the_probe(make_panel, qtbot, monkeypatch):
+    probe = _probe(("NVIDIA GeForce RTX 2080 Ti", 11.0, 10.6, (7, 5)))
+    monkeypatch.setattr(gpu, "probe", lambda: probe)
+    panel = make_panel(Settings(engine="lmdeploy"))
+    qtbot.waitUntil(lambda: "Recommended" in panel.advice_label.text(), timeout=20_000)
+    assert "InternVL3-8B-AWQ" in panel.advice_label.text()
+    assert "RTX 2080 Ti, 10.6 of 11.0 GiB free, compute capability 7.5 (fp16 only)" in panel.gpu_label.text()
+    assert panel.model_combo.itemText(0) == "Automatic: InternVL3-8B-AWQ"
+    # Choosing a model saves it.
+    index = panel.model_combo.findData("OpenGVLab/InternVL3-2B")
+    panel.model_combo.setCurrentIndex(index)
+    panel.model_combo.activated.emit(index)
+    assert panel.settings.model == "OpenGVLab/InternVL3-2B"
+    qtbot.waitUntil(lambda: Settings.load().model == "OpenGVLab/InternVL3-2B", timeout=5_000)
+
+
+def test_meters_show_each_gpu():
+    view = MetersView()
+    view.show_metrics(Metrics(37.0, 6.0, 32.0, [GpuMetrics(0, "RTX 4090", 85.0, 20.5, 24.0),
+                                                GpuMetrics(1, "RTX 4090", 3.0, 1.0, 24.0)]))
+    bars = view.gpu_bars()
+    assert [(u.value(), u.format()) for u, _ in bars] == [(85, "85 % busy"), (3, "3 % busy")]
+    assert bars[0][1].format() == "20.5 of 24.0 GiB VRAM" and bars[0][1].value() == 854
+    assert not view.gpu_note.isVisibleTo(view)
+    view.show_metrics(Metrics(5.0, 6.0, 32.0, [], "no NVIDIA driver"))
+    assert view.gpu_bars() == [] and view.gpu_note.text().startswith("No NVIDIA GPU: no NVIDIA driver.")
+
+
+def test_main_window_toggles_the_panel(qtbot, aloop, notes, app_dirs):
+    win = MainWindow(Settings(engine="cpu"), notifications=notes)
+    qtbot.addWidget(win)
+    win.show()
+    qtbot.waitExposed(win)
+    panel = win.engine_panel
+    assert not panel.isVisible() and not panel.poller.active
+    assert win.engine_panel_action in win.view_menu.actions()
+    win.engine_panel_action.trigger()
+    qtbot.waitUntil(panel.isVisible, timeout=2_000)
+    assert panel.poller.active
+    win.engine_panel_action.trigger()
+    qtbot.waitUntil(lambda: not panel.isVisible(), timeout=2_000)
+    assert not panel.poller.active
+    task = aloop.create_task(panel.shutdown())
+    qtbot.waitUntil(task.done, timeout=10_000)
+    win.close()
