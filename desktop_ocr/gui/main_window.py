@@ -6,7 +6,7 @@ import asyncio
 import time
 from pathlib import Path
 
-from PySide6.QtCore import QMimeData, Qt, QTimer
+from PySide6.QtCore import QMimeData, Qt, QTimer, Signal
 from PySide6.QtGui import (
     QAction,
     QCloseEvent,
@@ -36,6 +36,7 @@ from desktop_ocr.core.settings import Settings
 from desktop_ocr.engines.base import FinishReason
 from desktop_ocr.gui.notify_widget import NotificationArea
 from desktop_ocr.gui.page_view import PageView
+from desktop_ocr.gui.quick_capture import QuickCapture
 from desktop_ocr.gui.recognizer import LoadedImage, Recognizer, RunResult
 from desktop_ocr.gui.result_view import ResultView
 
@@ -79,6 +80,8 @@ class EmptyState(QWidget):
 
 
 class MainWindow(QMainWindow):
+    closed = Signal()  # the window closed for good (not hidden to the tray)
+
     def __init__(self, settings: Settings | None = None,
                  notifications: NotificationManager | None = None) -> None:
         super().__init__()
@@ -91,6 +94,9 @@ class MainWindow(QMainWindow):
         self._started_at = 0.0
 
         self.recognizer = Recognizer(self.settings, self, self.notifications)
+        self.tray = None  # a Tray, set by the app when the desktop has a system tray
+        self._quitting = False
+        self.capture = QuickCapture(self)
         self._build_actions()
         self._build_ui()
         self._connect()
@@ -124,6 +130,37 @@ class MainWindow(QMainWindow):
         self.zoom_out_action = self._action("Zoom &out", lambda: self.page_view.zoom(0.8),
                                             QKeySequence.StandardKey.ZoomOut)
         self.about_action = self._action("&About", self.show_about)
+        self._build_capture_actions()
+
+    def _build_capture_actions(self) -> None:
+        # Clipboard and screen (quick_capture.py does the work).
+        self.paste_action = self._action("&Paste image", self.capture.paste, QKeySequence.StandardKey.Paste,
+                                         "Recognise the image (or image file) on the clipboard")
+        self.clipboard_action = self._action("Recognise &clipboard", self.capture.paste, None,
+                                             "Recognise the image on the clipboard")
+        self.snip_action = self._action("&Snip screen region", self.capture.snip, QKeySequence("Ctrl+Shift+X"),
+                                        "Select a region of the screen and recognise it")
+        self.show_action = self._action("Show &window", self.show_from_tray)
+        self.quit_action.triggered.disconnect()
+        self.quit_action.triggered.connect(self.quit_app)
+        self.watch_action = self._toggle("&Watch clipboard for images", self.settings.watch_clipboard,
+                                         self.capture.set_watch,
+                                         "Recognise every new image copied to the clipboard")
+        self.auto_copy_action = self._toggle("Copy result &automatically", self.settings.copy_snip_result,
+                                             self.capture.set_auto_copy,
+                                             "Put the text of snips and clipboard images on the clipboard")
+        self.close_to_tray_action = self._toggle("&Keep running in the tray when closed",
+                                                 self.settings.close_to_tray, self._set_close_to_tray)
+        self.close_to_tray_action.setEnabled(False)  # until the app finds a system tray
+
+    def _toggle(self, text: str, checked: bool, slot, tip: str = "") -> QAction:
+        action = QAction(text, self)
+        action.setCheckable(True)
+        action.setChecked(checked)
+        if tip:
+            action.setStatusTip(tip)
+        action.toggled.connect(slot)
+        return action
 
     def _build_ui(self) -> None:
         menu = self.menuBar()
@@ -134,6 +171,10 @@ class MainWindow(QMainWindow):
         self.file_menu = file_menu
         edit_menu = menu.addMenu("&Edit")
         edit_menu.addAction(self.copy_action)
+        edit_menu.addAction(self.paste_action)
+        edit_menu.addSeparator()
+        for action in (self.auto_copy_action, self.watch_action, self.close_to_tray_action):
+            edit_menu.addAction(action)
         self.edit_menu = edit_menu
         view_menu = menu.addMenu("&View")
         for action in (self.zoom_in_action, self.zoom_out_action, self.fit_action):
@@ -141,6 +182,8 @@ class MainWindow(QMainWindow):
         self.view_menu = view_menu
         run_menu = menu.addMenu("&Recognise")
         run_menu.addAction(self.recognise_action)
+        run_menu.addAction(self.snip_action)
+        run_menu.addAction(self.clipboard_action)
         run_menu.addAction(self.cancel_action)
         self.run_menu = run_menu
         help_menu = menu.addMenu("&Help")
@@ -150,7 +193,8 @@ class MainWindow(QMainWindow):
         toolbar.setObjectName("mainToolbar")
         toolbar.setMovable(False)
         toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
-        for action in (self.open_action, self.recognise_action, self.cancel_action, self.copy_action):
+        for action in (self.open_action, self.paste_action, self.snip_action, self.recognise_action,
+                       self.cancel_action, self.copy_action):
             toolbar.addAction(action)
         self.addToolBar(toolbar)
         self.toolbar = toolbar
@@ -264,6 +308,10 @@ class MainWindow(QMainWindow):
         QGuiApplication.clipboard().setText(text)
         self.state_label.setText(f"Copied {len(text):,} characters")
 
+    def show_image(self, item: LoadedImage) -> None:
+        """Show an image that did not come from a file (a paste, a snip)."""
+        self._on_loaded(item)
+
     def _on_loaded(self, item: LoadedImage) -> None:
         self.current = item
         self.page_view.set_image(item.qimage)
@@ -332,7 +380,33 @@ class MainWindow(QMainWindow):
             f"Log file: {log_file()}",
         )
 
+    # ---------------------------------------------------------------- tray
+
+    def attach_tray(self, tray) -> None:
+        self.tray = tray
+        self.capture.tray = tray
+        self.close_to_tray_action.setEnabled(True)
+
+    def _set_close_to_tray(self, on: bool) -> None:
+        self.settings.close_to_tray = on
+        self.capture._save()
+
+    def show_from_tray(self) -> None:
+        self.capture._restore(True)
+
+    def quit_app(self) -> None:
+        self._quitting = True
+        self.close()
+
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt override
+        if (self.settings.close_to_tray and not self._quitting and self.tray is not None
+                and self.tray.isVisible()):
+            event.ignore()
+            self.hide()
+            self.tray.say("Still running in the tray. Quit from its menu.")
+            return
         self.recognizer.cancel()
+        self.capture.shutdown()
         self.notification_area.detach()
         super().closeEvent(event)
+        self.closed.emit()
