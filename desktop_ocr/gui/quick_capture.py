@@ -13,11 +13,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtGui import QGuiApplication
 
 from desktop_ocr.core.imaging import ImageError
 from desktop_ocr.core.notifications import Severity
 from desktop_ocr.gui import clipboard
 from desktop_ocr.gui.clipboard import (
+    CHANGED_MESSAGE,
     ClipboardChanged,
     ClipboardContent,
     ClipboardError,
@@ -56,11 +58,17 @@ class QuickCapture(QObject):
         self.watcher.set_enabled(self.settings.watch_clipboard)
         self._copy_label = ""
         self._counter = 0
+        # Counts clipboard changes, to tell a damaged image from one replaced mid-read.
+        self._generation = 0
+        QGuiApplication.clipboard().dataChanged.connect(self._bump)
         self._task: asyncio.Task | None = None
         self.session: SnipSession | None = None
         window.recognizer.finished.connect(self._on_finished)
 
     # ---------------------------------------------------------------- clipboard in
+
+    def _bump(self) -> None:
+        self._generation += 1
 
     def paste(self) -> asyncio.Task:
         """Ctrl+V / Recognise clipboard: the clipboard's image, recognised now."""
@@ -74,6 +82,7 @@ class QuickCapture(QObject):
 
     async def _paste(self) -> None:
         self.window.state_label.setText("Reading the clipboard…")
+        generation = self._generation
         try:
             content = await clipboard.read()
         except NoImageOnClipboard as exc:
@@ -86,17 +95,22 @@ class QuickCapture(QObject):
             self._refuse(f"The clipboard cannot be read: {exc}", Severity.WARNING)
             return
         self.watcher.remember(content)
-        await self._recognise_content(content)
+        await self._recognise_content(content, generation)
 
     def _on_watched(self, content: ClipboardContent) -> None:
-        self._replace_task(self._recognise_content(content))
+        self._replace_task(self._recognise_content(content, self._generation))
 
-    async def _recognise_content(self, content: ClipboardContent) -> None:
+    async def _recognise_content(self, content: ClipboardContent, generation: int) -> None:
         try:
             image = await asyncio.to_thread(decode_content, content)
             qimage = await asyncio.to_thread(pil_to_qimage, image)
         except ImageError as exc:
-            self._refuse(f"The clipboard image cannot be used: {exc}", Severity.ERROR)
+            await asyncio.sleep(0.05)  # let a pending change notification arrive
+            if self._generation != generation and not content.paths:
+                # X11 asks the owner of the moment: a new owner may answer with its text.
+                self._refuse(CHANGED_MESSAGE, Severity.WARNING)
+            else:
+                self._refuse(f"The clipboard image cannot be used: {exc}", Severity.ERROR)
             return
         except MemoryError:
             self._refuse("The clipboard image is too large for the memory left.", Severity.ERROR)
@@ -132,7 +146,7 @@ class QuickCapture(QObject):
         try:
             grabs = await grab_screens()
         except SnipError as exc:
-            self._restore(was_visible)
+            self._restore(was_visible or self.tray is None)
             self._refuse(str(exc), Severity.ERROR)
             self.snipFinished.emit(False)
             return
@@ -146,13 +160,13 @@ class QuickCapture(QObject):
             result = await outcome
         except asyncio.CancelledError:
             session.cancel()
-            self._restore(was_visible)
+            self._restore(was_visible or self.tray is None)
             raise
         finally:
             self.session = None
             session.deleteLater()
         if not isinstance(result, SnipResult):
-            self._restore(was_visible)
+            self._restore(was_visible or self.tray is None)
             if result:
                 self._refuse(result, Severity.INFO)
             else:
@@ -162,7 +176,7 @@ class QuickCapture(QObject):
         try:
             image = await asyncio.to_thread(qimage_to_pil, result.image)
         except ImageError as exc:
-            self._restore(was_visible)
+            self._restore(was_visible or self.tray is None)
             self._refuse(str(exc), Severity.ERROR)
             self.snipFinished.emit(False)
             return
@@ -174,6 +188,7 @@ class QuickCapture(QObject):
         self.snipFinished.emit(True)
 
     def _restore(self, show: bool) -> None:
+        # Without a tray a hidden window could not be found again, so it always comes back.
         if show:
             w = self.window
             w.show()
