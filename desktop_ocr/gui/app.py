@@ -18,12 +18,11 @@ log = logging.getLogger(__name__)
 def run(settings: Settings, paths: list[Path] | None = None, action: str = "show") -> int:
     """Start the app, or hand `action` ("show", "snip", "clipboard") and `paths` to the
     instance already running and return at once."""
-    from desktop_ocr.gui.single_instance import Message, claim
+    from desktop_ocr.gui.single_instance import Message, claim, hand_over
 
+    message = Message(action, [str(p.resolve()) for p in paths or []])
     # Before any window-system connection: a second start should cost as little as possible.
-    instance = claim(Message(action, [str(p.resolve()) for p in paths or []]))
-    if instance is None:
-        log.info("handed %r to the running instance", action)
+    if hand_over(message):
         return 0
 
     import qasync
@@ -41,6 +40,10 @@ def run(settings: Settings, paths: list[Path] | None = None, action: str = "show
     app.setDesktopFileName(APP_ID)
     icon: QIcon = app_icon()
     app.setWindowIcon(icon)
+    # The server needs the application's event dispatcher, hence after QApplication.
+    instance = claim(message)
+    if instance is None:
+        return 0
 
     loop = qasync.QEventLoop(app)
     asyncio.set_event_loop(loop)

@@ -12,6 +12,7 @@ import getpass
 import hashlib
 import json
 import logging
+import time
 from dataclasses import dataclass, field
 
 from PySide6.QtCore import QObject, Signal
@@ -64,12 +65,14 @@ def hand_over(message: Message, name: str | None = None) -> bool:
         return False
     socket.write(message.encode())
     socket.flush()
+    socket.waitForBytesWritten(REPLY_MS)  # False when flush() already wrote it all
     ok = False
-    if socket.waitForBytesWritten(REPLY_MS):
-        while socket.waitForReadyRead(REPLY_MS):
-            if socket.canReadLine():
-                ok = bytes(socket.readLine().data()).strip() == b"ok"
-                break
+    deadline = time.monotonic() + REPLY_MS / 1000
+    while not socket.canReadLine() and time.monotonic() < deadline:
+        if not socket.waitForReadyRead(100) and socket.state() != QLocalSocket.LocalSocketState.ConnectedState:
+            break
+    if socket.canReadLine():
+        ok = bytes(socket.readLine().data()).strip() == b"ok"
     socket.disconnectFromServer()
     return ok
 
@@ -130,8 +133,9 @@ class InstanceServer(QObject):
 
 def claim(message: Message, name: str | None = None) -> InstanceServer | None:
     """Hand `message` to a running instance (returns None: this process should exit), or
-    become the running instance (returns its listening server)."""
+    become the running instance (returns its listening server). Needs a Q*Application."""
     if hand_over(message, name):
+        log.info("handed %r to the running instance", message.action)
         return None
     server = InstanceServer(name)
     if server.listen():
