@@ -74,6 +74,11 @@ def _gui_parser() -> argparse.ArgumentParser:
                 epilog=f"Headless: {PROG} ocr PATH... ; diagnostics: {PROG} doctor")
     p.add_argument("paths", nargs="*", type=Path, metavar="FILE", help="files to open")
     p.add_argument("--version", action="version", version=f"{PROG} {__version__}")
+    start = p.add_mutually_exclusive_group()
+    start.add_argument("--snip", action="store_true",
+                       help="snip a screen region and recognise it (hands over to a running app)")
+    start.add_argument("--clipboard", action="store_true",
+                       help="recognise the clipboard's image (hands over to a running app)")
     add_cli_flags(p)
     return p
 
@@ -234,7 +239,8 @@ def gui_main(argv: list[str] | None = None) -> int:
     settings = apply_cli(Settings.load(), args)
     from desktop_ocr.gui.app import run
 
-    return run(settings, args.paths)
+    action = "snip" if args.snip else "clipboard" if args.clipboard else "show"
+    return run(settings, args.paths, action)
 
 
 def main(argv: list[str] | None = None) -> int:

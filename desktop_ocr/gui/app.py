@@ -15,7 +15,16 @@ from desktop_ocr.core.settings import Settings
 log = logging.getLogger(__name__)
 
 
-def run(settings: Settings, paths: list[Path] | None = None) -> int:
+def run(settings: Settings, paths: list[Path] | None = None, action: str = "show") -> int:
+    """Start the app, or hand `action` ("show", "snip", "clipboard") and `paths` to the
+    instance already running and return at once."""
+    from desktop_ocr.gui.single_instance import Message, claim, hand_over
+
+    message = Message(action, [str(p.resolve()) for p in paths or []])
+    # Before any window-system connection: a second start should cost as little as possible.
+    if hand_over(message):
+        return 0
+
     import qasync
     from PySide6.QtGui import QIcon
     from PySide6.QtWidgets import QApplication
@@ -32,6 +41,10 @@ def run(settings: Settings, paths: list[Path] | None = None) -> int:
     app.setDesktopFileName(APP_ID)
     icon: QIcon = app_icon()
     app.setWindowIcon(icon)
+    # The server needs the application's event dispatcher, hence after QApplication.
+    instance = claim(message)
+    if instance is None:
+        return 0
 
     loop = qasync.QEventLoop(app)
     asyncio.set_event_loop(loop)
@@ -39,8 +52,27 @@ def run(settings: Settings, paths: list[Path] | None = None) -> int:
     notifications.install(loop)
 
     window = MainWindow(settings)
-    window.show()
+    tray = _start_tray(app, window, icon)
+    # Hidden windows (tray) and snip overlays closing must not end the app: it ends when
+    # the main window closes for good.
+    app.setQuitOnLastWindowClosed(False)
+    window.closed.connect(app.quit)
+
+    def handle(message: Message) -> None:
+        if message.paths:
+            window.show_from_tray()
+            window.open_paths([Path(p) for p in message.paths])
+        if message.action == "snip":
+            window.capture.snip()
+        elif message.action == "clipboard":
+            window.show_from_tray()
+            window.capture.paste()
+        elif not message.paths:
+            window.show_from_tray()
+
+    instance.received.connect(handle)
     window.prepare_engine()
+    handle(Message(action, []))  # a first start with --snip shows the window after the snip
     if paths:
         window.open_paths(paths)
 
@@ -51,6 +83,21 @@ def run(settings: Settings, paths: list[Path] | None = None) -> int:
         # No engine server may outlive the window.
         loop.run_until_complete(window.recognizer.shutdown())
         loop.run_until_complete(loop.shutdown_asyncgens())
+    instance.close()
+    if tray is not None:
+        tray.hide()
     notifications.uninstall()
     log.info("exited cleanly")
     return 0
+
+
+def _start_tray(app, window, icon):
+    from desktop_ocr.gui.tray import Tray
+
+    if not Tray.available():
+        return None
+    tray = Tray(icon, window.snip_action, window.clipboard_action, window.show_action,
+                window.quit_action, window)
+    tray.show()
+    window.attach_tray(tray)
+    return tray

@@ -14,7 +14,7 @@ import logging
 import time
 from pathlib import Path
 
-from PySide6.QtCore import QMimeData, Qt, QTimer
+from PySide6.QtCore import QMimeData, Qt, QTimer, Signal
 from PySide6.QtGui import (
     QAction,
     QCloseEvent,
@@ -42,7 +42,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktop_ocr import APP_NAME, __version__
-from desktop_ocr.core.documents import Document, Page
+from desktop_ocr.core.documents import Document, Page, document_from_image
 from desktop_ocr.core.logs import log_file
 from desktop_ocr.core.notifications import NotificationManager, Severity
 from desktop_ocr.core.notifications import manager as default_manager
@@ -54,7 +54,8 @@ from desktop_ocr.gui.doc_results import EXPORT_FILTER, DocumentResults, PartResu
 from desktop_ocr.gui.notify_widget import NotificationArea
 from desktop_ocr.gui.page_view import FitMode, PageView
 from desktop_ocr.gui.password_dialog import ask_password
-from desktop_ocr.gui.recognizer import LoadedDocument, Part, Recognizer, RunResult
+from desktop_ocr.gui.quick_capture import QuickCapture
+from desktop_ocr.gui.recognizer import LoadedDocument, LoadedImage, Part, Recognizer, RunResult
 from desktop_ocr.gui.region_models import RegionListModel, task_ids, task_title
 from desktop_ocr.gui.region_panel import RegionPanel
 from desktop_ocr.gui.result_view import ResultView
@@ -141,6 +142,8 @@ class BatchBar(QFrame):
 
 
 class MainWindow(QMainWindow):
+    closed = Signal()  # the window closed for good (not hidden to the tray)
+
     def __init__(self, settings: Settings | None = None,
                  notifications: NotificationManager | None = None) -> None:
         super().__init__()
@@ -150,6 +153,7 @@ class MainWindow(QMainWindow):
         self.resize(1280, 800)
         self.setAcceptDrops(True)
         self.document: Document | None = None
+        self.current: LoadedImage | None = None  # the pasted or snipped image being shown
         self.path: Path | None = None
         self.results: DocumentResults | None = None
         self.current_index = -1
@@ -165,6 +169,9 @@ class MainWindow(QMainWindow):
         self.batch = BatchRunner(self.recognizer, self.notifications, self)
         self.region_model = RegionListModel(self)
         self.thumbnail_model = ThumbnailModel(self)
+        self.tray = None  # a Tray, set by the app when the desktop has a system tray
+        self._quitting = False
+        self.capture = QuickCapture(self)
         self._build_actions()
         self._build_ui()
         self.thumbnail_model.should_wait = lambda: self.page_view.rendering
@@ -236,6 +243,37 @@ class MainWindow(QMainWindow):
         for action in (self.next_action, self.prev_action, self.first_action, self.last_action,
                        self.delete_region_action):
             action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        self._build_capture_actions()
+
+    def _build_capture_actions(self) -> None:
+        # Clipboard and screen (quick_capture.py does the work).
+        self.paste_action = self._action("&Paste image", self.capture.paste, QKeySequence.StandardKey.Paste,
+                                         "Recognise the image (or image file) on the clipboard")
+        self.clipboard_action = self._action("Recognise &clipboard", self.capture.paste, None,
+                                             "Recognise the image on the clipboard")
+        self.snip_action = self._action("&Snip screen region", self.capture.snip, QKeySequence("Ctrl+Shift+X"),
+                                        "Select a region of the screen and recognise it")
+        self.show_action = self._action("Show &window", self.show_from_tray)
+        self.quit_action.triggered.disconnect()
+        self.quit_action.triggered.connect(self.quit_app)
+        self.watch_action = self._toggle("&Watch clipboard for images", self.settings.watch_clipboard,
+                                         self.capture.set_watch,
+                                         "Recognise every new image copied to the clipboard")
+        self.auto_copy_action = self._toggle("Copy result &automatically", self.settings.copy_snip_result,
+                                             self.capture.set_auto_copy,
+                                             "Put the text of snips and clipboard images on the clipboard")
+        self.close_to_tray_action = self._toggle("&Keep running in the tray when closed",
+                                                 self.settings.close_to_tray, self._set_close_to_tray)
+        self.close_to_tray_action.setEnabled(False)  # until the app finds a system tray
+
+    def _toggle(self, text: str, checked: bool, slot, tip: str = "") -> QAction:
+        action = QAction(text, self)
+        action.setCheckable(True)
+        action.setChecked(checked)
+        if tip:
+            action.setStatusTip(tip)
+        action.toggled.connect(slot)
+        return action
 
     def _build_ui(self) -> None:
         menu = self.menuBar()
@@ -246,7 +284,11 @@ class MainWindow(QMainWindow):
         file_menu.addAction(self.quit_action)
         self.file_menu = file_menu
         edit_menu = menu.addMenu("&Edit")
-        for action in (self.copy_action, self.delete_region_action, self.clear_regions_action):
+        for action in (self.copy_action, self.paste_action, self.delete_region_action,
+                       self.clear_regions_action):
+            edit_menu.addAction(action)
+        edit_menu.addSeparator()
+        for action in (self.auto_copy_action, self.watch_action, self.close_to_tray_action):
             edit_menu.addAction(action)
         self.edit_menu = edit_menu
         view_menu = menu.addMenu("&View")
@@ -261,7 +303,8 @@ class MainWindow(QMainWindow):
         self.view_menu = view_menu
         run_menu = menu.addMenu("&Recognise")
         for action in (self.recognise_action, self.recognise_all_action, self.use_text_action,
-                       self.prefer_text_action, None, self.cancel_action, self.clear_results_action):
+                       self.prefer_text_action, None, self.snip_action, self.clipboard_action,
+                       None, self.cancel_action, self.clear_results_action):
             if action is None:
                 run_menu.addSeparator()
             else:
@@ -274,8 +317,8 @@ class MainWindow(QMainWindow):
         toolbar.setObjectName("mainToolbar")
         toolbar.setMovable(False)
         toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
-        for action in (self.open_action, self.recognise_action, self.recognise_all_action,
-                       self.cancel_action, self.copy_action, self.export_action):
+        for action in (self.open_action, self.paste_action, self.snip_action, self.recognise_action,
+                       self.recognise_all_action, self.cancel_action, self.copy_action, self.export_action):
             toolbar.addAction(action)
         toolbar.addSeparator()
         self.task_combo = QComboBox()
@@ -484,6 +527,7 @@ class MainWindow(QMainWindow):
     def show_document(self, document: Document, path: Path | None = None) -> None:
         """Show `document` (the window owns it from now on and closes it)."""
         self._close_document()
+        self.current = None
         self.document = document
         self.path = path
         self.results = DocumentResults(document.name, document.page_count)
@@ -802,6 +846,11 @@ class MainWindow(QMainWindow):
         QGuiApplication.clipboard().setText(text)
         self.state_label.setText(f"Copied {len(text):,} characters")
 
+    def show_image(self, item: LoadedImage) -> None:
+        """Show an image that did not come from a file (a paste, a snip) as a one-page document."""
+        self.show_document(document_from_image(item.image, name=item.path.name))
+        self.current = item
+
     # ---------------------------------------------------------------- export
 
     def choose_export(self) -> None:
@@ -918,11 +967,37 @@ class MainWindow(QMainWindow):
             f"Log file: {log_file()}",
         )
 
+    # ---------------------------------------------------------------- tray
+
+    def attach_tray(self, tray) -> None:
+        self.tray = tray
+        self.capture.tray = tray
+        self.close_to_tray_action.setEnabled(True)
+
+    def _set_close_to_tray(self, on: bool) -> None:
+        self.settings.close_to_tray = on
+        self.capture._save()
+
+    def show_from_tray(self) -> None:
+        self.capture._restore(True)
+
+    def quit_app(self) -> None:
+        self._quitting = True
+        self.close()
+
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt override
+        if (self.settings.close_to_tray and not self._quitting and self.tray is not None
+                and self.tray.isVisible()):
+            event.ignore()
+            self.hide()
+            self.tray.say("Still running in the tray. Quit from its menu.")
+            return
         self._close_document()
         self.page_view.shutdown()
+        self.capture.shutdown()
         self.notification_area.detach()
         super().closeEvent(event)
+        self.closed.emit()
 
 
 # FitMode is part of this window's public vocabulary (tests and the bench set it).

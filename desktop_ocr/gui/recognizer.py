@@ -64,6 +64,15 @@ def pil_to_qimage(img: Image.Image) -> QImage:
 
 
 @dataclass
+class LoadedImage:
+    """An image that came from the clipboard or a snip, not from a file."""
+
+    path: Path  # a label shaped like a file name
+    image: Image.Image
+    qimage: QImage
+
+
+@dataclass
 class LoadedDocument:
     path: Path
     document: Document
