@@ -14,15 +14,17 @@ import logging
 import os
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
 
 from desktop_ocr import APP_NAME, __version__
 from desktop_ocr.core.documents import OPEN_ERRORS, Document, Page, PasswordRequired, open_document
+from desktop_ocr.core.export import FORMATS, ExportError, ExportItem, export
 from desktop_ocr.core.notifications import user_message
 from desktop_ocr.core.regions import RegionSpec, SpecError, parse_pages, parse_region
 from desktop_ocr.core.settings import Settings, add_cli_flags, apply_cli
+from desktop_ocr.core.tasks import TASK_IDS, build_request, parse_fields
 from desktop_ocr.engines.base import Engine, EngineError, FinishReason, Request
 
 log = logging.getLogger(__name__)
@@ -43,12 +45,16 @@ class InputResult:
     seconds: float = 0.0
     finish: FinishReason | None = None
     error: str = ""
+    # (1-based page number or None for a one-page input, that page's text)
+    pages: list[tuple[int | None, str]] = field(default_factory=list)
 
 
 def _ocr_parser() -> argparse.ArgumentParser:
     p = _Parser(prog=f"{PROG} ocr", description="Recognise images and PDFs and print the text.")
     p.add_argument("paths", nargs="+", type=Path, metavar="PATH", help="images or PDFs to recognise")
-    p.add_argument("--out", type=Path, help="also write the text to this file")
+    p.add_argument("--out", type=Path,
+                   help="also save the result: .txt, .md, .html, .json, .csv or .xlsx (tables as sheets)")
+    p.add_argument("--format", choices=FORMATS, help="file format of --out, whatever its extension")
     p.add_argument("--json", action="store_true", help="print one JSON object per input")
     p.add_argument("--pages", default="", metavar="SPEC",
                    help="pages to recognise, e.g. 1-3,7 (default: all)")
@@ -108,9 +114,8 @@ def _page_request(page: Page, plan: PagePlan, settings: Settings, label: str) ->
     if plan.use_text_layer and page.has_text_layer:
         return page.text_layer(region)
     image = page.render_for_engine(region)
-    return Request(image=image, task=settings.task, max_tokens=settings.max_tokens,
-                   repetition_penalty=settings.repetition_penalty,
-                   max_dynamic_patch=settings.max_dynamic_patch, label=label)
+    return build_request(image, settings.task, language=settings.language, settings=settings,
+                         label=label)
 
 
 async def _recognise(engine: Engine, settings: Settings, path: Path, plan: PagePlan,
@@ -129,6 +134,7 @@ async def _recognise(engine: Engine, settings: Settings, path: Path, plan: PageP
     try:
         for index in indices:
             page = doc.pages[index]
+            start = len(parts)
             if len(indices) > 1:
                 if parts and not parts[-1].endswith("\n"):
                     emit("\n")
@@ -138,12 +144,14 @@ async def _recognise(engine: Engine, settings: Settings, path: Path, plan: PageP
             if isinstance(job, str):
                 emit(job)
                 result.finish = FinishReason.STOP
-                continue
-            async for chunk in engine.stream(job):
-                if chunk.text:
-                    emit(chunk.text)
-                if chunk.finish_reason is not None:
-                    result.finish = chunk.finish_reason
+            else:
+                async for chunk in engine.stream(job):
+                    if chunk.text:
+                        emit(chunk.text)
+                    if chunk.finish_reason is not None:
+                        result.finish = chunk.finish_reason
+            body = "".join(parts[start + (1 if len(indices) > 1 else 0):])
+            result.pages.append((page.number if doc.page_count > 1 else None, body))
     finally:
         doc.close()
     result.text = "".join(parts)
@@ -184,6 +192,10 @@ async def _run_ocr(args: argparse.Namespace, settings: Settings) -> int:
                 else:
                     payload.update(text=result.text, seconds=round(result.seconds, 3),
                                    finish_reason=result.finish.value if result.finish else None)
+                    if settings.task == "fields":
+                        payload["fields"] = [parse_fields(text) for _, text in result.pages]
+                        if len(payload["fields"]) == 1:
+                            payload["fields"] = payload["fields"][0]
                 stdout.write(json.dumps(payload, ensure_ascii=False) + "\n")
             elif not result.error:
                 if result.text and not result.text.endswith("\n"):
@@ -197,22 +209,29 @@ async def _run_ocr(args: argparse.Namespace, settings: Settings) -> int:
         await engine.stop()
     ok = [r for r in results if not r.error]
     if args.out and ok:
-        _write_out(args.out, ok, several)
+        try:
+            _write_out(args.out, ok, settings.task, args.format)
+        except ExportError as exc:
+            print(f"{PROG}: {args.out}: {exc}", file=sys.stderr)
+            return 2
     if not ok:
         return 2
     return 1 if len(ok) < len(results) else 0
 
 
-def _write_out(path: Path, results: list[InputResult], several: bool) -> None:
-    from desktop_ocr.core.settings import atomic_write_text
-
-    blocks = [f"=== {r.path} ===\n{r.text}" if several else r.text for r in results]
-    atomic_write_text(path, "\n".join(blocks))
+def _write_out(path: Path, results: list[InputResult], task: str, fmt: str | None) -> None:
+    """One export of every input and page; the format follows the extension or --format."""
+    items = [ExportItem(source=str(r.path), page=number, task=task, text=text)
+             for r in results for number, text in r.pages]
+    export(items, path, fmt)
 
 
 def ocr_main(argv: list[str]) -> int:
-    args = _ocr_parser().parse_args(argv)
+    parser = _ocr_parser()
+    args = parser.parse_args(argv)
     settings = apply_cli(Settings.load(), args)
+    if settings.task not in TASK_IDS:
+        parser.error(f"argument --task: invalid choice: {settings.task!r} (choose from {', '.join(TASK_IDS)})")
     try:
         return asyncio.run(_run_ocr(args, settings))
     except KeyboardInterrupt:
@@ -228,9 +247,9 @@ def doctor_main(argv: list[str]) -> int:
     add_cli_flags(p)
     args = p.parse_args(argv)
     settings = apply_cli(Settings.load(), args)
-    from desktop_ocr.doctor import report
+    from desktop_ocr.doctor import doctor_report
 
-    print(report(settings))
+    print(doctor_report(settings))
     return 0
 
 

@@ -20,16 +20,20 @@ GIL while it runs, and the pure-Python parts per line are small.
 from __future__ import annotations
 
 import asyncio
+import json
 import math
 import os
+import re
 import threading
 from collections.abc import AsyncIterator, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from desktop_ocr.core.tasks import PRESETS, heuristic_fields
 from desktop_ocr.engines.base import (
     BadImage,
+    BadRequest,
     Chunk,
     EngineCrashed,
     EngineUnavailable,
@@ -394,6 +398,12 @@ def _line_text(line: _Line, boxes: list[TextBox], first: bool) -> str:
 # ------------------------------------------------------------------ the engine
 
 
+def _cpu_mode(task: str) -> str:
+    """What this engine does for a task (core.tasks decides; unknown tasks read as text)."""
+    preset = PRESETS.get(task)
+    return preset.cpu.mode if preset is not None else "text"
+
+
 class CpuEngine:
     """Engine protocol over `OcrModels`; all inference in one worker thread."""
 
@@ -448,6 +458,22 @@ class CpuEngine:
             details["threads"] = self._models.threads
         return Health(self._state == "ready", self._state, self._message, details)
 
+    async def _stream_table(self, request: Request, loop: asyncio.AbstractEventLoop,
+                            executor: ThreadPoolExecutor) -> AsyncIterator[Chunk]:
+        """The table task: a grid rebuilt from the boxes, sent row by row so a grid fills live."""
+        from desktop_ocr.engines.cpu_table import recognize_table
+
+        try:
+            html = await loop.run_in_executor(executor, recognize_table, request.image)
+        except (MemoryError, ValueError, OSError) as exc:
+            raise BadImage(f"The image could not be read: {exc}") from exc
+        except RuntimeError as exc:
+            raise EngineCrashed(f"The CPU table recogniser failed: {exc}") from exc
+        for piece in re.split(r"(?<=</tr>)", html):
+            if piece:
+                yield Chunk(piece)
+        yield Chunk("", FinishReason.STOP)
+
     async def stream(self, request: Request) -> AsyncIterator[Chunk]:
         await self.start()
         models, executor = self._models, self._executor
@@ -456,7 +482,16 @@ class CpuEngine:
         loop = asyncio.get_running_loop()
         # Each line is one executor job, so a cancelled consumer stops us between lines:
         # the line in flight finishes in the worker and nothing else is scheduled.
+        mode = _cpu_mode(request.task)
+        if mode == "unsupported":
+            raise BadRequest(f"The CPU engine cannot do the task {request.task!r}.",
+                             hint="Choose the local InternVL3 or a remote server for it.")
         async with self._run_lock:
+            if mode == "table":
+                async for chunk in self._stream_table(request, loop, executor):
+                    yield chunk
+                return
+            lines_seen: list[str] = []
             try:
                 try:
                     crops, quads, lines = await loop.run_in_executor(
@@ -472,7 +507,13 @@ class CpuEngine:
                     text = _line_text(line, boxes, first)
                     if text:
                         first = False
-                        yield Chunk(text)
+                        if mode == "fields":
+                            lines_seen.append(text)
+                        else:
+                            yield Chunk(text)
+                if mode == "fields":
+                    fields = heuristic_fields([ln for t in lines_seen for ln in t.splitlines()])
+                    yield Chunk(json.dumps(fields, ensure_ascii=False, indent=2))
                 yield Chunk("", FinishReason.STOP)
             except RuntimeError as exc:
                 if "shutdown" in str(exc):

@@ -35,6 +35,7 @@ from desktop_ocr.core.imaging import ImageError
 from desktop_ocr.core.notifications import NotificationManager, Severity, user_message
 from desktop_ocr.core.notifications import manager as default_manager
 from desktop_ocr.core.settings import Settings
+from desktop_ocr.core.tasks import build_request
 from desktop_ocr.engines import choose_auto, create_engine
 from desktop_ocr.engines.base import (
     BadImage,
@@ -323,14 +324,9 @@ class Recognizer(QObject):
         self.loadFailed.emit(str(path), note.message)
 
     def make_request(self, image: Image.Image, label: str, task: str | None = None) -> Request:
-        return Request(
-            image=image,
-            task=task or self.settings.task,
-            max_tokens=self.settings.max_tokens,
-            repetition_penalty=self.settings.repetition_penalty,
-            max_dynamic_patch=self.settings.max_dynamic_patch,
-            label=label,
-        )
+        """The task preset's prompt and decoding, with the settings the user changed on top."""
+        return build_request(image, task or self.settings.task, language=self.settings.language,
+                             settings=self.settings, label=label)
 
     def recognize(self, image: Image.Image, label: str) -> asyncio.Task:
         """Recognise one image (a pasted screenshot, a snip) as one run."""

@@ -124,3 +124,63 @@ def test_region_of_a_scanned_pdf_is_recognised(corpus):
     assert top.returncode == 0, top.stderr
     assert "TAN WOON YANN" in top.stdout.upper()
     assert "ROUNDING" not in top.stdout.upper()
+
+
+@pytest.mark.slow
+def test_table_task_exports_a_spreadsheet_with_numbers(corpus, tmp_path):
+    # GIVEN a table image; WHEN the table task runs on the CPU with --out .xlsx
+    out = tmp_path / "result.xlsx"
+    proc = run_cli("ocr", corpus / "table-pubtabnet-PMC3826085_003_00.png", "--engine", "cpu",
+                   "--task", "table", "--out", out)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.lstrip().startswith("<table>")
+    # THEN the workbook has the grid as a sheet, numbers as numbers, and a sheet naming the source
+    import openpyxl
+
+    wb = openpyxl.load_workbook(out)
+    assert wb.sheetnames[0] == "Table 1" and "Sources" in wb.sheetnames
+    rows = [[c.value for c in r] for r in wb["Table 1"].iter_rows()]
+    assert rows[0][1:] == ["Infancy", "Early", "Late", "Total"]
+    cantonese = next(r for r in rows if r[0] == "Cantonese")
+    assert cantonese[1:] == [8, 21, 9, 38]
+    sources = [[c.value for c in r] for r in wb["Sources"].iter_rows()]
+    assert any("table-pubtabnet-PMC3826085_003_00.png" in str(v) for r in sources for v in r)
+
+
+def test_format_flag_overrides_the_extension(corpus, tmp_path):
+    out = tmp_path / "page.data"
+    proc = run_cli("ocr", corpus / "pdf-small-table.pdf", "--use-text-layer", "--engine", "cpu",
+                   "--out", out, "--format", "json")
+    assert proc.returncode == 0, proc.stderr
+    data = json.loads(out.read_text())
+    assert "pdf-small-table.pdf" in json.dumps(data)
+
+
+def test_export_to_an_unwritable_place_says_so(corpus, tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    proc = run_cli("ocr", corpus / "pdf-small-table.pdf", "--use-text-layer", "--engine", "cpu",
+                   "--out", blocker / "result.txt")
+    assert proc.returncode == 2 and "result.txt" in proc.stderr and "Traceback" not in proc.stderr
+    assert blocker.read_text() == "x"
+
+
+@pytest.mark.slow
+def test_fields_task_as_json(corpus):
+    proc = run_cli("ocr", corpus / "receipt-sroie-030.jpg", "--engine", "cpu", "--task", "fields", "--json")
+    assert proc.returncode == 0, proc.stderr
+    fields = json.loads(proc.stdout)["fields"]
+    assert set(fields) >= {"vendor", "date", "total", "tax", "line_items"}
+    expected = json.loads((corpus / "receipt-sroie-030.fields.json").read_text())
+    assert float(fields["total"]) == float(expected["total"].lstrip("$"))
+
+
+def test_unknown_task_is_a_usage_error():
+    proc = run_cli("ocr", "x.png", "--task", "poetry")
+    assert proc.returncode == 64 and "poetry" in proc.stderr
+
+
+def test_doctor_says_which_engine_auto_picks_and_why():
+    proc = run_cli("doctor")
+    assert proc.returncode == 0
+    assert "auto picks: cpu" in proc.stdout and "GPU" in proc.stdout and "LMDeploy" in proc.stdout

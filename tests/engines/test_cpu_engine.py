@@ -228,3 +228,46 @@ def test_group_lines_follows_a_tilted_page():
     skew = page_skew(quads)
     assert abs(skew - slope) < 1e-6
     assert group_lines(bboxes, skew) == [[0, 1], [2, 3], [4, 5]]
+
+
+@pytest.mark.slow
+def test_table_task_streams_rows_of_an_html_table(corpus):
+    from desktop_ocr.core.tables import parse_tables
+
+    async def run():
+        engine = CpuEngine()
+        try:
+            image = Image.open(corpus / "table-pubtabnet-PMC3826085_003_00.png").convert("RGB")
+            return [c async for c in engine.stream(Request(image=image, task="table"))]
+        finally:
+            await engine.stop()
+
+    chunks = asyncio.run(run())
+    assert len(chunks) > 5 and chunks[-1].finish_reason is FinishReason.STOP
+    assert all(c.text.endswith("</tr>") for c in chunks[1:-2])  # one row a chunk, for a live grid
+    tables = parse_tables("".join(c.text for c in chunks))
+    assert len(tables) == 1 and tables[0].to_grid()[0][1:] == ["Infancy", "Early", "Late", "Total"]
+
+
+def test_a_task_the_cpu_cannot_do_is_refused_plainly(monkeypatch):
+    import dataclasses
+
+    from desktop_ocr.core import tasks
+    from desktop_ocr.engines.base import BadRequest
+
+    # GIVEN a preset the CPU engine declares it cannot honour
+    monkeypatch.setitem(tasks.PRESETS, "formula", dataclasses.replace(
+        tasks.PRESETS["formula"], cpu=tasks.CpuSupport("unsupported")))
+
+    async def run():
+        engine = CpuEngine()
+        try:
+            request = Request(image=Image.new("RGB", (64, 32), "white"), task="formula")
+            return [c async for c in engine.stream(request)]
+        finally:
+            await engine.stop()
+
+    # THEN the engine refuses it with a message that says what to use instead
+    with pytest.raises(BadRequest) as info:
+        asyncio.run(run())
+    assert "formula" in str(info.value) and "InternVL3" in info.value.user_message
