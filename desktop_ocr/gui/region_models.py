@@ -10,26 +10,23 @@ from __future__ import annotations
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal
 
 from desktop_ocr.core.regions import Region, move_region, reading_order, renumber
+from desktop_ocr.core.tasks import PRESETS, TASK_IDS
 
 ModelIndex = QModelIndex | QPersistentModelIndex
 
-_TASK_TITLES = {
-    "text": "Plain text", "markdown": "Markdown", "table": "Table", "handwriting": "Handwriting",
-    "formula": "Formula (LaTeX)", "fields": "Key fields (JSON)", "custom": "Custom prompt",
-}
 DEFAULT_TASK_TITLE = "Document task"
 
 
 def task_ids() -> list[str]:
-    """Task ids a region can have. core/tasks.py will own this list; until it lands,
-    this is the one place that names them."""
-    return ["text", "markdown", "table", "handwriting", "formula", "fields", "custom"]
+    """Task ids a region can have: the presets of core/tasks.py."""
+    return list(TASK_IDS)
 
 
-def task_title(task: str | None) -> str:
+def task_title(task: str | None, language: str = "en") -> str:
     if not task:
         return DEFAULT_TASK_TITLE
-    return _TASK_TITLES.get(task, task)
+    preset = PRESETS.get(task)
+    return preset.title(language) if preset is not None else task
 
 
 class RegionListModel(QAbstractTableModel):
