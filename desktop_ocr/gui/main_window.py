@@ -212,6 +212,10 @@ class MainWindow(QMainWindow):
         self.prefer_text_action.setChecked(True)
         self.clear_results_action = a("Clear results", self.clear_results, None,
                                       "Forget the results of this document")
+        self.retry_action = a("Retry with stronger repetition &penalty", self.retry_repetition,
+                              QKeySequence("Ctrl+Shift+P"),
+                              "Run the last recognition again with a higher repetition penalty")
+        self.retry_action.setEnabled(False)
         self.cancel_action = a("&Cancel", self.cancel, QKeySequence("Esc"),
                                "Stop the recognition in progress")
         self.copy_action = a("&Copy text", self.copy_result, QKeySequence("Ctrl+Shift+C"),
@@ -304,7 +308,7 @@ class MainWindow(QMainWindow):
         run_menu = menu.addMenu("&Recognise")
         for action in (self.recognise_action, self.recognise_all_action, self.use_text_action,
                        self.prefer_text_action, None, self.snip_action, self.clipboard_action,
-                       None, self.cancel_action, self.clear_results_action):
+                       None, self.retry_action, self.cancel_action, self.clear_results_action):
             if action is None:
                 run_menu.addSeparator()
             else:
@@ -908,17 +912,33 @@ class MainWindow(QMainWindow):
             self.notifications.notify("The output was cut at the token limit.", Severity.WARNING)
         elif result.finish is FinishReason.REPETITION:
             message += " — stopped a repetition loop"
+            self.notifications.notify(
+                "The model kept repeating itself, so the result was stopped and is cut. Try "
+                "Recognise > Retry with stronger repetition penalty, or a smaller region.",
+                Severity.WARNING)
+        self.retry_action.setEnabled(result.finish is FinishReason.REPETITION)
+        self.recognizer.penalty_retry = None
         if not result.text.strip():
             message += " — no text found"
         self.state_label.setText(message)
         self._update_actions()
 
+    def retry_repetition(self) -> None:
+        """Recognise the page again, as before, with a stronger repetition penalty."""
+        from desktop_ocr.engines.loop_guard import retry_penalty
+
+        self.recognizer.penalty_retry = retry_penalty(self.recognizer.last_repetition_penalty)
+        self.retry_action.setEnabled(False)
+        self.recognise_current()
+
     def _on_failed(self, message: str) -> None:
+        self.recognizer.penalty_retry = None
         self._stop_clock()
         self.state_label.setText("Recognition failed")
         self._update_actions()
 
     def _on_cancelled(self) -> None:
+        self.recognizer.penalty_retry = None
         seconds = self._stop_clock()
         self.result_view.flush()
         self.state_label.setText(f"Cancelled after {seconds:.1f} s")

@@ -152,6 +152,9 @@ class Recognizer(QObject):
         self._load_task: asyncio.Task | None = None
         self._running = False
         self.engine_reason = ""
+        # Set by "Retry with stronger repetition penalty" for one run; see make_request.
+        self.penalty_retry: float | None = None
+        self.last_repetition_penalty = 1.05
         self.password_provider: PasswordProvider | None = None
         self.engine_status = ServerStatus(ServerState.STOPPED, time.monotonic())
         self._start_task: asyncio.Task | None = None
@@ -324,9 +327,13 @@ class Recognizer(QObject):
         self.loadFailed.emit(str(path), note.message)
 
     def make_request(self, image: Image.Image, label: str, task: str | None = None) -> Request:
-        """The task preset's prompt and decoding, with the settings the user changed on top."""
-        return build_request(image, task or self.settings.task, language=self.settings.language,
-                             settings=self.settings, label=label)
+        """The task preset's prompt and decoding, with the settings the user changed on top
+        (and a stronger repetition penalty while retrying after a repetition loop)."""
+        overrides = {"repetition_penalty": self.penalty_retry} if self.penalty_retry else None
+        request = build_request(image, task or self.settings.task, language=self.settings.language,
+                                settings=self.settings, overrides=overrides, label=label)
+        self.last_repetition_penalty = request.repetition_penalty
+        return request
 
     def recognize(self, image: Image.Image, label: str) -> asyncio.Task:
         """Recognise one image (a pasted screenshot, a snip) as one run."""

@@ -164,6 +164,7 @@ class StandinHandler(BaseHTTPRequestHandler):
             return
         with self.cfg.lock:
             self.cfg.stats["requests"] += 1
+            self.cfg.stats["last_repetition_penalty"] = body.get("repetition_penalty")
         self._stream(body, scenario)
 
     def _validate(self, body: Any) -> tuple[int, str, str] | None:
