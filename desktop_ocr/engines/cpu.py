@@ -162,6 +162,9 @@ def paragraph_breaks(
 # beside them is wider than between two ordinary letters: ask for a wider gap there.
 _NARROW = frozenset("1iIlj.,:;'!|")
 NARROW_ALLOWANCE = 0.1
+MONO_MIN_STEPS = 5
+MONO_SPREAD = 0.4  # interquartile range of centre steps, relative to the median
+MONO_SPACE_PITCHES = 1.3
 
 
 def _is_latin(ch: str) -> bool:
@@ -194,6 +197,7 @@ def _restore_spaces(
 
     `chars` holds (character, x_start, x_end) in crop pixels, from the CTC columns.
     """
+    pitch = _mono_pitch(chars)
     out: list[str] = []
     for k, (ch, xs, _xe) in enumerate(chars):
         if k and ink is not None and ch != " " and out and out[-1] != " ":
@@ -202,10 +206,24 @@ def _restore_spaces(
                 a = int(max(0, (pxs + pxe) / 2))
                 b = int(min(len(ink), (xs + _xe) / 2 + 1))
                 need = gap_em + (NARROW_ALLOWANCE if prev in _NARROW or ch in _NARROW else 0.0)
-                if b > a and _longest_blank(ink[a:b]) >= need * crop_h:
+                # In a monospaced line a space is a whole empty cell: the characters'
+                # centres are then about two pitches apart, whatever blank a narrow glyph leaves.
+                wide = pitch is None or (xs + _xe - pxs - pxe) / 2 >= MONO_SPACE_PITCHES * pitch
+                if wide and b > a and _longest_blank(ink[a:b]) >= need * crop_h:
                     out.append(" ")
         out.append(ch)
     return "".join(out)
+
+
+def _mono_pitch(chars: list[tuple[str, float, float]]) -> float | None:
+    """The character pitch of a line set in a monospaced font, or None when it is not."""
+    centres = [(xs + xe) / 2 for ch, xs, xe in chars if ch != " "]
+    steps = sorted(b - a for a, b in zip(centres, centres[1:], strict=False) if b > a)
+    if len(steps) < MONO_MIN_STEPS:
+        return None
+    # Spaces make a few steps of two pitches; the middle half of the steps is one pitch.
+    q1, med, q3 = steps[len(steps) // 4], steps[len(steps) // 2], steps[3 * len(steps) // 4]
+    return med if med > 0 and (q3 - q1) / med <= MONO_SPREAD else None
 
 
 def _longest_blank(cols: np.ndarray) -> int:

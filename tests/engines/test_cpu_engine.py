@@ -271,3 +271,53 @@ def test_a_task_the_cpu_cannot_do_is_refused_plainly(monkeypatch):
     with pytest.raises(BadRequest) as info:
         asyncio.run(run())
     assert "formula" in str(info.value) and "InternVL3" in info.value.user_message
+
+
+def _mono(text: str, pitch: float = 10.0) -> list[tuple[str, float, float]]:
+    """Characters of a monospaced line: each in its own cell, spaces as empty cells."""
+    return [(ch, i * pitch + 2, i * pitch + 8) for i, ch in enumerate(text) if ch != " "]
+
+
+def test_monospaced_line_gets_spaces_only_at_empty_cells():
+    import numpy as np
+
+    from desktop_ocr.engines.cpu import _mono_pitch, _restore_spaces
+
+    # GIVEN "Cashier:admin Table" set in a monospaced font, where the narrow "i" and "l"
+    # leave wide blanks beside them inside words
+    line = "Cashier:admin Table"
+    chars = _mono(line)
+    ink = np.ones(len(line) * 10, dtype=bool)
+    for ch, xs, xe in chars:
+        if ch in "il":  # a narrow glyph inks only the middle of its cell
+            ink[int(xs):int(xe)] = False
+            ink[int(xs) + 2:int(xs) + 4] = True
+    for i, ch in enumerate(line):
+        if ch == " ":
+            ink[i * 10:(i + 1) * 10] = False
+    for ch, xs, xe in chars:
+        if ch not in "il":
+            ink[int(xs):int(xe)] = True
+        ink[int(xe):int(xe) + 4] = False  # the blank between two cells
+    # THEN the line is recognised as monospaced and only the real space is kept
+    assert _mono_pitch(chars) == pytest.approx(10.0)
+    assert _restore_spaces(chars, ink, crop_h=20, gap_em=0.2) == line
+
+
+def test_proportional_line_keeps_its_word_spaces():
+    import numpy as np
+
+    from desktop_ocr.engines.cpu import _restore_spaces
+
+    # GIVEN "Total Sales Tax" in a proportional font: glyph widths vary, words 6 px apart
+    widths = {"T": 8, "o": 7, "t": 4, "a": 7, "l": 3, "S": 7, "e": 7, "s": 6, "x": 7}
+    chars, x = [], 0.0
+    ink = np.zeros(200, dtype=bool)
+    for word in "Total Sales Tax".split():
+        for ch in word:
+            chars.append((ch, x, x + widths[ch]))
+            ink[int(x):int(x + widths[ch])] = True
+            x += widths[ch] + 1
+        x += 6
+    # THEN every word space is found, and no space appears inside a word
+    assert _restore_spaces(chars, ink, crop_h=20, gap_em=0.2) == "Total Sales Tax"
