@@ -65,8 +65,10 @@ class TableGrid(QTableView):
         model.spansChanged.connect(self.sync_spans)
         model.rowsInserted.connect(self._follow)
         model.streamFinished.connect(self.fit_columns)
-        model.undo_stack.indexChanged.connect(lambda _i: self.update_actions())
-        self.selectionModel().selectionChanged.connect(lambda *_: self.update_actions())
+        # bound methods, not lambdas: Qt drops them when the grid goes, the model stays
+        model.undo_stack.indexChanged.connect(self._on_changed)
+        model.streamFinished.connect(self.update_actions)
+        self.selectionModel().selectionChanged.connect(self._on_changed)
         self.sync_spans()
         if not model.streaming:
             self.fit_columns()
@@ -118,6 +120,9 @@ class TableGrid(QTableView):
                               (self.insert_right_action, "+ Column"),
                               (self.delete_column_action, "− Column")):
             action.setIconText(short)
+
+    def _on_changed(self, *_args) -> None:
+        self.update_actions()
 
     def menu_actions(self) -> list[QAction | None]:
         return [self.undo_action, self.redo_action, None, self.copy_action, self.clear_action, None,
@@ -395,7 +400,6 @@ class TableTabs(QWidget):
             tip += f": {model.caption}"
         self.tabs.setTabToolTip(i, tip)
         self.stack.setCurrentWidget(self.tabs)
-        model.streamFinished.connect(lambda g=grid: self._on_finished(g))
         if self.tabs.count() == 1:
             self._on_current(0)
         return grid
@@ -404,9 +408,6 @@ class TableTabs(QWidget):
         self.clear()
         for model in models:
             self.add_model(model)
-
-    def _on_finished(self, grid: TableGrid) -> None:
-        grid.update_actions()
 
     def _on_current(self, _index: int) -> None:
         self.toolbar.clear()
