@@ -1015,7 +1015,7 @@ class MainWindow(QMainWindow):
     def edited_tables(self) -> dict[tuple[int, str], list[Table]]:
         """The stored grids as core Tables, for export."""
         return {key: [m.to_table() for m in models] for key, models in self.page_tables.items()
-                if not any(m.streaming for m in models)}
+                if models and not any(m.streaming for m in models)}
 
     # ---------------------------------------------------------------- run state
 

@@ -205,7 +205,8 @@ class TableModel(QAbstractTableModel):
         return self._grid[row][col]
 
     def merges(self) -> list[CellRange]:
-        """Merged ranges, cut to the rows present (a streamed rowspan may reach further)."""
+        """Merged ranges in reading order, cut to the rows present (a streamed rowspan may
+        reach further)."""
         n = len(self._grid)
         out = []
         for m in self._merges:
@@ -213,6 +214,7 @@ class TableModel(QAbstractTableModel):
             colspan = min(m.colspan, self._cols - m.col)
             if rowspan >= 1 and colspan >= 1 and (rowspan > 1 or colspan > 1):
                 out.append(CellRange(m.row, m.col, rowspan, colspan))
+        out.sort(key=lambda m: (m.row, m.col))  # reading order, as Table.merged_ranges()
         return out
 
     spans = merges  # what the view calls setSpan with
@@ -343,6 +345,9 @@ class TableModel(QAbstractTableModel):
     def set_text(self, row: int, col: int, text: str) -> bool:
         if not self._editable() or not (0 <= row < len(self._grid) and 0 <= col < self._cols):
             return False
+        m = self.merge_at(row, col)
+        if m is not None and (m.row, m.col) != (row, col):
+            return False  # hidden under a merge: its text would be lost on export
         old = self._grid[row][col]
         if old == text:
             return False

@@ -9,6 +9,7 @@ window's own and only act on the grid that has the focus.
 
 from __future__ import annotations
 
+import shiboken6
 from PySide6.QtCore import QMimeData, QModelIndex, QPoint, Qt, Signal
 from PySide6.QtGui import QAction, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import (
@@ -48,7 +49,9 @@ class TableGrid(QTableView):
 
     def __init__(self, model: TableModel, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.table_model = model
+        # No Python reference to the model here: a grid's wrapper is freed inside Qt's
+        # destructor, and a model freed from there would signal into half-gone objects.
+        # Whoever shows the model keeps it (the window's store, the live feeder).
         self.setModel(model)
         self.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.setEditTriggers(QAbstractItemView.EditTrigger.DoubleClicked
@@ -121,6 +124,17 @@ class TableGrid(QTableView):
                               (self.delete_column_action, "− Column")):
             action.setIconText(short)
 
+    @property
+    def table_model(self) -> TableModel:
+        return self.model()  # type: ignore[return-value]
+
+    def _live_model(self) -> TableModel | None:
+        # None once the model is gone (the view then holds Qt's empty model)
+        m = self.model()
+        if isinstance(m, TableModel) and shiboken6.isValid(m) and shiboken6.isValid(m.undo_stack):
+            return m
+        return None
+
     def _on_changed(self, *_args) -> None:
         self.update_actions()
 
@@ -136,7 +150,11 @@ class TableGrid(QTableView):
                 self.merge_action, self.split_action, None, self.copy_action]
 
     def update_actions(self) -> None:
-        m = self.table_model
+        m = self._live_model()
+        if m is None:
+            for action in self.actions():
+                action.setEnabled(False)
+            return
         editable = not m.streaming
         stack = m.undo_stack
         self.undo_action.setEnabled(editable and stack.canUndo())
@@ -405,6 +423,10 @@ class TableTabs(QWidget):
         return grid
 
     def set_models(self, models: list[TableModel]) -> None:
+        """Show these tables; the grids already showing them stay (selection, scroll)."""
+        current = self.models()
+        if len(current) == len(models) and all(a is b for a, b in zip(current, models, strict=True)):
+            return
         self.clear()
         for model in models:
             self.add_model(model)
