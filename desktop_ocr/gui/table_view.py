@@ -119,9 +119,9 @@ class TableGrid(QTableView):
         self.clear_action = a("Clear cells", self.clear_selection, [Qt.Key.Key_Delete],
                               "Empty the selected cells")
         # the toolbar is narrow: short labels there, the full ones in the menu
-        for action, short in ((self.insert_below_action, "+ Row"), (self.delete_row_action, "− Row"),
-                              (self.insert_right_action, "+ Column"),
-                              (self.delete_column_action, "− Column")):
+        for action, short in ((self.insert_below_action, "+Row"), (self.delete_row_action, "−Row"),
+                              (self.insert_right_action, "+Col"), (self.delete_column_action, "−Col"),
+                              (self.merge_action, "Merge"), (self.split_action, "Split")):
             action.setIconText(short)
 
     @property

@@ -498,3 +498,47 @@ def test_stored_results_show_their_tables_again(window, qtbot):
     assert window.result_tabs.isTabVisible(1)
     assert [m.grid() for m in window.table_tabs.models()] == [t.to_grid() for t in parse_tables(ANSWER)]
     assert isinstance(window.edited_tables()[(0, "page")][0], Table)
+
+
+def test_table_tab_fills_live_from_a_streaming_server(qtbot, aloop, notes):
+    """The whole path: an engine streaming from a server process (the LMDeploy stand-in,
+    over HTTP/SSE), the Recognizer, the window's Table tab."""
+    from engine_helpers import API_KEY, start_standin
+
+    server = start_standin("--text", ANSWER, "--chunk-delay", "0.004")
+    win = MainWindow(Settings(engine="openai", endpoint=server.url, api_key=API_KEY, task="table"),
+                     notifications=notes)
+
+    def shut_down(w: MainWindow) -> None:
+        w.cancel()
+        qtbot.waitUntil(lambda: not w.recognizer.busy, timeout=10_000)
+        task = aloop.create_task(w.recognizer.shutdown())
+        qtbot.waitUntil(task.done, timeout=10_000)
+
+    try:
+        qtbot.addWidget(win, before_close_func=shut_down)
+        win.show()
+        qtbot.waitExposed(win)
+        win.show_document(document_from_image(Image.new("RGB", (320, 200), "white"), "scan.png"))
+        seen: list[tuple[int, bool]] = []
+
+        def on_chunk(_text: str) -> None:
+            grids = win.table_tabs.grids()
+            if grids:
+                seen.append((grids[0].table_model.rowCount(), win.recognizer.busy))
+
+        win.recognizer.chunk.connect(on_chunk)
+        with qtbot.waitSignal(win.recognizer.finished, timeout=30_000) as done:
+            win.recognise_current()
+        text = done.args[0].text
+        assert text.startswith("[image 320x200]") and "Total restated" in text
+        assert any(busy and 1 <= rows < 6 for rows, busy in seen), "rows showed while streaming"
+        assert win.result_tabs.currentIndex() == 1  # the table task shows its grid
+        expected = parse_tables(text)
+        models = win.table_tabs.models()
+        assert [m.grid() for m in models] == [t.to_grid() for t in expected]
+        assert [m.merges() for m in models] == [t.merged_ranges() for t in expected]
+        assert not any(m.streaming for m in models)
+        assert win.page_tables[(0, "page")] == models
+    finally:
+        server.stop()
