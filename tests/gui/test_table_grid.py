@@ -542,3 +542,33 @@ def test_table_tab_fills_live_from_a_streaming_server(qtbot, aloop, notes):
         assert win.page_tables[(0, "page")] == models
     finally:
         server.stop()
+
+
+@pytest.mark.slow
+def test_table_tab_fills_from_the_cpu_engine_table_task(window, qtbot, aloop, corpus):
+    """The CPU engine's table task (boxes → grid) streams rows into the window's grid."""
+    cpu = pytest.importorskip("desktop_ocr.engines.cpu")
+    if getattr(cpu, "_cpu_mode", lambda _t: "")("table") != "table":
+        pytest.skip("this checkout's CPU engine does not do the table task yet")
+    name = "table-pubtabnet-PMC5332562_005_00"
+    with qtbot.waitSignal(window.recognizer.loaded, timeout=10_000):
+        window.open_paths([corpus / f"{name}.png"])
+    rows_while_busy: list[int] = []
+
+    def on_chunk(_text: str) -> None:
+        models = window.table_tabs.models()
+        if models and window.recognizer.busy:
+            rows_while_busy.append(models[0].rowCount())
+
+    window.recognizer.chunk.connect(on_chunk)
+    with qtbot.waitSignal(window.recognizer.finished, timeout=120_000) as done:
+        if not window.recognizer.busy:
+            window.recognise_current()
+    text = done.args[0].text
+    expected = parse_tables(text)
+    assert expected, "the CPU engine answered the table task with a table"
+    models = window.table_tabs.models()
+    assert [m.grid() for m in models] == [t.to_grid() for t in expected]
+    assert [m.merges() for m in models] == [t.merged_ranges() for t in expected]
+    assert len(set(rows_while_busy)) > 1, "the grid grew row by row while the engine streamed"
+    assert window.result_tabs.currentIndex() == 1
