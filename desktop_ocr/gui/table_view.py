@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import shiboken6
 from PySide6.QtCore import QMimeData, QModelIndex, QPoint, Qt, Signal
-from PySide6.QtGui import QAction, QGuiApplication, QKeySequence
+from PySide6.QtGui import QAction, QFont, QFontMetrics, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHeaderView,
@@ -31,6 +31,8 @@ from desktop_ocr.gui.table_model import TableModel
 __all__ = ["TableGrid", "TableTabs", "clipboard_mime"]
 
 MAX_COLUMN_WIDTH = 320
+MIN_COLUMN_WIDTH = 40
+FIT_ROWS = 500  # widths and heights come from the first rows: a huge table must not stall
 
 
 def clipboard_mime(table: Table) -> QMimeData:
@@ -146,8 +148,8 @@ class TableGrid(QTableView):
 
     def toolbar_actions(self) -> list[QAction | None]:
         return [self.undo_action, self.redo_action, None, self.insert_below_action,
-                self.delete_row_action, self.insert_right_action, self.delete_column_action, None,
-                self.merge_action, self.split_action, None, self.copy_action]
+                self.delete_row_action, self.insert_right_action, self.delete_column_action,
+                self.merge_action, self.split_action, self.copy_action]
 
     def update_actions(self) -> None:
         m = self._live_model()
@@ -190,12 +192,31 @@ class TableGrid(QTableView):
             self.setSpan(m.row, m.col, m.rowspan, m.colspan)
 
     def fit_columns(self) -> None:
-        self.resizeColumnsToContents()
+        """Columns as wide as their widest line, leaving out cells that span several
+        columns (Qt's own fit counts their whole text against the first one)."""
+        model = self._live_model()
+        if model is None:
+            return
+        wide = {(m.row, m.col) for m in model.spans() if m.colspan > 1}
+        plain, bold = self.fontMetrics(), QFontMetrics(self._bold_font())
+        pad = 2 * self.style().pixelMetric(self.style().PixelMetric.PM_FocusFrameHMargin) + 10
+        widths = [0] * model.columnCount()
+        for r in range(min(model.rowCount(), FIT_ROWS)):
+            fm = bold if r < model.header_rows else plain
+            for c in range(len(widths)):
+                text = model.text(r, c)
+                if text and (r, c) not in wide:
+                    widths[c] = max(widths[c], *(fm.horizontalAdvance(t) for t in text.splitlines()))
         header = self.horizontalHeader()
-        for c in range(self.table_model.columnCount()):
-            if header.sectionSize(c) > MAX_COLUMN_WIDTH:
-                header.resizeSection(c, MAX_COLUMN_WIDTH)
-        self.resizeRowsToContents()
+        for c, w in enumerate(widths):
+            header.resizeSection(c, max(MIN_COLUMN_WIDTH, min(MAX_COLUMN_WIDTH, w + pad)))
+        if model.rowCount() <= FIT_ROWS:
+            self.resizeRowsToContents()
+
+    def _bold_font(self) -> QFont:
+        font = QFont(self.font())
+        font.setBold(True)
+        return font
 
     def _follow(self, _parent: QModelIndex, _first: int, last: int) -> None:
         # While rows stream in, keep the newest one in sight unless the user scrolled up.
@@ -371,7 +392,10 @@ class TableTabs(QWidget):
         layout.setSpacing(2)
         self.toolbar = QToolBar("Table")
         self.toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
-        self.toolbar.setIconSize(self.toolbar.iconSize() * 0.75)
+        # compact buttons: the right pane is narrow and every table action should show
+        self.toolbar.setStyleSheet("QToolButton { padding: 1px 1px; margin: 0px; }")
+        self.toolbar.layout().setSpacing(0)
+        self.toolbar.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.toolbar)
         self.stack = QStackedWidget()
         self.placeholder = QLabel(self.EMPTY_TEXT)
