@@ -1,20 +1,22 @@
 """Results of one document, per page and per region, and the one place they are exported.
 
 Qt-free so the whole-document runner, the result pane and the export share one store.
-`export_results` is the single export call of the GUI: core/export.py (xlsx, csv, ...)
-replaces its body later without touching the callers.
+`export_results` is the single export call of the GUI; it hands ExportItems built from
+the results (and the tables as edited in the grid) to core/export.py.
 """
 
 from __future__ import annotations
 
-import json
-import os
-import tempfile
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-EXPORT_FILTER = "Text (*.txt);;Markdown (*.md);;JSON (*.json)"
-EXPORT_SUFFIXES = (".txt", ".md", ".json")
+from desktop_ocr.core.export import ExportError, ExportItem, export, format_for
+from desktop_ocr.core.tables import Table
+
+EXPORT_FILTER = ("Excel workbook (*.xlsx);;CSV (*.csv);;Text (*.txt);;Markdown (*.md);;"
+                 "HTML (*.html);;JSON (*.json)")
+EXPORT_SUFFIXES = tuple(f".{f}" for f in ("xlsx", "csv", "txt", "md", "html", "json"))
 
 
 @dataclass(frozen=True)
@@ -106,33 +108,49 @@ class DocumentResults:
         }
 
 
-def _atomic_write(path: Path, text: str) -> None:
-    # Write beside the target and rename, so a full disk never leaves half a file.
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+def export_items(results: DocumentResults, source: str = "",
+                 tables: Mapping[tuple[int, str], list[Table]] | None = None) -> list[ExportItem]:
+    """One ExportItem per recognised part, pages in order. `tables` holds the grids as the
+    user edited them, by (page index, part key); parts without an entry have their tables
+    parsed from the text. Failed parts are left out (they have no text to export)."""
+    tables = tables or {}
+    items: list[ExportItem] = []
+    for i in results.done_pages():
+        for p in results.page(i):
+            if not p.ok:
+                continue
+            items.append(ExportItem(
+                source=source or results.name,
+                page=i + 1 if results.page_count > 1 else None,
+                region="" if p.key == "page" else p.label,
+                task=p.task or "text",
+                text=p.text,
+                tables=tables.get((i, p.key))))
+    return items
+
+
+def export_results(path: Path, results: DocumentResults, *, source: str = "",
+                   tables: Mapping[tuple[int, str], list[Table]] | None = None) -> Path:
+    """Write the whole document's results to `path` (core/export.py: .xlsx, .csv, .md,
+    .html, .txt, .json; an unknown suffix gets .txt added), atomically. Returns the path
+    written; raises ExportError with a message for the user."""
     try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
-
-
-def export_results(path: Path, results: DocumentResults) -> Path:
-    """Write the whole document's results to `path`; the format follows its suffix
-    (.txt, .md, .json; anything else gets .txt added). Returns the path written."""
-    suffix = path.suffix.lower()
-    if suffix not in EXPORT_SUFFIXES:
+        format_for(path)
+    except ExportError:
         path = path.with_name(path.name + ".txt")
-        suffix = ".txt"
-    if suffix == ".md":
-        text = results.markdown()
-    elif suffix == ".json":
-        text = json.dumps(results.to_json(), ensure_ascii=False, indent=2) + "\n"
-    else:
-        text = results.text().rstrip("\n") + "\n"
-    _atomic_write(path, text)
-    return path
+    return export(export_items(results, source, tables), path)
+
+
+def with_filter_suffix(path: Path, selected_filter: str) -> Path:
+    """`path` with the suffix of the file dialog's chosen filter when it has no known one
+    (a name typed without extension)."""
+    try:
+        format_for(path)
+        return path
+    except ExportError:
+        pass
+    start = selected_filter.find("(*.")
+    if start < 0:
+        return path
+    suffix = selected_filter[start + 2:].split(")")[0].split()[0]
+    return path.with_name(path.name + suffix)

@@ -36,6 +36,7 @@ from PySide6.QtWidgets import (
     QSpinBox,
     QSplitter,
     QStackedWidget,
+    QTabWidget,
     QToolBar,
     QVBoxLayout,
     QWidget,
@@ -43,14 +44,22 @@ from PySide6.QtWidgets import (
 
 from desktop_ocr import APP_NAME, __version__
 from desktop_ocr.core.documents import Document, Page, document_from_image
+from desktop_ocr.core.export import ExportError
 from desktop_ocr.core.logs import log_file
 from desktop_ocr.core.notifications import NotificationManager, Severity
 from desktop_ocr.core.notifications import manager as default_manager
 from desktop_ocr.core.regions import Region
 from desktop_ocr.core.settings import Settings
+from desktop_ocr.core.tables import Table
 from desktop_ocr.engines.base import FinishReason
 from desktop_ocr.gui.batch import BatchRunner, format_eta
-from desktop_ocr.gui.doc_results import EXPORT_FILTER, DocumentResults, PartResult, export_results
+from desktop_ocr.gui.doc_results import (
+    EXPORT_FILTER,
+    DocumentResults,
+    PartResult,
+    export_results,
+    with_filter_suffix,
+)
 from desktop_ocr.gui.notify_widget import NotificationArea
 from desktop_ocr.gui.page_view import FitMode, PageView
 from desktop_ocr.gui.password_dialog import ask_password
@@ -59,6 +68,8 @@ from desktop_ocr.gui.recognizer import LoadedDocument, LoadedImage, Part, Recogn
 from desktop_ocr.gui.region_models import RegionListModel, task_ids, task_title
 from desktop_ocr.gui.region_panel import RegionPanel
 from desktop_ocr.gui.result_view import ResultView
+from desktop_ocr.gui.table_model import LiveTables, TableModel, models_for_text
+from desktop_ocr.gui.table_view import TableTabs
 from desktop_ocr.gui.thumbnails import ThumbnailModel, ThumbnailStrip
 
 log = logging.getLogger(__name__)
@@ -163,6 +174,13 @@ class MainWindow(QMainWindow):
         self._parts_seen = 0
         self._text_check: asyncio.Task | None = None
         self._export_task: asyncio.Task | None = None
+        # Table tab: the grids of stored results by (page index, part key), edits included,
+        # and the feeder of the answer streaming now.
+        self.page_tables: dict[tuple[int, str], list[TableModel]] = {}
+        self._live: LiveTables | None = None
+        self._live_models: list[TableModel] = []
+        self._live_task = ""
+        self._want_table_tab = False
 
         self.recognizer = Recognizer(self.settings, self, self.notifications)
         self.recognizer.password_provider = functools.partial(ask_password, self)
@@ -196,7 +214,8 @@ class MainWindow(QMainWindow):
         self.open_action = a("&Open…", self.choose_files, QKeySequence.StandardKey.Open,
                              "Open images or PDFs")
         self.export_action = a("&Export…", self.choose_export, QKeySequence("Ctrl+E"),
-                               "Save the results of the whole document (.txt, .md, .json)")
+                               "Save the results of the whole document "
+                               "(.xlsx, .csv, .txt, .md, .html, .json)")
         self.quit_action = a("&Quit", self.close, QKeySequence.StandardKey.Quit)
         self.recognise_action = a("&Recognise", self.recognise_current, QKeySequence("Ctrl+R"),
                                   "Recognise the current page: each region in order, or the whole page")
@@ -407,7 +426,7 @@ class MainWindow(QMainWindow):
         right_layout.addWidget(self.region_panel)
         right_layout.addWidget(self.batch_bar)
         right_layout.addLayout(head)
-        right_layout.addWidget(self.result_view, 1)
+        right_layout.addWidget(self._build_result_tabs(), 1)
         self.right_pane = right
 
         self.splitter = QSplitter(Qt.Orientation.Horizontal)
@@ -444,6 +463,10 @@ class MainWindow(QMainWindow):
         r.loadFailed.connect(self._on_load_failed)
         r.started.connect(self._on_started)
         r.chunk.connect(self.result_view.append_text)
+        r.chunk.connect(self._feed_tables)
+        r.finished.connect(self._close_live_tables)
+        r.failed.connect(self._close_live_tables)
+        r.cancelled.connect(self._close_live_tables)
         r.partStarted.connect(self._on_part_started)
         r.partFinished.connect(self._on_part_finished)
         r.finished.connect(self._on_finished)
@@ -535,6 +558,7 @@ class MainWindow(QMainWindow):
         self.document = document
         self.path = path
         self.results = DocumentResults(document.name, document.page_count)
+        self.page_tables.clear()
         self.rotations.clear()
         self.page_regions.clear()
         self.current_index = -1
@@ -749,12 +773,14 @@ class MainWindow(QMainWindow):
         self.recognizer.recognize_parts(parts, self._run_label())
 
     def _on_part_started(self, part: Part) -> None:
+        self._start_live_tables(part.label, part.task or self.settings.task)
         if self._multi:
             self.result_view.append_text(("\n\n" if self._parts_seen else "") + f"[{part.label}]\n")
         self._parts_seen += 1
 
     def _on_part_finished(self, result: PartResult) -> None:
         self._run_parts.append(result)
+        self._keep_live_tables(result)
         if not result.ok:
             self.result_view.append_text(f"[{result.error}]")
         if (self._run_doc is self.document and self.results is not None):
@@ -783,6 +809,7 @@ class MainWindow(QMainWindow):
     def clear_results(self) -> None:
         if self.results is not None and not self.batch.busy:
             self.results.clear()
+            self.page_tables.clear()
             self.thumbnail_model.clear_done()
             self.show_results()
             self._update_actions()
@@ -805,6 +832,7 @@ class MainWindow(QMainWindow):
             self.results_label.setText(f"Results: page {self.current_index + 1}"
                                        + ("" if done else " (not recognised yet)"))
         self.result_view.reset(text)
+        self._show_stored_tables()
 
     def _on_batch_started(self, total: int) -> None:
         self.batch_bar.progress.setRange(0, total)
@@ -819,6 +847,7 @@ class MainWindow(QMainWindow):
     def _on_batch_page(self, index: int, parts: list[PartResult]) -> None:
         if self.results is None or self.document is not self._batch_doc:
             return
+        self._forget_tables(index)
         self.results.set_page(index, parts)
         self.thumbnail_model.set_done(index, self.results.page_ok(index))
         if self.result_scope.currentData() == "document" or index == self.current_index:
@@ -862,20 +891,32 @@ class MainWindow(QMainWindow):
             self.notifications.notify("Nothing to export yet: recognise a page first.", Severity.INFO)
             return
         stem = Path(self.results.name).stem
-        start = str((self.path.parent if self.path else Path.home()) / f"{stem}.txt")
-        path, _ = QFileDialog.getSaveFileName(self, "Export results", start, EXPORT_FILTER)
+        # A document with tables most likely goes to a spreadsheet.
+        suffix = ".xlsx" if self._has_tables() else ".txt"
+        start = str((self.path.parent if self.path else Path.home()) / f"{stem}{suffix}")
+        chosen = "Excel workbook (*.xlsx)" if suffix == ".xlsx" else "Text (*.txt)"
+        path, selected = QFileDialog.getSaveFileName(self, "Export results", start, EXPORT_FILTER,
+                                                     chosen)
         if path:
-            self.export_to(Path(path))
+            self.export_to(with_filter_suffix(Path(path), selected))
 
     def export_to(self, path: Path) -> asyncio.Task:
         """Write the whole document's results to `path` in a worker thread. The one
-        place the GUI exports; the format follows the suffix."""
+        place the GUI exports; the format follows the suffix (core/export.py), and tables
+        are written as edited in the Table tab."""
         results = self.results
         assert results is not None
+        source = str(self.path) if self.path is not None else results.name
+        tables = self.edited_tables()  # read here: the models live on this thread
 
         async def run() -> None:
             try:
-                written = await asyncio.to_thread(export_results, path, results)
+                written = await asyncio.to_thread(export_results, path, results, source=source,
+                                                  tables=tables)
+            except ExportError as exc:
+                self.notifications.notify(str(exc), Severity.ERROR)
+                self.state_label.setText(f"Exporting to {path.name} failed")
+                return
             except Exception as exc:
                 self.notifications.report(exc, f"Exporting to {path.name} failed")
                 return
@@ -884,10 +925,107 @@ class MainWindow(QMainWindow):
         self._export_task = asyncio.ensure_future(run())
         return self._export_task
 
+    # ---------------------------------------------------------------- table tab
+    # Tables of the answer fill editable grids as their rows arrive (table_view.py); the
+    # grids of stored results are kept, edits included, and exported as edited.
+
+    def _build_result_tabs(self) -> QTabWidget:
+        self.table_tabs = TableTabs()
+        tabs = QTabWidget()
+        tabs.setDocumentMode(True)
+        tabs.addTab(self.result_view, "Text")
+        tabs.addTab(self.table_tabs, "Table")
+        tabs.setTabToolTip(1, "The answer's tables as editable grids; export and copy use "
+                              "them as edited")
+        tabs.setTabVisible(1, False)
+        self.result_tabs = tabs
+        return tabs
+
+    def _set_table_tab(self, models: list[TableModel]) -> None:
+        self.table_tabs.set_models(models)
+        self.result_tabs.setTabVisible(1, bool(models))
+
+    def _start_live_tables(self, label: str, task: str, new_run: bool = False) -> None:
+        if self._live is not None:
+            self._live.close()
+        if new_run:
+            self._want_table_tab = self.result_tabs.currentIndex() == 1
+            self._live_models = []
+            self._set_table_tab([])
+        self._live_task = task
+        self._live = LiveTables(label, first_number=len(self._live_models) + 1)
+        self._live.tableStarted.connect(self._on_live_table)
+
+    def _on_live_table(self, model: TableModel) -> None:
+        self._live_models.append(model)
+        self.table_tabs.add_model(model)
+        self.result_tabs.setTabVisible(1, True)
+        if self._want_table_tab or self._live_task == "table":
+            self.result_tabs.setCurrentIndex(1)
+            self._want_table_tab = False
+
+    def _feed_tables(self, chunk: str) -> None:
+        if self._live is not None:
+            self._live.feed(chunk)
+
+    def _close_live_tables(self, *_args) -> None:
+        if self._live is not None:
+            self._live.close()
+            self._live = None
+
+    def _keep_live_tables(self, result: PartResult) -> None:
+        """A part of a page run finished: its grids become the stored ones (the page's
+        older grids go when its first new part arrives, as its results do)."""
+        live = self._live
+        if live is not None:
+            live.close()
+        self._live = None
+        if self._run_doc is not self.document or self.results is None:
+            return
+        if len(self._run_parts) == 1:
+            self._forget_tables(self._run_index)
+        if live is not None and result.ok:
+            self.page_tables[(self._run_index, result.key)] = live.models
+
+    def _forget_tables(self, index: int) -> None:
+        for key in [k for k in self.page_tables if k[0] == index]:
+            del self.page_tables[key]
+
+    def _stored_models(self, index: int) -> list[TableModel]:
+        assert self.results is not None
+        models: list[TableModel] = []
+        for part in self.results.page(index):
+            if not part.ok:
+                continue
+            key = (index, part.key)
+            if key not in self.page_tables:
+                self.page_tables[key] = models_for_text(part.text, part.label)
+            models += self.page_tables[key]
+        return models
+
+    def _show_stored_tables(self) -> None:
+        if self.results is None:
+            return
+        if self.result_scope.currentData() == "document":
+            pages = self.results.done_pages()
+        else:
+            pages = [self.current_index] if self.results.has_page(self.current_index) else []
+        self._set_table_tab([m for i in pages for m in self._stored_models(i)])
+
+    def _has_tables(self) -> bool:
+        return self.results is not None and any(
+            self._stored_models(i) for i in self.results.done_pages())
+
+    def edited_tables(self) -> dict[tuple[int, str], list[Table]]:
+        """The stored grids as core Tables, for export."""
+        return {key: [m.to_table() for m in models] for key, models in self.page_tables.items()
+                if models and not any(m.streaming for m in models)}
+
     # ---------------------------------------------------------------- run state
 
     def _on_started(self, label: str) -> None:
         self.result_view.reset()
+        self._start_live_tables(label, self.settings.task, new_run=True)
         self.results_label.setText(f"Results: {label}")
         self._started_at = time.perf_counter()
         self.state_label.setText(f"Recognising {label}…")

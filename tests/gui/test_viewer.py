@@ -365,12 +365,13 @@ def test_recognise_all_pages_with_text_layers_and_export(window, qtbot, many_pag
         body = out.read_text(encoding="utf-8")
         if suffix == ".json":
             data = json.loads(body)
-            assert [p["page"] for p in data["pages"]] == list(range(1, PAGES + 1))
-            assert data["pages"][41]["parts"][0]["text"].startswith("Page number 42")
+            assert [r["page"] for r in data["results"]] == list(range(1, PAGES + 1))
+            assert data["results"][41]["text"].startswith("Page number 42")
+            assert data["results"][0]["source"] == str(many_pages)
         elif suffix == ".md":
-            assert body.startswith("# many.pdf") and "## Page 60" in body
+            assert body.startswith("## many.pdf — page 1\n") and "## many.pdf — page 60" in body
         else:
-            assert body.count("--- page ") == PAGES and "Page number 37" in body
+            assert body.count("=== many.pdf — page ") == PAGES and "Page number 37" in body
 
 
 @pytest.mark.slow
