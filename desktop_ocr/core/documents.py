@@ -76,16 +76,20 @@ class PageError(DocumentError):
 
 class Pixels(NamedTuple):
     """A rendered page as packed 8-bit RGB rows: what a viewer hands straight to
-    QImage(data, width, height, stride, Format_RGB888) without going through PIL."""
+    QImage(data, width, height, stride, Format_RGB888) without going through PIL.
+
+    `data` may be a view of MuPDF's own pixmap buffer (no copy: at 200 dpi the copy cost
+    as much as the render); `owner` then keeps that pixmap, and so the view, alive."""
 
     width: int
     height: int
     stride: int
-    data: bytes
+    data: bytes | memoryview
+    owner: object = None
 
     @property
     def nbytes(self) -> int:
-        return len(self.data)
+        return self.data.nbytes if isinstance(self.data, memoryview) else len(self.data)
 
     def to_image(self) -> Image.Image:
         return Image.frombuffer("RGB", (self.width, self.height), self.data, "raw", "RGB",
@@ -216,10 +220,10 @@ class _PdfSource(_Source):
             page = self._doc.load_page(index)
             pix = page.get_pixmap(matrix=matrix, clip=pymupdf.Rect(clip) if clip else None,
                                   alpha=False, colorspace=pymupdf.csRGB)
-            # One copy out of MuPDF's buffer either way (Pillow stores RGB as RGBX, so
-            # it cannot share the pixmap's memory; Pixels keeps the packed rows).
+            # Pixels share the pixmap's buffer (it lives as long as they do); Pillow stores
+            # RGB as RGBX, so an image needs one copy out of it.
             if pixels:
-                return Pixels(pix.width, pix.height, pix.stride, bytes(pix.samples_mv))
+                return Pixels(pix.width, pix.height, pix.stride, pix.samples_mv, pix)
             return Image.frombytes("RGB", (pix.width, pix.height), pix.samples_mv, "raw",
                                    "RGB", pix.stride, 1)
 
