@@ -24,21 +24,36 @@ import threading
 from collections import OrderedDict
 from collections.abc import Hashable, Iterator, Sequence
 from pathlib import Path
-from typing import NamedTuple, overload
+from typing import TYPE_CHECKING, NamedTuple, overload
 
-import pymupdf
 from PIL import Image
 
 from desktop_ocr.core import imaging
 from desktop_ocr.core.imaging import ImageError
 from desktop_ocr.core.regions import Rect, Region, check_rotation
 
+if TYPE_CHECKING:
+    import pymupdf
+
 # One process-wide lock for PyMuPDF (see the module docstring).
 MUPDF_LOCK = threading.RLock()
 
-# MuPDF prints repair chatter on stderr; we collect it into Document.warnings instead.
-pymupdf.TOOLS.mupdf_display_errors(False)
-pymupdf.TOOLS.mupdf_display_warnings(False)
+
+def _mupdf():
+    """PyMuPDF, imported on first use: the import takes ~0.6 s (PyMuPDF 2 pulls in its
+    layout models and numpy), which the GUI must not pay before its window shows."""
+    import pymupdf
+
+    global _mupdf_ready
+    if not _mupdf_ready:
+        # MuPDF prints repair chatter on stderr; we collect it into Document.warnings instead.
+        pymupdf.TOOLS.mupdf_display_errors(False)
+        pymupdf.TOOLS.mupdf_display_warnings(False)
+        _mupdf_ready = True
+    return pymupdf
+
+
+_mupdf_ready = False
 
 DEFAULT_CACHE_BYTES = 128 * 1024 * 1024
 # What an engine gets for a whole page or region: enough for InternVL3's 12 tiles of
@@ -215,6 +230,7 @@ class _PdfSource(_Source):
 
     def render(self, index: int, scale: float, clip: Rect | None, rotation: int,
                pixels: bool) -> Image.Image | Pixels:
+        pymupdf = _mupdf()
         matrix = pymupdf.Matrix(scale, scale).prerotate(rotation)
         with MUPDF_LOCK:
             page = self._doc.load_page(index)
@@ -228,6 +244,7 @@ class _PdfSource(_Source):
                                    "RGB", pix.stride, 1)
 
     def text(self, index: int, clip: Rect | None) -> str:
+        pymupdf = _mupdf()
         with MUPDF_LOCK:
             page = self._doc.load_page(index)
             return page.get_text("text", clip=pymupdf.Rect(clip) if clip else None)
@@ -676,6 +693,7 @@ def _open_image(source: Path | bytes, name: str, cache: RenderCache | None) -> D
 def _open_pdf(source: Path | bytes, kind: str, name: str, password: str | None,
               cache: RenderCache | None) -> Document:
     with MUPDF_LOCK:
+        pymupdf = _mupdf()
         pymupdf.TOOLS.reset_mupdf_warnings()
         try:
             if isinstance(source, Path):
