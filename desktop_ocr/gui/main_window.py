@@ -595,12 +595,6 @@ class MainWindow(QMainWindow):
             return
         self.current_index = index
         page = doc.pages[index]
-        self.page_view.set_page(page, self.rotations.get(index, 0))
-        regions, manual = self.page_regions.get(index, ([], False))
-        if regions or self.region_model.rowCount():  # a reset costs a table relayout
-            self.region_model.set_regions(regions, manual)
-        self.region_model.manual_order = manual
-        self.thumb_strip.show_page(index)
         self.page_spin.blockSignals(True)
         self.page_spin.setValue(index + 1)
         self.page_spin.blockSignals(False)
@@ -608,6 +602,16 @@ class MainWindow(QMainWindow):
         self.text_banner.hide()
         if self._text_check is not None:
             self._text_check.cancel()
+        self.page_view.set_page(page, self.rotations.get(index, 0))
+        regions, manual = self.page_regions.get(index, ([], False))
+        if regions or self.region_model.rowCount():  # a reset costs a table relayout
+            self.region_model.set_regions(regions, manual)
+        self.region_model.manual_order = manual
+        # The page's render usually arrived within set_page: put it on screen before the
+        # strip and the results panel catch up (pagePainted handlers run in here, after
+        # the label and banner above are reset for this page).
+        self.page_view.paint_now()
+        self.thumb_strip.show_page(index)
         if not self.recognizer.busy:
             self.show_results()
         self._update_actions()

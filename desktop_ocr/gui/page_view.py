@@ -252,6 +252,12 @@ class PageView(QGraphicsView):
     def clear(self) -> None:
         self.set_page(None)
 
+    def paint_now(self) -> None:
+        """Paint a page that has arrived but is not on screen yet now, rather than on the
+        event loop's next pass; `pagePainted` handlers run inside this call."""
+        if self._paint_pending >= 0:
+            self.viewport().repaint()
+
     def has_image(self) -> bool:
         return not self._pixmap_item.pixmap().isNull() and self._pixmap_item.isVisible()
 
