@@ -24,21 +24,36 @@ import threading
 from collections import OrderedDict
 from collections.abc import Hashable, Iterator, Sequence
 from pathlib import Path
-from typing import NamedTuple, overload
+from typing import TYPE_CHECKING, NamedTuple, overload
 
-import pymupdf
 from PIL import Image
 
 from desktop_ocr.core import imaging
 from desktop_ocr.core.imaging import ImageError
 from desktop_ocr.core.regions import Rect, Region, check_rotation
 
+if TYPE_CHECKING:
+    import pymupdf
+
 # One process-wide lock for PyMuPDF (see the module docstring).
 MUPDF_LOCK = threading.RLock()
 
-# MuPDF prints repair chatter on stderr; we collect it into Document.warnings instead.
-pymupdf.TOOLS.mupdf_display_errors(False)
-pymupdf.TOOLS.mupdf_display_warnings(False)
+
+def _mupdf():
+    """PyMuPDF, imported on first use: the import takes ~0.6 s (PyMuPDF 2 pulls in its
+    layout models and numpy), which the GUI must not pay before its window shows."""
+    import pymupdf
+
+    global _mupdf_ready
+    if not _mupdf_ready:
+        # MuPDF prints repair chatter on stderr; we collect it into Document.warnings instead.
+        pymupdf.TOOLS.mupdf_display_errors(False)
+        pymupdf.TOOLS.mupdf_display_warnings(False)
+        _mupdf_ready = True
+    return pymupdf
+
+
+_mupdf_ready = False
 
 DEFAULT_CACHE_BYTES = 128 * 1024 * 1024
 # What an engine gets for a whole page or region: enough for InternVL3's 12 tiles of
@@ -76,16 +91,20 @@ class PageError(DocumentError):
 
 class Pixels(NamedTuple):
     """A rendered page as packed 8-bit RGB rows: what a viewer hands straight to
-    QImage(data, width, height, stride, Format_RGB888) without going through PIL."""
+    QImage(data, width, height, stride, Format_RGB888) without going through PIL.
+
+    `data` may be a view of MuPDF's own pixmap buffer (no copy: at 200 dpi the copy cost
+    as much as the render); `owner` then keeps that pixmap, and so the view, alive."""
 
     width: int
     height: int
     stride: int
-    data: bytes
+    data: bytes | memoryview
+    owner: object = None
 
     @property
     def nbytes(self) -> int:
-        return len(self.data)
+        return self.data.nbytes if isinstance(self.data, memoryview) else len(self.data)
 
     def to_image(self) -> Image.Image:
         return Image.frombuffer("RGB", (self.width, self.height), self.data, "raw", "RGB",
@@ -211,19 +230,21 @@ class _PdfSource(_Source):
 
     def render(self, index: int, scale: float, clip: Rect | None, rotation: int,
                pixels: bool) -> Image.Image | Pixels:
+        pymupdf = _mupdf()
         matrix = pymupdf.Matrix(scale, scale).prerotate(rotation)
         with MUPDF_LOCK:
             page = self._doc.load_page(index)
             pix = page.get_pixmap(matrix=matrix, clip=pymupdf.Rect(clip) if clip else None,
                                   alpha=False, colorspace=pymupdf.csRGB)
-            # One copy out of MuPDF's buffer either way (Pillow stores RGB as RGBX, so
-            # it cannot share the pixmap's memory; Pixels keeps the packed rows).
+            # Pixels share the pixmap's buffer (it lives as long as they do); Pillow stores
+            # RGB as RGBX, so an image needs one copy out of it.
             if pixels:
-                return Pixels(pix.width, pix.height, pix.stride, bytes(pix.samples_mv))
+                return Pixels(pix.width, pix.height, pix.stride, pix.samples_mv, pix)
             return Image.frombytes("RGB", (pix.width, pix.height), pix.samples_mv, "raw",
                                    "RGB", pix.stride, 1)
 
     def text(self, index: int, clip: Rect | None) -> str:
+        pymupdf = _mupdf()
         with MUPDF_LOCK:
             page = self._doc.load_page(index)
             return page.get_text("text", clip=pymupdf.Rect(clip) if clip else None)
@@ -672,6 +693,7 @@ def _open_image(source: Path | bytes, name: str, cache: RenderCache | None) -> D
 def _open_pdf(source: Path | bytes, kind: str, name: str, password: str | None,
               cache: RenderCache | None) -> Document:
     with MUPDF_LOCK:
+        pymupdf = _mupdf()
         pymupdf.TOOLS.reset_mupdf_warnings()
         try:
             if isinstance(source, Path):

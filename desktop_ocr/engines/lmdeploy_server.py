@@ -54,8 +54,6 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import httpx
-
 from desktop_ocr.engines.base import (
     Chunk,
     EngineCrashed,
@@ -65,10 +63,12 @@ from desktop_ocr.engines.base import (
     Health,
     Request,
 )
-from desktop_ocr.engines.openai_compat import OpenAIEngine
 
 if TYPE_CHECKING:
+    import httpx
+
     from desktop_ocr.core.settings import Settings
+    from desktop_ocr.engines.openai_compat import OpenAIEngine
 
 log = logging.getLogger(__name__)
 
@@ -665,6 +665,8 @@ class LMDeployServer:
         proc = self._proc
         deadline = time.monotonic() + self.start_timeout
         delay = self.poll_initial
+        import httpx  # here, not at import: the GUI imports this module before its window shows
+
         async with httpx.AsyncClient(base_url=self.base_url, trust_env=False) as client:
             while True:
                 if proc.poll() is not None:
@@ -805,6 +807,8 @@ class LMDeployEngine:
     async def start(self) -> None:
         await self.server.start()
         if self._client is None:
+            from desktop_ocr.engines.openai_compat import OpenAIEngine
+
             self._client = OpenAIEngine(self.server.base_url, self.server.api_key, MODEL_NAME,
                                         max_concurrency=self.max_concurrency, **self.client_options)
         await self._client.start()

@@ -51,7 +51,7 @@ def run(settings: Settings, paths: list[Path] | None = None, action: str = "show
     install_asyncgen_hooks(loop)
     notifications.install(loop)
 
-    window = MainWindow(settings)
+    window = MainWindow(settings, defer_engine_panel=True)
     tray = _start_tray(app, window, icon)
     # Hidden windows (tray) and snip overlays closing must not end the app: it ends when
     # the main window closes for good.
@@ -73,6 +73,8 @@ def run(settings: Settings, paths: list[Path] | None = None, action: str = "show
     instance.received.connect(handle)
     window.prepare_engine()
     handle(Message(action, []))  # a first start with --snip shows the window after the snip
+    # The engine panel starts hidden: build it once the window is on screen.
+    _after_first_paint(window, window.add_engine_panel)
     if paths:
         window.open_paths(paths)
 
@@ -89,6 +91,26 @@ def run(settings: Settings, paths: list[Path] | None = None, action: str = "show
     notifications.uninstall()
     log.info("exited cleanly")
     return 0
+
+
+def _after_first_paint(widget, fn) -> None:
+    """Call `fn` from the event loop once `widget` has painted (a zero timer set before
+    the window shows can fire before its first expose); at once if it is hidden (tray)."""
+    from PySide6.QtCore import QEvent, QObject, QTimer
+
+    if not widget.isVisible():
+        QTimer.singleShot(0, fn)
+        return
+
+    class Watch(QObject):
+        def eventFilter(self, obj, event) -> bool:  # noqa: N802 - Qt override
+            if event.type() == QEvent.Type.Paint:
+                widget.removeEventFilter(self)
+                QTimer.singleShot(0, fn)
+                self.deleteLater()
+            return False
+
+    widget.installEventFilter(Watch(widget))
 
 
 def _start_tray(app, window, icon):

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import logging
 import math
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import CancelledError, Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -59,6 +59,12 @@ MAX_RENDER_PIXELS = 40_000_000
 MIN_DRAW = 4  # view pixels: a smaller drag is a click, not a region
 HANDLE = 7  # view pixels around a region's corners and edges that resize it
 ZOOM_RENDER_DELAY_MS = 60
+# "Go to page" waits this long for its render before returning to the event loop. PyMuPDF
+# holds the GIL while it rasterises, so the GUI thread is stalled during a render either
+# way; waiting on it saves the two thread hand-offs (GIL switch interval, queued signal),
+# which cost more than the render itself at screen zooms. Slower pages continue in the
+# background as before, so the GUI never blocks longer than this.
+PAGE_WAIT_S = 0.05
 
 
 class FitMode(StrEnum):
@@ -204,6 +210,7 @@ class PageView(QGraphicsView):
         self.selected_id = ""
         self._gen = 0
         self._in_flight = False
+        self._future: Future | None = None  # the render in flight, until handled
         self._closed = False
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="page-render")
         self._bridge = _RenderBridge(self)
@@ -240,10 +247,16 @@ class PageView(QGraphicsView):
             if self.fit_mode is not FitMode.NONE:
                 self.zoom = self._fit(self.page_size)
             self._layout()
-        self._request_render()
+        self._request_render(wait=PAGE_WAIT_S)
 
     def clear(self) -> None:
         self.set_page(None)
+
+    def paint_now(self) -> None:
+        """Paint a page that has arrived but is not on screen yet now, rather than on the
+        event loop's next pass; `pagePainted` handlers run inside this call."""
+        if self._paint_pending >= 0:
+            self.viewport().repaint()
 
     def has_image(self) -> bool:
         return not self._pixmap_item.pixmap().isNull() and self._pixmap_item.isVisible()
@@ -389,23 +402,32 @@ class PageView(QGraphicsView):
         return (self.page, self.fit_mode, self.zoom, self.rotation, self._viewport_size(),
                 self._scrollbar_extent(), self.devicePixelRatioF())
 
-    def _request_render(self) -> None:
+    def _request_render(self, wait: float = 0.0) -> None:
         self._render_timer.stop()
         self._gen += 1
         if self.page is not None and not self._in_flight:
-            self._submit()
+            self._submit(wait)
 
-    def _submit(self) -> None:
+    def _submit(self, wait: float = 0.0) -> None:
         # A worker of its own, so the page never waits behind thumbnails in a shared pool,
         # and a queued signal straight back to this thread: one hop, no asyncio wake-ups.
         if self._closed:
             return
         gen, page = self._gen, self.page
         self._in_flight = True
-        future = self._executor.submit(render_for_view, *self._render_args())
+        future = self._future = self._executor.submit(render_for_view, *self._render_args())
         future.add_done_callback(lambda f: self._bridge.done.emit(gen, page, f))
+        if wait > 0:
+            try:
+                future.exception(timeout=wait)
+            except (TimeoutError, CancelledError):
+                return  # a slow page: its queued signal will deliver it
+            self._render_done(gen, page, future)
 
     def _render_done(self, gen: int, page: Page, future: Future) -> None:
+        if future is not self._future:
+            return  # already handled when _submit waited for it
+        self._future = None
         self._in_flight = False
         current = gen == self._gen and page is self.page
         try:
