@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, NamedTuple, overload
 from PIL import Image
 
 from desktop_ocr.core import imaging
-from desktop_ocr.core.imaging import ImageError
+from desktop_ocr.core.imaging import ImageError, check_file
 from desktop_ocr.core.regions import Rect, Region, check_rotation
 
 if TYPE_CHECKING:
@@ -602,25 +602,7 @@ class Document:
 
 
 def _check_file(path: Path) -> None:
-    try:
-        st = path.stat()
-    except FileNotFoundError:
-        raise DocumentError("The file does not exist.") from None
-    except PermissionError:
-        raise DocumentError("The file cannot be read (permission denied).") from None
-    except OSError as exc:
-        raise DocumentError(f"The file cannot be read ({exc.strerror or exc}).") from None
-    if path.is_dir():
-        raise DocumentError("That is a folder, not a file.")
-    if st.st_size == 0:
-        raise DocumentError("The file is empty (0 bytes).")
-    try:
-        with path.open("rb"):
-            pass
-    except PermissionError:
-        raise DocumentError("The file cannot be read (permission denied).") from None
-    except OSError as exc:
-        raise DocumentError(f"The file cannot be read ({exc.strerror or exc}).") from None
+    check_file(path, DocumentError)
 
 
 def _head(source: Path | bytes) -> bytes:

@@ -11,7 +11,6 @@ from __future__ import annotations
 import base64
 import io
 import math
-import os
 import warnings
 from pathlib import Path
 
@@ -46,21 +45,27 @@ def check_size(width: int, height: int) -> None:
         )
 
 
-def _describe(path: Path) -> None:
+def check_file(path: Path, error: type[Exception] = ImageError) -> None:
+    """Raise `error` with a plain message unless `path` is a readable, non-empty file."""
     try:
         size = path.stat().st_size
     except FileNotFoundError:
-        raise ImageError("The file does not exist.") from None
+        raise error("The file does not exist.") from None
     except PermissionError:
-        raise ImageError("The file cannot be read (permission denied).") from None
+        raise error("The file cannot be read (permission denied).") from None
     except OSError as exc:
-        raise ImageError(f"The file cannot be read ({exc.strerror or exc}).") from None
+        raise error(f"The file cannot be read ({exc.strerror or exc}).") from None
     if path.is_dir():
-        raise ImageError("That is a folder, not a file.")
+        raise error("That is a folder, not a file.")
     if size == 0:
-        raise ImageError("The file is empty (0 bytes).")
-    if not os.access(path, os.R_OK):
-        raise ImageError("The file cannot be read (permission denied).")
+        raise error("The file is empty (0 bytes).")
+    try:
+        with path.open("rb"):
+            pass
+    except PermissionError:
+        raise error("The file cannot be read (permission denied).") from None
+    except OSError as exc:
+        raise error(f"The file cannot be read ({exc.strerror or exc}).") from None
 
 
 def open_checked(source: Path | bytes) -> Image.Image:
@@ -70,7 +75,7 @@ def open_checked(source: Path | bytes) -> Image.Image:
             raise ImageError("The image is empty (0 bytes).")
         fp: io.BytesIO | Path = io.BytesIO(source)
     else:
-        _describe(source)
+        check_file(source)
         fp = source
     try:
         with warnings.catch_warnings():
