@@ -3,15 +3,13 @@ a check that no child process outlives the engine tests."""
 
 from __future__ import annotations
 
-import stat
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import psutil
 import pytest
-from engine_helpers import STANDIN, FakeLMDeploy, Standin, start_standin
+from engine_helpers import FakeLMDeploy, Standin, install_fake_lmdeploy, start_standin
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -72,17 +70,4 @@ def standin_factory() -> Iterator:
 @pytest.fixture
 def fake_lmdeploy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> FakeLMDeploy:
     """The fake `lmdeploy` as an executable file (shebang: this interpreter)."""
-    bin_dir = tmp_path / "bin"
-    bin_dir.mkdir()
-    exe = bin_dir / "lmdeploy"
-    source = (STANDIN / "fake_lmdeploy").read_text().split("\n", 1)[1]
-    exe.write_text(f"#!{sys.executable}\n{source}")
-    exe.chmod(exe.stat().st_mode | stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH)
-    fake = FakeLMDeploy(exe, tmp_path / "argv.json", tmp_path / "pids.txt")
-    monkeypatch.setenv("FAKE_LMDEPLOY_STANDIN", str(STANDIN))
-    monkeypatch.setenv("FAKE_LMDEPLOY_ARGV", str(fake.argv_file))
-    monkeypatch.setenv("FAKE_LMDEPLOY_PIDS", str(fake.pids_file))
-    monkeypatch.setenv("FAKE_LMDEPLOY_SCENARIO", "ok")
-    monkeypatch.setenv("FAKE_LMDEPLOY_DELAY", "0.3")
-    monkeypatch.setenv("FAKE_LMDEPLOY_INIT", "0.3")
-    return fake
+    return install_fake_lmdeploy(tmp_path, monkeypatch)

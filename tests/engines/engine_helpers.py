@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import stat
 import subprocess
 import sys
 import time
@@ -106,3 +107,21 @@ def make_image(size: tuple[int, int] = (640, 480)):
     for y in range(20, size[1] - 20, 30):
         draw.text((20, y), "Invoice 2024-0042  Total 59.00 EUR", fill="black")
     return img
+
+
+def install_fake_lmdeploy(tmp_path: Path, monkeypatch) -> FakeLMDeploy:
+    """The fake `lmdeploy` as an executable file (shebang: this interpreter), set to start fine."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    exe = bin_dir / "lmdeploy"
+    source = (STANDIN / "fake_lmdeploy").read_text().split("\n", 1)[1]
+    exe.write_text(f"#!{sys.executable}\n{source}")
+    exe.chmod(exe.stat().st_mode | stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH)
+    fake = FakeLMDeploy(exe, tmp_path / "argv.json", tmp_path / "pids.txt")
+    monkeypatch.setenv("FAKE_LMDEPLOY_STANDIN", str(STANDIN))
+    monkeypatch.setenv("FAKE_LMDEPLOY_ARGV", str(fake.argv_file))
+    monkeypatch.setenv("FAKE_LMDEPLOY_PIDS", str(fake.pids_file))
+    monkeypatch.setenv("FAKE_LMDEPLOY_SCENARIO", "ok")
+    monkeypatch.setenv("FAKE_LMDEPLOY_DELAY", "0.3")
+    monkeypatch.setenv("FAKE_LMDEPLOY_INIT", "0.3")
+    return fake

@@ -4,7 +4,6 @@ engine stand-ins (the stand-in server, the fake lmdeploy) for the engine panel."
 from __future__ import annotations
 
 import asyncio
-import stat
 import sys
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -18,7 +17,7 @@ from desktop_ocr.gui.eventloop import install_asyncgen_hooks
 
 # The engine tests' helpers (stand-in launcher, fake lmdeploy paths): one copy, not two.
 sys.path.append(str(Path(__file__).resolve().parent.parent / "engines"))
-from engine_helpers import STANDIN, FakeLMDeploy, Standin, start_standin  # noqa: E402
+from engine_helpers import FakeLMDeploy, Standin, install_fake_lmdeploy, start_standin  # noqa: E402
 
 
 @pytest.fixture
@@ -74,17 +73,4 @@ def standin() -> Iterator[Standin]:
 @pytest.fixture
 def fake_lmdeploy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> FakeLMDeploy:
     """The fake `lmdeploy` as an executable file (shebang: this interpreter)."""
-    bin_dir = tmp_path / "bin"
-    bin_dir.mkdir()
-    exe = bin_dir / "lmdeploy"
-    source = (STANDIN / "fake_lmdeploy").read_text().split("\n", 1)[1]
-    exe.write_text(f"#!{sys.executable}\n{source}")
-    exe.chmod(exe.stat().st_mode | stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH)
-    fake = FakeLMDeploy(exe, tmp_path / "argv.json", tmp_path / "pids.txt")
-    monkeypatch.setenv("FAKE_LMDEPLOY_STANDIN", str(STANDIN))
-    monkeypatch.setenv("FAKE_LMDEPLOY_ARGV", str(fake.argv_file))
-    monkeypatch.setenv("FAKE_LMDEPLOY_PIDS", str(fake.pids_file))
-    monkeypatch.setenv("FAKE_LMDEPLOY_SCENARIO", "ok")
-    monkeypatch.setenv("FAKE_LMDEPLOY_DELAY", "0.3")
-    monkeypatch.setenv("FAKE_LMDEPLOY_INIT", "0.3")
-    return fake
+    return install_fake_lmdeploy(tmp_path, monkeypatch)
