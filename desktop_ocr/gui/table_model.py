@@ -13,7 +13,8 @@ change (`spansChanged`); the view turns them into QTableView spans.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+import weakref
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from PySide6.QtCore import (
@@ -63,16 +64,31 @@ class _State:
 
 
 class _Command(QUndoCommand):
-    def __init__(self, text: str, redo: Callable[[], None], undo: Callable[[], None]) -> None:
+    """One undo step: a model method and its arguments for redo and for undo.
+
+    It reaches the model through a weak reference. The model owns the stack that owns
+    the command, a cycle through C++ that Python's GC cannot see: a strong reference
+    would keep every edited model alive until exit, when Qt deletes it after Python has
+    shut down (SIGSEGV in Shiboken::Object::destroy).
+    """
+
+    def __init__(self, text: str, model: TableModel, redo: tuple[str, tuple], undo: tuple[str, tuple]) -> None:
         super().__init__(text)
+        self._model = weakref.ref(model)
         self._redo = redo
         self._undo = undo
 
+    def _run(self, step: tuple[str, tuple]) -> None:
+        model = self._model()
+        if model is not None:
+            name, args = step
+            getattr(model, name)(*args)
+
     def redo(self) -> None:
-        self._redo()
+        self._run(self._redo)
 
     def undo(self) -> None:
-        self._undo()
+        self._run(self._undo)
 
 
 def _intersects(m: CellRange, r0: int, c0: int, r1: int, c1: int) -> bool:
@@ -352,9 +368,8 @@ class TableModel(QAbstractTableModel):
         if old == text:
             return False
         self.undo_stack.push(_Command(
-            f"Edit {column_name(col)}{row + 1}",
-            lambda: self._set_cells([(row, col, text)]),
-            lambda: self._set_cells([(row, col, old)])))
+            f"Edit {column_name(col)}{row + 1}", self,
+            ("_set_cells", ([(row, col, text)],)), ("_set_cells", ([(row, col, old)],))))
         return True
 
     def clear_cells(self, cells: Iterable[tuple[int, int]]) -> bool:
@@ -366,8 +381,8 @@ class TableModel(QAbstractTableModel):
         if not old:
             return False
         new = [(r, c, "") for r, c, _ in old]
-        self.undo_stack.push(_Command("Clear cells", lambda: self._set_cells(new),
-                                      lambda: self._set_cells(old)))
+        self.undo_stack.push(_Command("Clear cells", self, ("_set_cells", (new,)),
+                                      ("_set_cells", (old,))))
         return True
 
     def _set_cells(self, changes: Sequence[tuple[int, int, str]]) -> None:
@@ -519,8 +534,8 @@ class TableModel(QAbstractTableModel):
 
     def _push(self, text: str, before: _State, after: _State,
               redo_op: tuple[str, int, int] | None, undo_op: tuple[str, int, int] | None) -> None:
-        self.undo_stack.push(_Command(text, lambda: self._apply(after, redo_op),
-                                      lambda: self._apply(before, undo_op)))
+        self.undo_stack.push(_Command(text, self, ("_apply", (after, redo_op)),
+                                      ("_apply", (before, undo_op))))
 
     def _apply(self, state: _State, op: tuple[str, int, int] | None) -> None:
         """Put `state` in place; `op` names the rows/columns inserted or removed on the way,
