@@ -74,3 +74,15 @@ def standin() -> Iterator[Standin]:
 def fake_lmdeploy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> FakeLMDeploy:
     """The fake `lmdeploy` as an executable file (shebang: this interpreter)."""
     return install_fake_lmdeploy(tmp_path, monkeypatch)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _empty_clipboard_at_exit():
+    """Tests read and write the clipboard; whatever it holds at exit would be deleted by
+    Qt's exit handlers after Python has shut down, which crashes the offscreen platform
+    (SIGSEGV in Shiboken::Object::destroy). Empty it while Python still runs."""
+    yield
+    from PySide6.QtGui import QGuiApplication
+
+    if QGuiApplication.instance() is not None:
+        QGuiApplication.clipboard().clear()
