@@ -26,7 +26,7 @@ CORPUS = ROOT.parent / "shared" / "corpus"
 
 from PIL import Image  # noqa: E402
 
-from desktop_ocr.engines.base import Request, collect  # noqa: E402
+from desktop_ocr.core.contract import Request, collect  # noqa: E402
 from desktop_ocr.engines.cpu import CpuEngine, OcrModels  # noqa: E402
 
 KEYS = ("cer", "cer_ci", "cer_lenient", "word_f1")

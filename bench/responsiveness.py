@@ -21,7 +21,7 @@ CORPUS = ROOT.parent / "shared" / "corpus"
 
 from PIL import Image  # noqa: E402
 
-from desktop_ocr.engines.base import Request  # noqa: E402
+from desktop_ocr.core.contract import Request  # noqa: E402
 from desktop_ocr.engines.cpu import CpuEngine, OcrModels  # noqa: E402
 
 TICK = 0.005

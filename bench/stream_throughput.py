@@ -23,8 +23,8 @@ sys.path.insert(0, str(ROOT))
 
 from PIL import Image  # noqa: E402
 
+from desktop_ocr.core.contract import Request  # noqa: E402
 from desktop_ocr.core.jobs import JobQueue, JobState  # noqa: E402
-from desktop_ocr.engines.base import Request  # noqa: E402
 from desktop_ocr.engines.openai_compat import OpenAIEngine  # noqa: E402
 
 KEY = "bench-key"

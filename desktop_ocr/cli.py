@@ -19,13 +19,13 @@ from pathlib import Path
 from typing import TextIO
 
 from desktop_ocr import APP_NAME, __version__
+from desktop_ocr.core.contract import Engine, EngineError, FinishReason, Request
 from desktop_ocr.core.documents import OPEN_ERRORS, Document, Page, PasswordRequired, open_document
 from desktop_ocr.core.export import FORMATS, ExportError, ExportItem, export
 from desktop_ocr.core.notifications import user_message
 from desktop_ocr.core.regions import RegionSpec, SpecError, parse_pages, parse_region
 from desktop_ocr.core.settings import Settings, add_cli_flags, apply_cli
 from desktop_ocr.core.tasks import TASK_IDS, build_request, parse_fields
-from desktop_ocr.engines.base import Engine, EngineError, FinishReason, Request
 
 log = logging.getLogger(__name__)
 PROG = "desktop-ocr"

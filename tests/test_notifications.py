@@ -9,10 +9,10 @@ import threading
 
 import pytest
 
+from desktop_ocr.core.contract import EngineUnavailable
 from desktop_ocr.core.imaging import ImageError
 from desktop_ocr.core.logs import log_file, setup_logging
 from desktop_ocr.core.notifications import NotificationManager, Severity, user_message
-from desktop_ocr.engines.base import EngineUnavailable
 
 
 @pytest.fixture

@@ -13,24 +13,23 @@ text gets a leading apostrophe unless it is a plain number like -5.
 from __future__ import annotations
 
 import csv
-import errno
 import html
 import io
 import json
 import os
-import secrets
 import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any
 
 from desktop_ocr import APP_ID, __version__
+from desktop_ocr.core.atomic import SaveError, atomic_write
 from desktop_ocr.core.tables import Document, Table, TextSegment, parse, parse_value, typed_grid
 from desktop_ocr.core.tasks import parse_fields
 
 __all__ = ["ExportError", "ExportItem", "FORMATS", "format_for", "render", "export",
-           "export_table", "atomic_write", "csv_safe"]
+           "export_table", "csv_safe"]
 
 FORMATS = ("xlsx", "csv", "md", "html", "txt", "json")
 _ALIASES = {"markdown": "md", "htm": "html", "text": "txt", "xls": "xlsx", "tsv": "csv"}
@@ -38,8 +37,8 @@ _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _XLSX_CELL_MAX = 32767
 
 
-class ExportError(Exception):
-    """Saving failed; `str()` is a plain-language message for the user."""
+# One error for every failed save, whether the format or the disk refused it.
+ExportError = SaveError
 
 
 @dataclass
@@ -121,77 +120,6 @@ def format_for(path: str | os.PathLike[str], fmt: str | None = None) -> str:
         raise ExportError(f"Cannot export to {shown!s}: choose one of " +
                           ", ".join("." + f for f in FORMATS) + ".")
     return name
-
-
-# ====================================================================== atomic save
-
-def atomic_write(path: str | os.PathLike[str], write: bytes | Callable[[BinaryIO], Any]) -> Path:
-    """Write `path` so that it is either the old file or the complete new one.
-
-    `write` is the content, or a function writing it to a binary file object.
-    Raises ExportError (the cause chained) on any failure; the temporary file is removed.
-    """
-    target = Path(path)
-    parent = target.parent
-    existed = target.exists()
-    kept = " The existing file was left unchanged." if existed else ""
-    if not parent.exists():
-        raise ExportError(f"Cannot save {target}: the folder {parent} does not exist.")
-    if not parent.is_dir():
-        raise ExportError(f"Cannot save {target}: {parent} is not a folder.")
-    if target.is_dir():
-        raise ExportError(f"Cannot save {target}: a folder of that name is there.")
-    tmp = parent / f".{target.name}.{secrets.token_hex(4)}.tmp"
-    try:
-        # os.open with 0o666 lets the umask decide the mode, as for any new file
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
-    except OSError as exc:
-        raise ExportError(_message(target, exc) + kept) from exc
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            if callable(write):
-                write(fh)
-            else:
-                fh.write(write)
-            fh.flush()
-            os.fsync(fh.fileno())
-        if existed:
-            try:
-                os.chmod(tmp, target.stat().st_mode & 0o7777)
-            except OSError:
-                pass
-        os.replace(tmp, target)
-    except BaseException as exc:
-        try:
-            tmp.unlink(missing_ok=True)
-        except OSError:
-            pass
-        if isinstance(exc, OSError):
-            raise ExportError(_message(target, exc) + kept) from exc
-        raise
-    return target
-
-
-def _message(target: Path, exc: OSError) -> str:
-    where = target.parent
-    code = exc.errno
-    if code in (errno.ENOSPC, getattr(errno, "EDQUOT", -1)):
-        why = f"the disk holding {where} is full"
-    elif code in (errno.EACCES, errno.EPERM):
-        why = f"no permission to write in {where}"
-    elif code == errno.EROFS:
-        why = f"{where} is on a read-only disk"
-    elif code == errno.ENOENT:
-        why = f"the folder {where} does not exist"
-    elif code == errno.ENOTDIR:
-        why = f"{where} is not a folder"
-    elif code == errno.EISDIR:
-        why = "a folder of that name is there"
-    elif code == errno.ENAMETOOLONG:
-        why = "the file name is too long"
-    else:
-        why = exc.strerror or str(exc)
-    return f"Cannot save {target}: {why}."
 
 
 # ====================================================================== export API

@@ -16,6 +16,8 @@ from pathlib import Path
 
 from PIL import Image, ImageChops, ImageFile, ImageOps, UnidentifiedImageError
 
+from desktop_ocr.core.contract import DECODING
+
 # Above this many pixels we refuse instead of decoding: a 30,000 x 30,000 header would
 # otherwise ask for 2.7 GB of RGB. 180 MP is an A0 sheet at 300 dpi with room to spare.
 MAX_PIXELS = 180_000_000
@@ -183,7 +185,7 @@ def tile_budget_side(max_dynamic_patch: int) -> int:
     return round(TILE_SIDE * math.sqrt(tiles))
 
 
-def prescale(img: Image.Image, max_dynamic_patch: int = 12) -> Image.Image:
+def prescale(img: Image.Image, max_dynamic_patch: int = DECODING.max_dynamic_patch) -> Image.Image:
     """Shrink (never enlarge) so the longest side fits the tile budget."""
     limit = tile_budget_side(max_dynamic_patch)
     longest = max(img.size)
@@ -222,7 +224,7 @@ def palette_png(img: Image.Image) -> Image.Image:
     return img.quantize(PALETTE_COLOURS, method=Image.Quantize.MAXCOVERAGE)
 
 
-def encode_for_vlm(img: Image.Image, max_dynamic_patch: int = 12) -> tuple[bytes, str]:
+def encode_for_vlm(img: Image.Image, max_dynamic_patch: int = DECODING.max_dynamic_patch) -> tuple[bytes, str]:
     """Prescale and encode an RGB image; returns (bytes, MIME type)."""
     img = prescale(img, max_dynamic_patch)
     if img.mode != "RGB":
@@ -241,7 +243,7 @@ def encode_for_vlm(img: Image.Image, max_dynamic_patch: int = 12) -> tuple[bytes
     return buf.getvalue(), "image/jpeg"
 
 
-def to_data_url(img: Image.Image, max_dynamic_patch: int = 12) -> str:
+def to_data_url(img: Image.Image, max_dynamic_patch: int = DECODING.max_dynamic_patch) -> str:
     """The `data:` URL LMDeploy accepts (it refuses http URLs to loopback addresses)."""
     data, mime = encode_for_vlm(img, max_dynamic_patch)
     return f"data:{mime};base64,{base64.b64encode(data).decode('ascii')}"

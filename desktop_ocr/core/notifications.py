@@ -19,6 +19,8 @@ from datetime import datetime
 from enum import StrEnum
 from types import TracebackType
 
+from desktop_ocr.core.atomic import SaveError
+from desktop_ocr.core.contract import EngineError
 from desktop_ocr.core.imaging import ImageError
 
 log = logging.getLogger("desktop_ocr.errors")
@@ -40,15 +42,11 @@ class Notification:
 
 def user_message(exc: BaseException) -> str:
     """A sentence a user can act on, for any exception."""
-    from desktop_ocr.engines.base import (
-        EngineError,  # engines import core, not the reverse at import time
-    )
-
     if isinstance(exc, EngineError):
         return exc.user_message
     from desktop_ocr.core.documents import DocumentError
 
-    if isinstance(exc, (ImageError, DocumentError)):
+    if isinstance(exc, (ImageError, DocumentError, SaveError)):
         return str(exc)
     if isinstance(exc, FileNotFoundError):
         return f"File not found: {exc.filename or exc}"

@@ -12,7 +12,6 @@ import dataclasses
 import json
 import logging
 import os
-import tempfile
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
@@ -20,6 +19,8 @@ from typing import Any
 import platformdirs
 
 from desktop_ocr import APP_ID
+from desktop_ocr.core.atomic import atomic_write_text
+from desktop_ocr.core.contract import DECODING, ENGINE_CHOICES
 
 log = logging.getLogger(__name__)
 ENV_PREFIX = "DESKTOP_OCR_"
@@ -35,7 +36,7 @@ def _setting(default: Any, help: str, cli: bool = True, choices: tuple[str, ...]
 @dataclass
 class Settings:
     engine: str = _setting("auto", "Engine: auto, cpu, lmdeploy (local InternVL3) or openai (remote server)",
-                           choices=("auto", "cpu", "lmdeploy", "openai"))
+                           choices=ENGINE_CHOICES)
     task: str = _setting("text", "What to extract (text, markdown, table, handwriting, formula, fields, custom)")
     language: str = _setting("", "UI and prompt language (en, zh_CN); empty = system language")
     # Local InternVL3 via LMDeploy
@@ -53,9 +54,9 @@ class Settings:
     api_key: str = _setting("", "API key for --endpoint")
     max_in_flight: int = _setting(4, "Requests in flight at once against a server")
     # Decoding
-    max_tokens: int = _setting(4096, "Token limit of one answer")
-    max_dynamic_patch: int = _setting(12, "InternVL3 tiles per image (1-12): detail level")
-    repetition_penalty: float = _setting(1.05, "Repetition penalty")
+    max_tokens: int = _setting(DECODING.max_tokens, "Token limit of one answer")
+    max_dynamic_patch: int = _setting(DECODING.max_dynamic_patch, "InternVL3 tiles per image (1-12): detail level")
+    repetition_penalty: float = _setting(DECODING.repetition_penalty, "Repetition penalty")
     # Behaviour
     copy_snip_result: bool = _setting(True, "Copy the text of a snip to the clipboard automatically", cli=False)
     watch_clipboard: bool = _setting(False, "Recognise new clipboard images automatically", cli=False)
@@ -91,7 +92,8 @@ class Settings:
     def save(self, path: Path | None = None) -> None:
         """Write atomically: a crash or full disk leaves the previous file intact."""
         path = path or self.path()
-        atomic_write_text(path, json.dumps(dataclasses.asdict(self), indent=2, ensure_ascii=False))
+        atomic_write_text(path, json.dumps(dataclasses.asdict(self), indent=2, ensure_ascii=False),
+                          mode=0o600)
 
     # ---------------------------------------------------------------- updates
 
@@ -113,21 +115,6 @@ class Settings:
     @classmethod
     def cli_fields(cls) -> list[dataclasses.Field]:
         return [f for f in fields(cls) if f.metadata.get("cli")]
-
-
-def atomic_write_text(path: Path, text: str) -> None:
-    """Write via a temp file in the same folder: on failure the old file is untouched."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}-", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def _coerce(value: Any, default: Any) -> Any:

@@ -3,7 +3,7 @@
 A preset carries its prompt in English and Chinese (picked by the UI language), the
 decoding parameters that suit it, the kind of output it produces, and what the CPU engine
 can honestly do with it (`cpu`). `request_fields()` turns a preset into the keyword
-arguments of `engines.base.Request`; `build_request()` builds the Request itself.
+arguments of `core.contract.Request`; `build_request()` builds the Request itself.
 
 Custom prompts the user saves live in `CustomPromptStore`, one JSON file beside the
 settings file, written atomically.
@@ -18,32 +18,24 @@ import locale
 import logging
 import os
 import re
-import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, get_args
 
+from desktop_ocr.core.atomic import atomic_write_text
+from desktop_ocr.core.contract import Decoding, Request
+
 if TYPE_CHECKING:
     from PIL import Image
 
     from desktop_ocr.core.settings import Settings
-    from desktop_ocr.engines.base import Request
 
 log = logging.getLogger(__name__)
 
 OutputKind = Literal["text", "markdown", "table", "latex", "json"]
 CpuMode = Literal["text", "table", "fields", "unsupported"]
 LANGUAGES = ("en", "zh_CN")
-
-
-@dataclass(frozen=True)
-class Decoding:
-    max_tokens: int = 4096
-    temperature: float = 0.0
-    top_k: int = 1
-    repetition_penalty: float = 1.05
-    max_dynamic_patch: int = 12
 
 
 @dataclass(frozen=True)
@@ -244,7 +236,7 @@ _DECODING_KEYS = tuple(f.name for f in dataclasses.fields(Decoding))
 
 def request_fields(task: Task | str, *, language: str = "en", custom_prompt: str | None = None,
                    overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
-    """Keyword arguments for `engines.base.Request` (all but `image` and `label`).
+    """Keyword arguments for `core.contract.Request` (all but `image` and `label`).
 
     `custom_prompt` replaces the preset's prompt (required text for the custom task).
     `overrides` may set any decoding field (max_tokens, temperature, top_k,
@@ -277,8 +269,6 @@ def overrides_from_settings(settings: Settings) -> dict[str, Any]:
 def build_request(image: Image.Image, task: Task | str, *, language: str = "en",
                   custom_prompt: str | None = None, settings: Settings | None = None,
                   overrides: Mapping[str, Any] | None = None, label: str = "") -> Request:
-    from desktop_ocr.engines.base import Request
-
     merged = dict(overrides_from_settings(settings)) if settings is not None else {}
     merged.update({k: v for k, v in (overrides or {}).items() if v is not None})
     return Request(image=image, label=label,
@@ -419,18 +409,8 @@ class CustomPromptStore:
 
     def save_all(self, prompts: Sequence[CustomPrompt]) -> None:
         """Write atomically: a crash or a full disk leaves the previous file intact."""
-        self.path.parent.mkdir(parents=True, exist_ok=True)
         payload = json.dumps([dataclasses.asdict(p) for p in prompts], indent=2, ensure_ascii=False)
-        fd, tmp = tempfile.mkstemp(prefix=".custom_prompts-", dir=self.path.parent)
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                fh.write(payload)
-                fh.flush()
-                os.fsync(fh.fileno())
-            os.replace(tmp, self.path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        atomic_write_text(self.path, payload, mode=0o600)
 
     def add(self, name: str, prompt: str, output: OutputKind = "text") -> CustomPrompt:
         """Save a prompt under `name` (replacing one of the same name)."""

@@ -1,16 +1,13 @@
-"""Engines: one protocol (base.py), several implementations. No Qt here."""
+"""Engines: implementations of the contract in core/contract.py. No Qt here."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from desktop_ocr.engines.base import Engine, EngineUnavailable
+from desktop_ocr.core.contract import ENGINE_IDS, Engine, EngineUnavailable
 
 if TYPE_CHECKING:
     from desktop_ocr.core.settings import Settings
-
-ENGINE_NAMES = ("cpu", "lmdeploy", "openai")
-
 
 def choose_auto(settings: Settings) -> tuple[str, str]:
     """Which engine `auto` means on this machine, and why (shown to the user)."""
@@ -49,4 +46,4 @@ def create_engine(settings: Settings, name: str | None = None) -> Engine:
         from desktop_ocr.engines.lmdeploy_server import LMDeployEngine
 
         return LMDeployEngine.from_settings(settings)
-    raise EngineUnavailable(f"Unknown engine {name!r}.", hint=f"Choose one of: auto, {', '.join(ENGINE_NAMES)}.")
+    raise EngineUnavailable(f"Unknown engine {name!r}.", hint=f"Choose one of: auto, {', '.join(ENGINE_IDS)}.")

@@ -30,8 +30,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from desktop_ocr.core.tasks import PRESETS, heuristic_fields
-from desktop_ocr.engines.base import (
+from desktop_ocr.core.contract import (
     BadImage,
     BadRequest,
     Chunk,
@@ -41,6 +40,7 @@ from desktop_ocr.engines.base import (
     Health,
     Request,
 )
+from desktop_ocr.core.tasks import PRESETS, heuristic_fields
 
 if TYPE_CHECKING:
     import numpy as np

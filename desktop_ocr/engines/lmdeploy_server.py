@@ -54,7 +54,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from desktop_ocr.engines.base import (
+from desktop_ocr.core.contract import (
     Chunk,
     EngineCrashed,
     EngineError,

@@ -11,7 +11,7 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 
-from desktop_ocr.engines.base import Request
+from desktop_ocr.core.contract import Request
 
 # A retry raises the penalty by this much, up to the cap: above ~1.3 models start to
 # avoid legitimately repeated characters (digits in numbers, table pipes).

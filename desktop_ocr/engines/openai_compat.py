@@ -27,7 +27,8 @@ from typing import TYPE_CHECKING, Any
 import httpx
 
 from desktop_ocr.core import imaging
-from desktop_ocr.engines.base import (
+from desktop_ocr.core.contract import (
+    DECODING,
     BadImage,
     BadRequest,
     Cancelled,
@@ -246,7 +247,7 @@ class OpenAIEngine:
             ]}],
             "temperature": request.temperature,
             "top_k": request.top_k,
-            "max_tokens": int(request.max_tokens) if request.max_tokens > 0 else 4096,
+            "max_tokens": int(request.max_tokens) if request.max_tokens > 0 else DECODING.max_tokens,
             "repetition_penalty": request.repetition_penalty,
             "stream_options": {"include_usage": True},
         }

@@ -39,10 +39,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop_ocr.core.contract import EngineError, engine_title
 from desktop_ocr.core.notifications import NotificationManager, Severity
 from desktop_ocr.core.settings import Settings
 from desktop_ocr.engines import gpu
-from desktop_ocr.engines.base import EngineError
 from desktop_ocr.engines.lmdeploy_server import (
     ServerState,
     ServerStatus,
@@ -50,7 +50,7 @@ from desktop_ocr.engines.lmdeploy_server import (
     locate_lmdeploy,
 )
 from desktop_ocr.gui.meters import MetersView, MetricsPoller
-from desktop_ocr.gui.recognizer import ENGINE_TITLES, Recognizer
+from desktop_ocr.gui.recognizer import Recognizer
 
 log = logging.getLogger(__name__)
 
@@ -563,7 +563,7 @@ class EnginePanel(QDockWidget):
         self._show_state_text(title, colour, detail, fix)
 
     def _show_state_text(self, title: str, colour: str, detail: str = "", fix: str = "") -> None:
-        engine = ENGINE_TITLES.get(self.resolved, self.resolved)
+        engine = engine_title(self.resolved)
         self.state_label.setText(f'<span style="color:{colour}">●</span> <b>{title}</b> — {engine}')
         self.detail_label.setText(detail)
         self.detail_label.setVisible(bool(detail))

@@ -43,6 +43,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktop_ocr import APP_NAME, __version__
+from desktop_ocr.core.contract import FinishReason
 from desktop_ocr.core.documents import Document, Page, document_from_image
 from desktop_ocr.core.export import ExportError
 from desktop_ocr.core.logs import log_file
@@ -51,7 +52,6 @@ from desktop_ocr.core.notifications import manager as default_manager
 from desktop_ocr.core.regions import Region
 from desktop_ocr.core.settings import Settings
 from desktop_ocr.core.tables import Table
-from desktop_ocr.engines.base import FinishReason
 from desktop_ocr.gui.batch import BatchRunner, format_eta
 from desktop_ocr.gui.doc_results import (
     EXPORT_FILTER,

@@ -23,6 +23,17 @@ from PIL import Image
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QImage
 
+from desktop_ocr.core.contract import (
+    DECODING,
+    BadImage,
+    Engine,
+    EngineCrashed,
+    EngineError,
+    EngineUnavailable,
+    FinishReason,
+    Request,
+    engine_title,
+)
 from desktop_ocr.core.documents import (
     OPEN_ERRORS,
     Document,
@@ -37,15 +48,6 @@ from desktop_ocr.core.notifications import manager as default_manager
 from desktop_ocr.core.settings import Settings
 from desktop_ocr.core.tasks import build_request
 from desktop_ocr.engines import choose_auto, create_engine
-from desktop_ocr.engines.base import (
-    BadImage,
-    Engine,
-    EngineCrashed,
-    EngineError,
-    EngineUnavailable,
-    FinishReason,
-    Request,
-)
 from desktop_ocr.engines.lmdeploy_server import ServerState, ServerStatus
 from desktop_ocr.gui.doc_results import PartResult
 
@@ -53,7 +55,6 @@ log = logging.getLogger(__name__)
 
 # Longest stretch the stream loop runs without giving the event loop a turn.
 YIELD_EVERY_S = 0.004
-ENGINE_TITLES = {"cpu": "CPU (RapidOCR)", "lmdeploy": "InternVL3 (local LMDeploy)", "openai": "Remote server"}
 
 
 def pil_to_qimage(img: Image.Image) -> QImage:
@@ -154,7 +155,7 @@ class Recognizer(QObject):
         self.engine_reason = ""
         # Set by "Retry with stronger repetition penalty" for one run; see make_request.
         self.penalty_retry: float | None = None
-        self.last_repetition_penalty = 1.05
+        self.last_repetition_penalty = DECODING.repetition_penalty
         self.password_provider: PasswordProvider | None = None
         self.engine_status = ServerStatus(ServerState.STOPPED, time.monotonic())
         self._start_task: asyncio.Task | None = None
@@ -168,7 +169,7 @@ class Recognizer(QObject):
 
     def engine_title(self) -> str:
         name = self._engine.name if self._engine else self.settings.engine
-        return ENGINE_TITLES.get(name, name)
+        return engine_title(name)
 
     async def prepare(self) -> Engine:
         """Create (not start) the engine the settings ask for; probing a GPU can take a while."""

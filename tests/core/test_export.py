@@ -16,7 +16,8 @@ import pytest
 from corpus_data import CORPUS, corpus_items
 
 from desktop_ocr.core import export as ex
-from desktop_ocr.core.export import ExportError, ExportItem, atomic_write, export, export_table
+from desktop_ocr.core.atomic import atomic_write
+from desktop_ocr.core.export import ExportError, ExportItem, export, export_table
 from desktop_ocr.core.tables import CellRange, Table, parse_tables
 
 

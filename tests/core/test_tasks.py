@@ -10,6 +10,7 @@ from corpus_data import CORPUS, corpus_items
 from PIL import Image
 
 from desktop_ocr.core import tasks
+from desktop_ocr.core.contract import Request
 from desktop_ocr.core.settings import Settings
 from desktop_ocr.core.tasks import (
     FIELDS_SCHEMA,
@@ -22,7 +23,6 @@ from desktop_ocr.core.tasks import (
     pick_language,
     request_fields,
 )
-from desktop_ocr.engines.base import Request
 
 
 def test_every_task_the_settings_name_has_a_preset():

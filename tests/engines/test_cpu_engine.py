@@ -16,7 +16,7 @@ import pytest
 from corpus_data import CORPUS
 from PIL import Image
 
-from desktop_ocr.engines.base import Chunk, Engine, FinishReason, Request, collect
+from desktop_ocr.core.contract import Chunk, Engine, FinishReason, Request, collect
 from desktop_ocr.engines.cpu import (
     CpuEngine,
     OcrModels,
@@ -253,7 +253,7 @@ def test_a_task_the_cpu_cannot_do_is_refused_plainly(monkeypatch):
     import dataclasses
 
     from desktop_ocr.core import tasks
-    from desktop_ocr.engines.base import BadRequest
+    from desktop_ocr.core.contract import BadRequest
 
     # GIVEN a preset the CPU engine declares it cannot honour
     monkeypatch.setitem(tasks.PRESETS, "formula", dataclasses.replace(

@@ -7,8 +7,7 @@ import asyncio
 import pytest
 from engine_helpers import API_KEY, make_image, run
 
-from desktop_ocr.core.jobs import JobQueue, JobState
-from desktop_ocr.engines.base import (
+from desktop_ocr.core.contract import (
     BadRequest,
     Chunk,
     EngineCrashed,
@@ -16,6 +15,7 @@ from desktop_ocr.engines.base import (
     FinishReason,
     Request,
 )
+from desktop_ocr.core.jobs import JobQueue, JobState
 from desktop_ocr.engines.openai_compat import OpenAIEngine
 
 

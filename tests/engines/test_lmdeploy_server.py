@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 from engine_helpers import make_image, pid_alive, run, wait_dead
 
+from desktop_ocr.core.contract import EngineUnavailable, FinishReason, Request, collect
 from desktop_ocr.core.settings import Settings
-from desktop_ocr.engines.base import EngineUnavailable, FinishReason, Request, collect
 from desktop_ocr.engines.lmdeploy_server import (
     BadArguments,
     LMDeployEngine,

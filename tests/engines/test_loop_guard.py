@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from corpus_data import CORPUS, corpus_items
 
-from desktop_ocr.engines.base import Request
+from desktop_ocr.core.contract import Request
 from desktop_ocr.engines.loop_guard import LoopGuard, retry_penalty, retry_request
 
 

@@ -12,7 +12,7 @@ import pytest
 from engine_helpers import API_KEY, make_image, run, start_standin
 from PIL import Image
 
-from desktop_ocr.engines.base import (
+from desktop_ocr.core.contract import (
     BadImage,
     BadRequest,
     Cancelled,

@@ -8,8 +8,8 @@ import httpx
 import pytest
 from engine_helpers import API_KEY, start_standin
 
+from desktop_ocr.core.contract import FinishReason
 from desktop_ocr.core.settings import Settings
-from desktop_ocr.engines.base import FinishReason
 from desktop_ocr.gui.main_window import MainWindow
 
 

@@ -1,4 +1,7 @@
-"""The one Engine protocol every recogniser implements, and the errors they raise.
+"""The engine contract: the one Engine protocol every recogniser implements, what it takes
+(Request), what it yields (Chunk, FinishReason), the errors it raises, the list of engine
+ids and the decoding defaults. It lives in core/ so that everything above the engines (the
+pipeline, the library, the GUI, the CLI) depends on the contract, never on an engine.
 
 Engines are Qt-free and async: the GUI awaits them through qasync, the CLI through
 asyncio.run. An engine turns a `Request` (one image plus what to do with it) into an
@@ -16,6 +19,35 @@ from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 if TYPE_CHECKING:
     from PIL import Image
+
+
+# The engines there are, with the name a user reads; "auto" picks one of them.
+ENGINES: dict[str, str] = {
+    "cpu": "CPU (RapidOCR)",
+    "lmdeploy": "InternVL3 (local LMDeploy)",
+    "openai": "Remote server",
+}
+ENGINE_IDS: tuple[str, ...] = tuple(ENGINES)
+ENGINE_CHOICES: tuple[str, ...] = ("auto", *ENGINE_IDS)
+
+
+def engine_title(name: str) -> str:
+    return ENGINES.get(name, name)
+
+
+@dataclass(frozen=True)
+class Decoding:
+    """Decoding parameters of one request. Greedy decoding is what OCR benchmarks use;
+    task presets (core/tasks.py) and settings start from these defaults."""
+
+    max_tokens: int = 4096
+    temperature: float = 0.0
+    top_k: int = 1
+    repetition_penalty: float = 1.05
+    max_dynamic_patch: int = 12  # InternVL tiles: 1..12, plus a thumbnail when > 1
+
+
+DECODING = Decoding()
 
 
 class FinishReason(StrEnum):
@@ -38,11 +70,11 @@ class Request:
     image: Image.Image
     task: str = "text"
     prompt: str = "Please extract all text from this image, in reading order."
-    max_tokens: int = 4096
-    temperature: float = 0.0
-    top_k: int = 1
-    repetition_penalty: float = 1.05
-    max_dynamic_patch: int = 12
+    max_tokens: int = DECODING.max_tokens
+    temperature: float = DECODING.temperature
+    top_k: int = DECODING.top_k
+    repetition_penalty: float = DECODING.repetition_penalty
+    max_dynamic_patch: int = DECODING.max_dynamic_patch
     response_format: dict[str, Any] | None = None
     label: str = ""  # what the user calls it (file name, page, region): for messages
 
@@ -112,7 +144,7 @@ Timeout = EngineTimeout
 class Engine(Protocol):
     """What the GUI, the CLI and the job queue rely on."""
 
-    name: str  # "cpu" | "lmdeploy" | "openai"
+    name: str  # one of ENGINE_IDS
     # How many requests may usefully be in flight at once (servers batch them).
     max_concurrency: int
 
