@@ -60,6 +60,14 @@ class FinishReason(StrEnum):
 
 
 @dataclass(frozen=True)
+class Turn:
+    """One turn of a conversation about an image, after the first prompt."""
+
+    role: str  # "assistant" (an earlier answer) or "user" (a question)
+    text: str
+
+
+@dataclass(frozen=True)
 class Request:
     """One image and what to do with it.
 
@@ -77,6 +85,9 @@ class Request:
     max_dynamic_patch: int = DECODING.max_dynamic_patch
     response_format: dict[str, Any] | None = None
     label: str = ""  # what the user calls it (file name, page, region): for messages
+    # Follow-up questions (lmdeploy-contract.md, multi-turn): the turns after the first
+    # user message (image + `prompt`), oldest first; the last one is the new question.
+    history: tuple[Turn, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -86,6 +97,9 @@ class Chunk:
     text: str
     finish_reason: FinishReason | None = None
     usage: dict[str, Any] | None = None
+    # What the engine has to say that is not text, e.g. {"waiting_s": 12.0} while it waits
+    # for the server's first token (shown as "waiting for the server… 12 s").
+    info: dict[str, Any] | None = None
 
 
 @dataclass
