@@ -37,12 +37,14 @@ from PIL import Image, ImageDraw  # noqa: E402
 from PySide6.QtCore import Qt, QTimer  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
+from desktop_ocr.core import pipeline as pipeline_module  # noqa: E402
 from desktop_ocr.core.notifications import NotificationManager  # noqa: E402
+from desktop_ocr.core.pipeline import Source  # noqa: E402
 from desktop_ocr.core.settings import Settings  # noqa: E402
-from desktop_ocr.gui import recognizer as recognizer_module  # noqa: E402
+from desktop_ocr.gui.engine_host import EngineHost  # noqa: E402
 from desktop_ocr.gui.eventloop import install_asyncgen_hooks  # noqa: E402
-from desktop_ocr.gui.recognizer import Recognizer, RunResult  # noqa: E402
 from desktop_ocr.gui.result_view import ResultView  # noqa: E402
+from desktop_ocr.gui.runs import RunController  # noqa: E402
 
 KEY = "bench-key"
 P99_GOAL_MS = 16.0
@@ -110,25 +112,27 @@ async def run(args: argparse.Namespace, app: QApplication) -> int:
         port = int(standin.stdout.readline().split()[1])
         settings = Settings(engine="openai", endpoint=f"http://127.0.0.1:{port}", api_key=KEY,
                             max_tokens=chunks_wanted * 2)
-        recognizer = Recognizer(settings, notifications=NotificationManager())
+        notes = NotificationManager()
+        engines = EngineHost(settings, notifications=notes)
+        runs = RunController(engines, settings, notes)
         view = ResultView()
         view.resize(700, 900)
         view.show()
         chunks = 0
         first_at = 0.0
 
-        def on_chunk(piece: str) -> None:
+        def on_chunk(_part, piece: str) -> None:
             nonlocal chunks, first_at
             if not chunks:
                 first_at = time.perf_counter()
             chunks += 1
             view.append_text(piece)
 
-        recognizer.chunk.connect(on_chunk)
+        runs.text.connect(on_chunk)
         done: asyncio.Future[object] = asyncio.get_running_loop().create_future()
-        recognizer.finished.connect(lambda r: done.done() or done.set_result(r))
-        recognizer.failed.connect(lambda m: done.done() or done.set_exception(RuntimeError(m)))
-        await recognizer.start_engine()  # discovers the model: not part of the measurement
+        runs.finished.connect(lambda _info, s: done.done() or done.set_result(s))
+        runs.failed.connect(lambda _info, m: done.done() or done.set_exception(RuntimeError(m)))
+        await engines.start_engine()  # discovers the model: not part of the measurement
 
         image = Image.new("RGB", (800, 600), "white")
         ImageDraw.Draw(image).text((20, 20), "Invoice 2024-0042", fill="black")
@@ -140,15 +144,15 @@ async def run(args: argparse.Namespace, app: QApplication) -> int:
 
         ticker.start()
         cpu0 = time.process_time()
-        recognizer.recognize(image, "bench")
-        result = await done
+        runs.start([Source(image=image, kind="paste", label="bench")], "paste", "bench")
+        summary_ = await done
         busy = ticker.stop()
         cpu = time.process_time() - cpu0
         streamed = time.perf_counter() - first_at
-        assert isinstance(result, RunResult)
+        result = summary_.results[0]  # type: ignore[attr-defined]
         view.flush()
         ok_text = view.toPlainText().endswith(text[-200:])
-        await recognizer.shutdown()
+        await engines.shutdown()
     finally:
         standin.terminate()
         standin.wait(5)
@@ -176,10 +180,10 @@ def main() -> int:
     parser.add_argument("--tick", type=int, default=5, help="ticker interval, ms")
     parser.add_argument("--idle", type=float, default=3.0, help="seconds of idle baseline")
     parser.add_argument("--slice-ms", type=float, default=None,
-                        help="Recognizer's longest run without yielding (0: never yield, to see why it does)")
+                        help="the pipeline's longest run without yielding (0: never yield, to see why it does)")
     args = parser.parse_args()
     if args.slice_ms is not None:
-        recognizer_module.YIELD_EVERY_S = args.slice_ms / 1000 if args.slice_ms > 0 else float("inf")
+        pipeline_module.YIELD_EVERY_S = args.slice_ms / 1000 if args.slice_ms > 0 else float("inf")
     app = QApplication.instance() or QApplication(sys.argv[:1])
     loop = qasync.QEventLoop(app)
     asyncio.set_event_loop(loop)

@@ -2,7 +2,7 @@
 
 The stand-in (tests/standin/server.py) in batch mode serves up to CAPACITY requests at
 once, each at TOKENS_PER_S: its capacity is CAPACITY * TOKENS_PER_S tokens/s. We send
-REGIONS requests through core.jobs.JobQueue + OpenAIEngine (the app's remote path) with
+REGIONS regions through core.pipeline.Pipeline + OpenAIEngine (the app's remote path) with
 max_in_flight = CAPACITY and report achieved / capacity. For contrast, the same work
 one request at a time (the baseline, in the same process) reaches about 1/CAPACITY.
 
@@ -23,28 +23,34 @@ sys.path.insert(0, str(ROOT))
 
 from PIL import Image  # noqa: E402
 
-from desktop_ocr.core.contract import Request  # noqa: E402
-from desktop_ocr.core.jobs import JobQueue, JobState  # noqa: E402
+from desktop_ocr.core.pipeline import PageOptions, Pipeline, Source  # noqa: E402
+from desktop_ocr.core.regions import Region  # noqa: E402
+from desktop_ocr.core.settings import Settings  # noqa: E402
 from desktop_ocr.engines.openai_compat import OpenAIEngine  # noqa: E402
 
 KEY = "bench-key"
 
 
-async def run_batch(url: str, regions: int, in_flight: int) -> tuple[float, int]:
+async def run_batch(url: str, regions: int, in_flight: int, tokens: int) -> tuple[float, int]:
+    """`regions` regions of one image, as the window sends a page's regions."""
     engine = OpenAIEngine(url, KEY, None, max_concurrency=in_flight)
     await engine.start()
     try:
-        image = Image.new("RGB", (320, 120), "white")
-        queue = JobQueue(engine)
+        image = Image.new("RGB", (320 * regions, 120), "white")
+        marked = [Region(i / regions, 0.0, 1 / regions, 1.0, order=i + 1) for i in range(regions)]
+        source = Source(image=image, kind="paste", label="bench",
+                        page_options={0: PageOptions(marked)})
+        pipeline = Pipeline(engine, Settings(max_in_flight=in_flight, max_tokens=4096))
         t0 = time.perf_counter()
-        jobs = [queue.submit(Request(image=image, max_tokens=4096), key=i) for i in range(regions)]
-        await queue.join()
+        summary = await pipeline.run([source])
         elapsed = time.perf_counter() - t0
-        bad = [j for j in jobs if j.state is not JobState.DONE]
-        if bad:
-            raise SystemExit(f"{len(bad)} jobs failed: {bad[0].error}")
-        tokens = sum(j.usage["completion_tokens"] for j in jobs)
-        return elapsed, tokens
+        bad = [r for r in summary.results if not r.ok]
+        if bad or summary.stopped:
+            raise SystemExit(f"{len(bad)} regions failed: {bad[0].error if bad else summary.stopped}")
+        got = sum(len(r.text.split()) for r in summary.results)
+        if got != regions * tokens:
+            raise SystemExit(f"expected {regions * tokens} tokens, got {got}")
+        return elapsed, got
     finally:
         await engine.stop()
 
@@ -65,8 +71,8 @@ def main() -> None:
         port = int(server.stdout.readline().split()[1])
         url = f"http://127.0.0.1:{port}"
         capacity = a.capacity * a.tokens_per_s
-        base_elapsed, base_tokens = asyncio.run(run_batch(url, max(2, a.regions // a.capacity), 1))
-        elapsed, tokens = asyncio.run(run_batch(url, a.regions, a.capacity))
+        base_elapsed, base_tokens = asyncio.run(run_batch(url, max(2, a.regions // a.capacity), 1, a.tokens))
+        elapsed, tokens = asyncio.run(run_batch(url, a.regions, a.capacity, a.tokens))
     finally:
         server.terminate()
         server.wait()

@@ -9,23 +9,18 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import logging
 import os
 import sys
-import time
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TextIO
 
 from desktop_ocr import APP_NAME, __version__
-from desktop_ocr.core.contract import Engine, EngineError, FinishReason, Request
-from desktop_ocr.core.documents import OPEN_ERRORS, Document, Page, PasswordRequired, open_document
-from desktop_ocr.core.export import FORMATS, ExportError, ExportItem, export
+from desktop_ocr.core.contract import EngineError
+from desktop_ocr.core.export import FORMATS, ExportError, export
 from desktop_ocr.core.notifications import user_message
-from desktop_ocr.core.regions import RegionSpec, SpecError, parse_pages, parse_region
+from desktop_ocr.core.regions import RegionSpec, SpecError, parse_region
 from desktop_ocr.core.settings import Settings, add_cli_flags, apply_cli
-from desktop_ocr.core.tasks import TASK_IDS, build_request, parse_fields
+from desktop_ocr.core.tasks import TASK_IDS
 
 log = logging.getLogger(__name__)
 PROG = "desktop-ocr"
@@ -36,17 +31,6 @@ class _Parser(argparse.ArgumentParser):
     def error(self, message: str):  # type: ignore[override]
         self.print_usage(sys.stderr)
         self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n")
-
-
-@dataclass
-class InputResult:
-    path: Path
-    text: str = ""
-    seconds: float = 0.0
-    finish: FinishReason | None = None
-    error: str = ""
-    # (1-based page number or None for a one-page input, that page's text)
-    pages: list[tuple[int | None, str]] = field(default_factory=list)
 
 
 def _ocr_parser() -> argparse.ArgumentParser:
@@ -64,6 +48,11 @@ def _ocr_parser() -> argparse.ArgumentParser:
                    default=os.environ.get("DESKTOP_OCR_PASSWORD"))
     p.add_argument("--use-text-layer", action="store_true",
                    help="use a PDF page's own text instead of OCR where it has one")
+    p.add_argument("--resume", action="store_true",
+                   help="reuse stored results for the same file content, page, region, task, "
+                        "prompt, engine and model instead of recognising again")
+    p.add_argument("--no-history", action="store_true",
+                   help="do not keep the results in the history library")
     add_cli_flags(p)
     return p
 
@@ -89,141 +78,56 @@ def _gui_parser() -> argparse.ArgumentParser:
     return p
 
 
-@dataclass
-class PagePlan:
-    """What `ocr` does with each input: which pages, which region, text layer or OCR."""
-
-    pages: str = ""
-    region: RegionSpec | None = None
-    password: str | None = None
-    use_text_layer: bool = False
-
-
-def _open(path: Path, plan: PagePlan) -> tuple[Document, list[int]]:
-    doc = open_document(path, plan.password)
-    try:
-        return doc, parse_pages(plan.pages, doc.page_count)
-    except BaseException:
-        doc.close()
-        raise
-
-
-def _page_request(page: Page, plan: PagePlan, settings: Settings, label: str) -> Request | str:
-    """The text layer (str) when asked for and present, else the engine request."""
-    region = plan.region.to_region(*page.size) if plan.region else None
-    if plan.use_text_layer and page.has_text_layer:
-        return page.text_layer(region)
-    image = page.render_for_engine(region)
-    return build_request(image, settings.task, language=settings.language, settings=settings,
-                         label=label)
-
-
-async def _recognise(engine: Engine, settings: Settings, path: Path, plan: PagePlan,
-                     out: TextIO | None, live: bool) -> InputResult:
-    result = InputResult(path)
-    began = time.perf_counter()
-    parts: list[str] = []
-
-    def emit(text: str) -> None:
-        parts.append(text)
-        if live and out:
-            out.write(text)
-            out.flush()
-
-    doc, indices = await asyncio.to_thread(_open, path, plan)
-    try:
-        for index in indices:
-            page = doc.pages[index]
-            start = len(parts)
-            if len(indices) > 1:
-                if parts and not parts[-1].endswith("\n"):
-                    emit("\n")
-                emit(f"--- page {page.number} ---\n")
-            label = f"{path.name} page {page.number}" if doc.page_count > 1 else path.name
-            job = await asyncio.to_thread(_page_request, page, plan, settings, label)
-            if isinstance(job, str):
-                emit(job)
-                result.finish = FinishReason.STOP
-            else:
-                async for chunk in engine.stream(job):
-                    if chunk.text:
-                        emit(chunk.text)
-                    if chunk.finish_reason is not None:
-                        result.finish = chunk.finish_reason
-            body = "".join(parts[start + (1 if len(indices) > 1 else 0):])
-            result.pages.append((page.number if doc.page_count > 1 else None, body))
-    finally:
-        doc.close()
-    result.text = "".join(parts)
-    result.seconds = time.perf_counter() - began
-    return result
-
-
 async def _run_ocr(args: argparse.Namespace, settings: Settings) -> int:
+    from desktop_ocr.core.pipeline import Pipeline, Source, expand_inputs
+    from desktop_ocr.core.session import export_items
     from desktop_ocr.engines import create_engine
 
-    stdout = sys.stdout
-    several = len(args.paths) > 1
-    plan = PagePlan(args.pages, args.region, args.password, args.use_text_layer)
+    paths: list[Path] = []
+    empty = 0
+    for given in args.paths:
+        found = expand_inputs([given])
+        if given.is_dir() and not found:
+            print(f"{PROG}: {given}: the folder holds no images or PDFs", file=sys.stderr)
+            empty += 1
+        paths += found
+    if not paths:
+        return 2
     try:
         engine = create_engine(settings)
-        await engine.start()
     except EngineError as exc:
         print(f"{PROG}: engine: {exc.user_message}", file=sys.stderr)
         return 2
-    results: list[InputResult] = []
+    sources = [Source(path=p, pages=args.pages or None, region=args.region, password=args.password,
+                      use_text_layer=args.use_text_layer) for p in paths]
+    from desktop_ocr.ocr_printer import OcrPrinter
+
+    printer = OcrPrinter(sys.stdout, sys.stderr, sources, json_mode=args.json,
+                         several=len(paths) > 1, engine=engine.name, task=settings.task)
+    pipeline = Pipeline(engine, settings, on_event=printer.on_event, reuse=args.resume)
     try:
-        for path in args.paths:
-            if several and not args.json:
-                stdout.write(f"=== {path} ===\n")
-            try:
-                result = await _recognise(engine, settings, path, plan, stdout, live=not args.json)
-            except (*OPEN_ERRORS, SpecError, EngineError, OSError) as exc:
-                error = user_message(exc)
-                if isinstance(exc, PasswordRequired):
-                    error += " Give it with --password."
-                result = InputResult(path, error=error)
-                print(f"{PROG}: {path}: {result.error}", file=sys.stderr)
-            results.append(result)
-            if args.json:
-                payload = {"file": str(path), "engine": engine.name}
-                if result.error:
-                    payload["error"] = result.error
-                else:
-                    payload.update(text=result.text, seconds=round(result.seconds, 3),
-                                   finish_reason=result.finish.value if result.finish else None)
-                    if settings.task == "fields":
-                        payload["fields"] = [parse_fields(text) for _, text in result.pages]
-                        if len(payload["fields"]) == 1:
-                            payload["fields"] = payload["fields"][0]
-                stdout.write(json.dumps(payload, ensure_ascii=False) + "\n")
-            elif not result.error:
-                if result.text and not result.text.endswith("\n"):
-                    stdout.write("\n")
-                if result.finish is FinishReason.LENGTH:
-                    print(f"{PROG}: {path}: output cut at the token limit", file=sys.stderr)
-                elif result.finish is FinishReason.REPETITION:
-                    print(f"{PROG}: {path}: stopped a repetition loop; the output is cut", file=sys.stderr)
-            stdout.flush()
+        summary = await pipeline.run(sources, kind="cli")
     finally:
         await engine.stop()
-    ok = [r for r in results if not r.error]
+    printer.close(summary.results)
+    if pipeline.reused:
+        print(f"{PROG}: reused {pipeline.reused} stored "
+              f"{'result' if pipeline.reused == 1 else 'results'} (--resume)", file=sys.stderr)
+    if summary.stopped:
+        print(f"{PROG}: engine: {summary.stopped}", file=sys.stderr)
+    ok = [r for r in summary.results if r.ok]
     if args.out and ok:
         try:
-            _write_out(args.out, ok, settings.task, args.format)
+            export(export_items(ok), args.out, args.format)
         except ExportError as exc:
             print(f"{PROG}: {args.out}: {exc}", file=sys.stderr)
             return 2
-    if not ok:
+    failed_inputs = printer.failed_inputs()
+    if summary.stopped:
+        failed_inputs |= {i for i in range(len(sources)) if not printer.finished_input(i)}
+    if len(failed_inputs) == len(sources):
         return 2
-    return 1 if len(ok) < len(results) else 0
-
-
-def _write_out(path: Path, results: list[InputResult], task: str, fmt: str | None) -> None:
-    """One export of every input and page; the format follows the extension or --format."""
-    items = [ExportItem(source=str(r.path), page=number, task=task, text=text)
-             for r in results for number, text in r.pages]
-    export(items, path, fmt)
+    return 1 if failed_inputs or empty else 0
 
 
 def ocr_main(argv: list[str]) -> int:

@@ -134,6 +134,11 @@ class EngineCrashed(EngineError):
     """The engine died or broke a stream half-way."""
 
 
+class EngineDied(EngineCrashed):
+    """The engine's process is gone (exit code and last log lines in the message): every
+    further request fails the same way until it is started again."""
+
+
 class BadImage(EngineError):
     """The image cannot be read, is damaged, or is too large to process."""
 
@@ -159,6 +164,9 @@ class Engine(Protocol):
     """What the GUI, the CLI and the job queue rely on."""
 
     name: str  # one of ENGINE_IDS
+    # The model that answers, for the results library ("" when the engine has none;
+    # None while a server has not said yet: known after start()).
+    model: str | None
     # How many requests may usefully be in flight at once (servers batch them).
     max_concurrency: int
 

@@ -707,6 +707,19 @@ def _open_pdf(source: Path | bytes, kind: str, name: str, password: str | None,
                     warnings=warnings)
 
 
+def open_decoded(path: Path, password: str | None = None) -> Document:
+    """Open a document; a one-page image is decoded now, so a damaged one is refused at
+    once instead of failing later in the viewer or the engine."""
+    doc = open_document(path, password)
+    if doc.kind == "image" and doc.page_count == 1:
+        try:
+            doc.pages[0].render()
+        except BaseException:
+            doc.close()
+            raise
+    return doc
+
+
 def document_from_image(img: Image.Image, name: str = "Image", *,
                         cache: RenderCache | None = None) -> Document:
     """A one-page document of an in-memory image (clipboard paste, screen snip)."""

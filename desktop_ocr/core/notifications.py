@@ -38,14 +38,18 @@ class Notification:
     severity: Severity = Severity.ERROR
     details: str = ""  # traceback or extra text for a "Details" view
     time: datetime = field(default_factory=datetime.now)
+    # Buttons the notice offers ("Resume", "Show"): a label and what it does (on the GUI thread).
+    actions: tuple[tuple[str, Callable[[], object]], ...] = ()
 
 
 def user_message(exc: BaseException) -> str:
     """A sentence a user can act on, for any exception."""
     if isinstance(exc, EngineError):
         return exc.user_message
-    from desktop_ocr.core.documents import DocumentError
+    from desktop_ocr.core.documents import DocumentError, PageError
 
+    if isinstance(exc, PageError) and isinstance(exc.__cause__, ImageError):
+        return str(exc.__cause__)  # "the image is truncated", not "page 1 cannot be rendered"
     if isinstance(exc, (ImageError, DocumentError, SaveError)):
         return str(exc)
     if isinstance(exc, FileNotFoundError):
@@ -81,8 +85,9 @@ class NotificationManager:
 
         return unsubscribe
 
-    def notify(self, message: str, severity: Severity = Severity.INFO, details: str = "") -> Notification:
-        note = Notification(message, severity, details)
+    def notify(self, message: str, severity: Severity = Severity.INFO, details: str = "",
+               actions: tuple[tuple[str, Callable[[], object]], ...] = ()) -> Notification:
+        note = Notification(message, severity, details, actions=tuple(actions))
         with self._lock:
             subscribers = list(self._subscribers)
         for callback in subscribers:

@@ -38,6 +38,7 @@ class Settings:
     engine: str = _setting("auto", "Engine: auto, cpu, lmdeploy (local InternVL3) or openai (remote server)",
                            choices=ENGINE_CHOICES)
     task: str = _setting("text", "What to extract (text, markdown, table, handwriting, formula, fields, custom)")
+    prompt: str = _setting("", "The prompt of the custom task (what to ask the model about the image)")
     language: str = _setting("", "UI and prompt language (en, zh_CN); empty = system language")
     # Local InternVL3 via LMDeploy
     model: str = _setting("", "InternVL3 model id or local directory; empty = chosen from free VRAM")
@@ -62,6 +63,7 @@ class Settings:
     watch_clipboard: bool = _setting(False, "Recognise new clipboard images automatically", cli=False)
     close_to_tray: bool = _setting(False, "Closing the window keeps the app in the tray", cli=False)
     recent_files: list = _setting([], "Recently opened files", cli=False)
+    prefer_text_layer: bool = _setting(True, "Recognise all pages: use a PDF page's own text where it has some", cli=False)
 
     # ---------------------------------------------------------------- persistence
 

@@ -426,6 +426,7 @@ class CpuEngine:
     """Engine protocol over `OcrModels`; all inference in one worker thread."""
 
     name = "cpu"
+    model = "PP-OCR (RapidOCR)"
     max_concurrency = 1
 
     def __init__(self, models: OcrModels | None = None) -> None:

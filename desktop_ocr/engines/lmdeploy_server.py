@@ -57,6 +57,7 @@ from typing import TYPE_CHECKING, Any
 from desktop_ocr.core.contract import (
     Chunk,
     EngineCrashed,
+    EngineDied,
     EngineError,
     EngineTimeout,
     EngineUnavailable,
@@ -120,7 +121,7 @@ class StartTimeout(ServerStartError, EngineTimeout):
     """The server neither became healthy nor exited within the start timeout."""
 
 
-class ServerDied(EngineCrashed):
+class ServerDied(EngineDied):
     """The server was ready and then exited."""
 
 
@@ -803,6 +804,10 @@ class LMDeployEngine:
         }
         options.update(server_options)
         return cls(LMDeployServer(command, model, **options), max_concurrency=settings.max_in_flight)
+
+    @property
+    def model(self) -> str:
+        return self.server.model
 
     async def start(self) -> None:
         await self.server.start()

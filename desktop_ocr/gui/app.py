@@ -29,6 +29,7 @@ def run(settings: Settings, paths: list[Path] | None = None, action: str = "show
     from PySide6.QtGui import QIcon
     from PySide6.QtWidgets import QApplication
 
+    from desktop_ocr.gui.bus import Bus
     from desktop_ocr.gui.eventloop import install_asyncgen_hooks
     from desktop_ocr.gui.main_window import MainWindow
     from desktop_ocr.gui.resources import app_icon
@@ -51,7 +52,8 @@ def run(settings: Settings, paths: list[Path] | None = None, action: str = "show
     install_asyncgen_hooks(loop)
     notifications.install(loop)
 
-    window = MainWindow(settings, defer_engine_panel=True)
+    bus = Bus()
+    window = MainWindow(settings, defer_engine_panel=True, bus=bus)
     tray = _start_tray(app, window, icon)
     # Hidden windows (tray) and snip overlays closing must not end the app: it ends when
     # the main window closes for good.
@@ -60,15 +62,15 @@ def run(settings: Settings, paths: list[Path] | None = None, action: str = "show
 
     def handle(message: Message) -> None:
         if message.paths:
-            window.show_from_tray()
-            window.open_paths([Path(p) for p in message.paths])
+            bus.restoreWindow.emit(True)
+            bus.openPaths.emit([Path(p) for p in message.paths])
         if message.action == "snip":
-            window.capture.snip()
+            bus.snipRequested.emit()
         elif message.action == "clipboard":
-            window.show_from_tray()
-            window.capture.paste()
+            bus.restoreWindow.emit(True)
+            bus.pasteRequested.emit()
         elif not message.paths:
-            window.show_from_tray()
+            bus.restoreWindow.emit(True)
 
     instance.received.connect(handle)
     window.prepare_engine()
@@ -76,14 +78,15 @@ def run(settings: Settings, paths: list[Path] | None = None, action: str = "show
     # The engine panel starts hidden: build it once the window is on screen.
     _after_first_paint(window, window.add_engine_panel)
     if paths:
-        window.open_paths(paths)
+        bus.openPaths.emit(list(paths))
 
     closed = asyncio.Event()
     app.aboutToQuit.connect(closed.set)
     with loop:
         loop.run_until_complete(closed.wait())
         # No engine server may outlive the window.
-        loop.run_until_complete(window.recognizer.shutdown())
+        loop.run_until_complete(window.runs.cancel_and_wait())
+        loop.run_until_complete(window.engines.shutdown())
         loop.run_until_complete(loop.shutdown_asyncgens())
     instance.close()
     if tray is not None:
@@ -123,3 +126,4 @@ def _start_tray(app, window, icon):
     tray.show()
     window.attach_tray(tray)
     return tray
+

@@ -49,8 +49,8 @@ from desktop_ocr.engines.lmdeploy_server import (
     default_log_path,
     locate_lmdeploy,
 )
+from desktop_ocr.gui.engine_host import EngineHost
 from desktop_ocr.gui.meters import MetersView, MetricsPoller
-from desktop_ocr.gui.recognizer import Recognizer
 
 log = logging.getLogger(__name__)
 
@@ -122,13 +122,13 @@ def model_choices(probe: gpu.Probe | None) -> list[tuple[str, str]]:
 
 
 class EnginePanel(QDockWidget):
-    def __init__(self, recognizer: Recognizer, settings: Settings, notifications: NotificationManager,
+    def __init__(self, engines: EngineHost, settings: Settings, notifications: NotificationManager,
                  parent: QWidget | None = None, *,
                  open_url: Callable[[QUrl], Any] = QDesktopServices.openUrl,
                  poller: MetricsPoller | None = None) -> None:
         super().__init__("Engine", parent)
         self.setObjectName("enginePanel")
-        self.recognizer = recognizer
+        self.engines = engines
         self.settings = settings
         self.notifications = notifications
         self.open_url = open_url
@@ -145,14 +145,14 @@ class EnginePanel(QDockWidget):
         self.visibilityChanged.connect(self._visibility_changed)
         self._probed = False
 
-        recognizer.engineState.connect(self._on_state)
-        recognizer.engineLog.connect(self._append_log)
-        recognizer.engineChanged.connect(self._on_engine_changed)
+        engines.engineState.connect(self._on_state)
+        engines.engineLog.connect(self._append_log)
+        engines.engineChanged.connect(self._on_engine_changed)
         self._select_engine_choice(settings.engine)
         self._fill_models()
-        self._on_state(recognizer.engine_status)
-        if recognizer.engine is not None:
-            self._on_engine_changed(recognizer.engine_title())
+        self._on_state(engines.engine_status)
+        if engines.engine is not None:
+            self._on_engine_changed(engines.engine_title())
         else:
             self._show_sections()
 
@@ -279,7 +279,7 @@ class EnginePanel(QDockWidget):
 
         self._elapsed = QTimer(self)
         self._elapsed.setInterval(500)
-        self._elapsed.timeout.connect(lambda: self._on_state(self.recognizer.engine_status))
+        self._elapsed.timeout.connect(lambda: self._on_state(self.engines.engine_status))
 
     # ------------------------------------------------------------ helpers
 
@@ -296,7 +296,7 @@ class EnginePanel(QDockWidget):
     @property
     def resolved(self) -> str:
         """The engine the panel is about: what `auto` resolved to, else the choice."""
-        engine = self.recognizer.engine
+        engine = self.engines.engine
         if self.choice == "auto" and engine is not None:
             return engine.name
         return self.choice
@@ -382,7 +382,7 @@ class EnginePanel(QDockWidget):
 
     def _engine_chosen(self, _index: int) -> None:
         name = self.choice
-        if name == self.settings.engine and self.recognizer.engine is not None and not self._dirty:
+        if name == self.settings.engine and self.engines.engine is not None and not self._dirty:
             return
         self.settings.engine = name
         self.save_settings()
@@ -422,8 +422,8 @@ class EnginePanel(QDockWidget):
         return True
 
     def _engine_busy(self) -> bool:
-        state = self.recognizer.engine_status.state
-        return state in (ServerState.STARTING, ServerState.READY) or self.recognizer.busy
+        state = self.engines.engine_status.state
+        return state in (ServerState.STARTING, ServerState.READY) or self.engines.busy
 
     # ------------------------------------------------------------ engine control
 
@@ -436,10 +436,10 @@ class EnginePanel(QDockWidget):
                 # Not an error yet: the user is about to type the URL. The old engine is
                 # dropped all the same, so nothing recognises with an engine not chosen.
                 with contextlib.suppress(EngineError):
-                    await self.recognizer.switch_engine(name)
+                    await self.engines.switch_engine(name)
                 self._show_state_text("Stopped", "#6b6b6b", "Enter the server's URL (and API key), then Start.")
                 return False
-            await self.recognizer.switch_engine(name)
+            await self.engines.switch_engine(name)
             self._dirty = False
             self.pending_label.hide()
             return True
@@ -452,7 +452,7 @@ class EnginePanel(QDockWidget):
 
     def start(self) -> asyncio.Task:
         async def run() -> None:
-            r = self.recognizer
+            r = self.engines
             if self._dirty or r.engine is None or (self.choice != "auto" and r.engine.name != self.choice):
                 if not await self._switch(self.choice):
                     return
@@ -468,13 +468,13 @@ class EnginePanel(QDockWidget):
     def stop(self) -> asyncio.Task:
         async def run() -> None:
             self.stop_button.setEnabled(False)
-            await self.recognizer.stop_engine()
+            await self.engines.stop_engine()
             self.pending_label.hide()
 
         return self._spawn(run())
 
     def open_log_file(self) -> None:
-        server = getattr(self.recognizer.engine, "server", None)
+        server = getattr(self.engines.engine, "server", None)
         path: Path = (getattr(server, "log_path", None) or default_log_path())
         if not path.exists():
             self.notifications.notify("The local server has not written a log yet.", Severity.INFO)
@@ -482,7 +482,7 @@ class EnginePanel(QDockWidget):
         self.open_url(QUrl.fromLocalFile(str(path)))
 
     async def shutdown(self) -> None:
-        """Stop sampling and finish background work (the recognizer stops the engine)."""
+        """Stop sampling and finish background work (the engine host stops the engine)."""
         for task in list(self._tasks):
             task.cancel()
         for task in list(self._tasks):
@@ -495,7 +495,7 @@ class EnginePanel(QDockWidget):
     # ------------------------------------------------------------ reacting to the engine
 
     def _on_engine_changed(self, title: str) -> None:
-        r = self.recognizer
+        r = self.engines
         if self.choice == "auto":
             why = f", because {r.engine_reason}" if r.engine_reason else ""
             self.auto_label.setText(f"Automatic picked {title}{why}.")
@@ -510,7 +510,7 @@ class EnginePanel(QDockWidget):
     def _show_sections(self) -> None:
         shown = self.resolved if self.choice == "auto" else self.choice
         self.auto_label.setVisible(self.choice == "auto")
-        if self.choice == "auto" and self.recognizer.engine is None:
+        if self.choice == "auto" and self.engines.engine is None:
             self.auto_label.setText("Automatic: deciding…")
         self.local_box.setVisible(shown in ("lmdeploy", "cpu"))
         # The CPU engine needs no settings, but the GPU line says why InternVL3 is not used.
@@ -548,7 +548,7 @@ class EnginePanel(QDockWidget):
                 self.log_view.clear()  # a new start writes a new log file: show only its lines
         else:
             self._elapsed.stop()
-        engine = self.recognizer.engine
+        engine = self.engines.engine
         detail = status.message
         if status.state is ServerState.READY and engine is not None and engine.name == "openai":
             model = getattr(engine, "model", None)
@@ -572,7 +572,7 @@ class EnginePanel(QDockWidget):
         self._update_buttons()
 
     def _update_buttons(self) -> None:
-        state = self.recognizer.engine_status.state
+        state = self.engines.engine_status.state
         idle = state in (ServerState.STOPPED, ServerState.FAILED)
         self.start_button.setEnabled(idle and not self._switching)
         self.stop_button.setEnabled(not idle and not self._switching)

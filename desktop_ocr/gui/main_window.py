@@ -1,9 +1,10 @@
 """The main window: a document's pages on the left, the page with its regions in the
 middle, regions and results on the right; menus, toolbar, status bar, notifications.
 
-Any file opens as a Document (core/documents.py): an image is a one-page document, a
-multi-frame TIFF or a PDF has several pages. Regions, rotation and results are kept per
-page for as long as the document is open.
+The window shows a `core.session.Session` (the open document and, per page, rotation,
+regions and results) and does layout and wiring. Every recognition is a pipeline run
+started through `gui.runs.RunController`; every result is kept in the library by the
+pipeline. Quick capture, the tray and the window talk through `gui.bus.Bus`.
 """
 
 from __future__ import annotations
@@ -20,19 +21,15 @@ from PySide6.QtGui import (
     QCloseEvent,
     QDragEnterEvent,
     QDropEvent,
-    QGuiApplication,
     QKeySequence,
 )
 from PySide6.QtWidgets import (
     QComboBox,
     QFileDialog,
-    QFrame,
     QHBoxLayout,
     QLabel,
     QMainWindow,
     QMessageBox,
-    QProgressBar,
-    QPushButton,
     QSpinBox,
     QSplitter,
     QStackedWidget,
@@ -43,34 +40,38 @@ from PySide6.QtWidgets import (
 )
 
 from desktop_ocr import APP_NAME, __version__
-from desktop_ocr.core.contract import FinishReason
+from desktop_ocr.core import pipeline as pl
+from desktop_ocr.core.contract import FinishReason, engine_title
 from desktop_ocr.core.documents import Document, Page, document_from_image
-from desktop_ocr.core.export import ExportError
+from desktop_ocr.core.export import ExportError, export, format_for
 from desktop_ocr.core.logs import log_file
 from desktop_ocr.core.notifications import NotificationManager, Severity
 from desktop_ocr.core.notifications import manager as default_manager
 from desktop_ocr.core.regions import Region
+from desktop_ocr.core.results import PartResult
+from desktop_ocr.core.session import Session
 from desktop_ocr.core.settings import Settings
 from desktop_ocr.core.tables import Table
-from desktop_ocr.gui.batch import BatchRunner, format_eta
-from desktop_ocr.gui.doc_results import (
-    EXPORT_FILTER,
-    DocumentResults,
-    PartResult,
-    export_results,
-    with_filter_suffix,
-)
+from desktop_ocr.core.tasks import get_task
+from desktop_ocr.gui.bus import Bus, save_settings
+from desktop_ocr.gui.clipboard.base import ClipboardPayload
+from desktop_ocr.gui.clipboard.formats import payload_for
+from desktop_ocr.gui.engine_host import EngineHost
+from desktop_ocr.gui.images import CapturedImage
+from desktop_ocr.gui.loader import DocumentLoader, LoadedDocument
 from desktop_ocr.gui.notify_widget import NotificationArea
 from desktop_ocr.gui.page_view import FitMode, PageView
 from desktop_ocr.gui.password_dialog import ask_password
+from desktop_ocr.gui.prompt_bar import PromptBar
 from desktop_ocr.gui.quick_capture import QuickCapture
-from desktop_ocr.gui.recognizer import LoadedDocument, LoadedImage, Part, Recognizer, RunResult
 from desktop_ocr.gui.region_models import RegionListModel, task_ids, task_title
 from desktop_ocr.gui.region_panel import RegionPanel
 from desktop_ocr.gui.result_view import ResultView
+from desktop_ocr.gui.runs import RunController, RunInfo
 from desktop_ocr.gui.table_model import LiveTables, TableModel, models_for_text
 from desktop_ocr.gui.table_view import TableTabs
 from desktop_ocr.gui.thumbnails import ThumbnailModel, ThumbnailStrip
+from desktop_ocr.gui.window_parts import EMPTY_TEXT, BatchBar, EmptyState, TextLayerBanner
 
 log = logging.getLogger(__name__)
 
@@ -78,78 +79,29 @@ OPEN_FILTER = (
     "Images and documents (*.png *.jpg *.jpeg *.tif *.tiff *.bmp *.webp *.gif *.pdf *.xps *.epub *.cbz);;"
     "Images (*.png *.jpg *.jpeg *.tif *.tiff *.bmp *.webp *.gif);;PDF (*.pdf);;All files (*)"
 )
-EMPTY_TEXT = "Drop images or PDFs here, or paste a screenshot"
+EXPORT_FILTER = ("Excel workbook (*.xlsx);;CSV (*.csv);;Text (*.txt);;Markdown (*.md);;"
+                 "HTML (*.html);;JSON (*.json)")
+RECENT_MAX = 10
+# Runs that show their text live in the result pane (one page or one captured image).
+LIVE_KINDS = ("page", "paste", "snip", "watch")
 
 
 def local_paths(mime: QMimeData) -> list[Path]:
     return [Path(url.toLocalFile()) for url in mime.urls() if url.isLocalFile()]
 
 
-class EmptyState(QWidget):
-    """What a new window shows: what to do, and a button to do it."""
-
-    def __init__(self, on_open, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        layout = QVBoxLayout(self)
-        layout.addStretch(1)
-        title = QLabel(EMPTY_TEXT)
-        title.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        title.setWordWrap(True)
-        font = title.font()
-        font.setPointSize(font.pointSize() + 5)
-        title.setFont(font)
-        layout.addWidget(title)
-        hint = QLabel("PNG, JPEG, TIFF, BMP, WebP and PDF. Ctrl+O opens a file, Ctrl+V pastes.")
-        hint.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        hint.setEnabled(False)
-        layout.addWidget(hint)
-        button = QPushButton("Open a file…")
-        button.clicked.connect(on_open)
-        button.setFixedWidth(180)
-        layout.addWidget(button, 0, Qt.AlignmentFlag.AlignHCenter)
-        layout.addStretch(1)
-        self.setObjectName("emptyState")
-        self.setAttribute(Qt.WidgetAttribute.WA_StyledBackground, True)
-        self.setStyleSheet("QWidget#emptyState { border: 2px dashed palette(mid); border-radius: 12px; }")
-
-
-class TextLayerBanner(QFrame):
-    """Offers a PDF page's own text instead of OCR."""
-
-    def __init__(self, on_use, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.setObjectName("textLayerBanner")
-        self.setStyleSheet("QFrame#textLayerBanner { background: #e8f1fb; border: 1px solid #1d4f91;"
-                           " border-radius: 4px; } QLabel { color: #1d4f91; }")
-        layout = QHBoxLayout(self)
-        layout.setContentsMargins(10, 4, 6, 4)
-        self.label = QLabel("This page has its own text in the PDF: no OCR needed. "
-                            "Recognise (Ctrl+R) still runs OCR if you prefer.")
-        self.label.setWordWrap(True)
-        layout.addWidget(self.label, 1)
-        self.button = QPushButton("Use the PDF's text")
-        self.button.clicked.connect(on_use)
-        layout.addWidget(self.button)
-        self.hide()
-
-
-class BatchBar(QFrame):
-    """Progress of "Recognise all pages": bar, pages done / total, ETA, cancel."""
-
-    def __init__(self, on_cancel, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        layout = QHBoxLayout(self)
-        layout.setContentsMargins(0, 2, 0, 2)
-        self.progress = QProgressBar()
-        self.progress.setTextVisible(False)
-        layout.addWidget(self.progress, 1)
-        self.label = QLabel("")
-        layout.addWidget(self.label)
-        self.cancel_button = QPushButton("Cancel")
-        self.cancel_button.setToolTip("Stop; the pages already recognised are kept")
-        self.cancel_button.clicked.connect(on_cancel)
-        layout.addWidget(self.cancel_button)
-        self.hide()
+def with_filter_suffix(path: Path, selected_filter: str) -> Path:
+    """`path` with the suffix of the file dialog's chosen filter when it has no known one."""
+    try:
+        format_for(path)
+        return path
+    except ExportError:
+        pass
+    start = selected_filter.find("(*.")
+    if start < 0:
+        return path.with_name(path.name + ".txt")
+    suffix = selected_filter[start + 2:].split(")")[0].split()[0]
+    return path.with_name(path.name + suffix)
 
 
 class MainWindow(QMainWindow):
@@ -157,50 +109,71 @@ class MainWindow(QMainWindow):
 
     def __init__(self, settings: Settings | None = None,
                  notifications: NotificationManager | None = None, *,
-                 defer_engine_panel: bool = False) -> None:
+                 defer_engine_panel: bool = False, bus: Bus | None = None,
+                 library: pl.ResultStore | None = None) -> None:
         """`defer_engine_panel`: the caller builds the (hidden) engine panel later with
         `add_engine_panel()`, after the window is on screen (app start: ~40 ms sooner)."""
         super().__init__()
         self.settings = settings or Settings.load()
         self.notifications = notifications or default_manager
+        self.bus = bus or Bus(self)
         self.setWindowTitle(APP_NAME)
         self.resize(1280, 800)
         self.setAcceptDrops(True)
-        self.document: Document | None = None
-        self.current: LoadedImage | None = None  # the pasted or snipped image being shown
-        self.path: Path | None = None
-        self.results: DocumentResults | None = None
+        self.session: Session | None = None
         self.current_index = -1
-        self.rotations: dict[int, int] = {}
-        self.page_regions: dict[int, tuple[list[Region], bool]] = {}
         self._started_at = 0.0
-        self._parts_seen = 0
         self._text_check: asyncio.Task | None = None
         self._export_task: asyncio.Task | None = None
-        # Table tab: the grids of stored results by (page index, part key), edits included,
-        # and the feeder of the answer streaming now.
+        self._copy_task: asyncio.Task | None = None
+        # A page run in progress: the page and session it is for, and the parts seen.
+        self._run_session: Session | None = None
+        self._run_page_index = -1
+        self._run_multi = False
+        self._run_parts_seen = 0
+        self._run_replaced = False
+        self._auto_run = False  # the run started by itself when an image was opened
+        # Table tab: the grids of the session's results by (page index, region id), edits
+        # included, and the feeder of the answer streaming now.
         self.page_tables: dict[tuple[int, str], list[TableModel]] = {}
         self._live: LiveTables | None = None
         self._live_models: list[TableModel] = []
         self._live_task = ""
         self._want_table_tab = False
+        self.penalty_retry: float | None = None
+        self.last_repetition_penalty = self.settings.repetition_penalty
 
-        self.recognizer = Recognizer(self.settings, self, self.notifications)
-        self.recognizer.password_provider = functools.partial(ask_password, self)
-        self.batch = BatchRunner(self.recognizer, self.notifications, self)
+        self.engines = EngineHost(self.settings, self, self.notifications)
+        self.runs = RunController(self.engines, self.settings, self.notifications, self,
+                                  library=library)
+        self.runs.password_provider = functools.partial(ask_password, self)
+        self.loader = DocumentLoader(self.notifications, self)
+        self.loader.password_provider = functools.partial(ask_password, self)
         self.region_model = RegionListModel(self)
         self.thumbnail_model = ThumbnailModel(self)
         self.tray = None  # a Tray, set by the app when the desktop has a system tray
         self._quitting = False
-        self.capture = QuickCapture(self)
+        self.capture = QuickCapture(self.settings, self.notifications, self.bus,
+                                    lambda: self.isVisible() and not self.isMinimized(), self)
         self._build_actions()
         self._build_ui()
         self.thumbnail_model.should_wait = lambda: self.page_view.rendering
         self._connect()
         self._update_actions()
         self.engine_panel = None
+        self.batch_panel = None
         if not defer_engine_panel:
             self.add_engine_panel()
+
+    # ---------------------------------------------------------------- state
+
+    @property
+    def document(self) -> Document | None:
+        return self.session.document if self.session is not None else None
+
+    @property
+    def path(self) -> Path | None:
+        return self.session.path if self.session is not None else None
 
     # ---------------------------------------------------------------- construction
 
@@ -214,14 +187,25 @@ class MainWindow(QMainWindow):
         action.triggered.connect(slot)
         return action
 
+    def _toggle(self, text: str, checked: bool, slot, tip: str = "") -> QAction:
+        action = QAction(text, self)
+        action.setCheckable(True)
+        action.setChecked(checked)
+        if tip:
+            action.setStatusTip(tip)
+        action.toggled.connect(slot)
+        return action
+
     def _build_actions(self) -> None:
         a = self._action
         self.open_action = a("&Open…", self.choose_files, QKeySequence.StandardKey.Open,
-                             "Open images or PDFs")
+                             "Open images or PDFs (several files make a batch)")
+        self.open_folder_action = a("Open &folder…", self.choose_folder, QKeySequence("Ctrl+Shift+O"),
+                                    "Recognise every image and PDF in a folder as a batch")
         self.export_action = a("&Export…", self.choose_export, QKeySequence("Ctrl+E"),
                                "Save the results of the whole document "
                                "(.xlsx, .csv, .txt, .md, .html, .json)")
-        self.quit_action = a("&Quit", self.close, QKeySequence.StandardKey.Quit)
+        self.quit_action = a("&Quit", self.quit_app, QKeySequence.StandardKey.Quit)
         self.recognise_action = a("&Recognise", self.recognise_current, QKeySequence("Ctrl+R"),
                                   "Recognise the current page: each region in order, or the whole page")
         self.recognise_all_action = a("Recognise &all pages", self.recognise_all,
@@ -229,13 +213,12 @@ class MainWindow(QMainWindow):
                                       "Recognise every page of the document (pages already done are kept)")
         self.use_text_action = a("Use the PDF's &text", self.use_pdf_text, None,
                                  "Take this page's text from the PDF itself, without OCR")
-        self.prefer_text_action = a("Use PDF text when pages have it", lambda: None, None,
-                                    "Recognise all pages: take the PDF's own text where a page has "
-                                    "it and run OCR only on scanned pages")
-        self.prefer_text_action.setCheckable(True)
-        self.prefer_text_action.setChecked(True)
+        self.prefer_text_action = self._toggle(
+            "Use PDF text when pages have it", self.settings.prefer_text_layer,
+            self._set_prefer_text, "Recognise all pages: take the PDF's own text where a page has "
+            "it and run OCR only on scanned pages")
         self.clear_results_action = a("Clear results", self.clear_results, None,
-                                      "Forget the results of this document")
+                                      "Forget the results of this document (History keeps them)")
         self.retry_action = a("Retry with stronger repetition &penalty", self.retry_repetition,
                               QKeySequence("Ctrl+Shift+P"),
                               "Run the last recognition again with a higher repetition penalty")
@@ -243,7 +226,7 @@ class MainWindow(QMainWindow):
         self.cancel_action = a("&Cancel", self.cancel, QKeySequence("Esc"),
                                "Stop the recognition in progress")
         self.copy_action = a("&Copy text", self.copy_result, QKeySequence("Ctrl+Shift+C"),
-                             "Copy the recognised text to the clipboard")
+                             "Copy the result to the clipboard (tables as cells, as edited)")
         self.zoom_in_action = a("Zoom &in", lambda: self.page_view.zoom_in(),
                                 QKeySequence.StandardKey.ZoomIn)
         self.zoom_out_action = a("Zoom &out", lambda: self.page_view.zoom_out(),
@@ -271,19 +254,14 @@ class MainWindow(QMainWindow):
         for action in (self.next_action, self.prev_action, self.first_action, self.last_action,
                        self.delete_region_action):
             action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
-        self._build_capture_actions()
-
-    def _build_capture_actions(self) -> None:
         # Clipboard and screen (quick_capture.py does the work).
-        self.paste_action = self._action("&Paste image", self.capture.paste, QKeySequence.StandardKey.Paste,
-                                         "Recognise the image (or image file) on the clipboard")
-        self.clipboard_action = self._action("Recognise &clipboard", self.capture.paste, None,
-                                             "Recognise the image on the clipboard")
-        self.snip_action = self._action("&Snip screen region", self.capture.snip, QKeySequence("Ctrl+Shift+X"),
-                                        "Select a region of the screen and recognise it")
-        self.show_action = self._action("Show &window", self.show_from_tray)
-        self.quit_action.triggered.disconnect()
-        self.quit_action.triggered.connect(self.quit_app)
+        self.paste_action = a("&Paste image", self.capture.paste, QKeySequence.StandardKey.Paste,
+                              "Recognise the image (or image file) on the clipboard")
+        self.clipboard_action = a("Recognise &clipboard", self.capture.paste, None,
+                                  "Recognise the image on the clipboard")
+        self.snip_action = a("&Snip screen region", self.capture.snip, QKeySequence("Ctrl+Shift+X"),
+                             "Select a region of the screen and recognise it")
+        self.show_action = a("Show &window", self.show_from_tray)
         self.watch_action = self._toggle("&Watch clipboard for images", self.settings.watch_clipboard,
                                          self.capture.set_watch,
                                          "Recognise every new image copied to the clipboard")
@@ -294,20 +272,15 @@ class MainWindow(QMainWindow):
                                                  self.settings.close_to_tray, self._set_close_to_tray)
         self.close_to_tray_action.setEnabled(False)  # until the app finds a system tray
 
-    def _toggle(self, text: str, checked: bool, slot, tip: str = "") -> QAction:
-        action = QAction(text, self)
-        action.setCheckable(True)
-        action.setChecked(checked)
-        if tip:
-            action.setStatusTip(tip)
-        action.toggled.connect(slot)
-        return action
-
     def _build_ui(self) -> None:
         menu = self.menuBar()
         file_menu = menu.addMenu("&File")
-        for action in (self.open_action, self.export_action):
-            file_menu.addAction(action)
+        file_menu.addAction(self.open_action)
+        file_menu.addAction(self.open_folder_action)
+        self.recent_menu = file_menu.addMenu("Open &recent")
+        self.recent_menu.aboutToShow.connect(self._fill_recent)
+        self._fill_recent()
+        file_menu.addAction(self.export_action)
         file_menu.addSeparator()
         file_menu.addAction(self.quit_action)
         self.file_menu = file_menu
@@ -350,8 +323,13 @@ class MainWindow(QMainWindow):
             toolbar.addAction(action)
         toolbar.addSeparator()
         self.task_combo = QComboBox()
+        self.task_combo.setAccessibleName("Task")
         for task in task_ids():
             self.task_combo.addItem(task_title(task), task)
+            note = get_task(task).cpu.note(self.settings.language)
+            if note:
+                self.task_combo.setItemData(self.task_combo.count() - 1, f"On the CPU engine: {note}",
+                                            Qt.ItemDataRole.ToolTipRole)
         i = self.task_combo.findData(self.settings.task)
         self.task_combo.setCurrentIndex(max(i, 0))
         self.task_combo.setToolTip("What to extract (regions can have their own task)")
@@ -369,6 +347,7 @@ class MainWindow(QMainWindow):
         self.page_spin.setMaximum(1)
         self.page_spin.setKeyboardTracking(False)
         self.page_spin.setToolTip("Go to page")
+        self.page_spin.setAccessibleName("Page")
         nav.addWidget(self.page_spin)
         self.page_count_label = QLabel(" of 0 ")
         nav.addWidget(self.page_count_label)
@@ -411,24 +390,29 @@ class MainWindow(QMainWindow):
         self.stack.addWidget(self.empty_state)
         self.stack.addWidget(self.viewer)
 
-        # Right: regions, batch progress, results
+        # Right: regions, custom prompt, batch progress, results
         self.region_panel = RegionPanel(self.region_model)
         self.page_view.addAction(self.delete_region_action)
         self.region_panel.table.addAction(self.delete_region_action)
+        self.prompt_bar = PromptBar(self.settings.prompt)
+        self.prompt_bar.setVisible(self.settings.task == "custom")
         self.batch_bar = BatchBar(self.cancel)
         self.results_label = QLabel("Results")
         self.result_scope = QComboBox()
         self.result_scope.addItem("This page", "page")
         self.result_scope.addItem("Whole document", "document")
         self.result_scope.setToolTip("Show the results of this page or of every page")
+        self.result_scope.setAccessibleName("Results shown")
         head = QHBoxLayout()
         head.addWidget(self.results_label, 1)
         head.addWidget(self.result_scope)
         self.result_view = ResultView()
+        self.result_view.setAccessibleName("Result text")
         right = QWidget()
         right_layout = QVBoxLayout(right)
         right_layout.setContentsMargins(0, 0, 0, 0)
         right_layout.addWidget(self.region_panel)
+        right_layout.addWidget(self.prompt_bar)
         right_layout.addWidget(self.batch_bar)
         right_layout.addLayout(head)
         right_layout.addWidget(self._build_result_tabs(), 1)
@@ -451,7 +435,7 @@ class MainWindow(QMainWindow):
         status = self.statusBar()
         self.state_label = QLabel("Ready")
         self.page_label = QLabel("")
-        self.engine_label = QLabel(f"Engine: {self.recognizer.engine_title()}")
+        self.engine_label = QLabel(f"Engine: {self.engines.engine_title()}")
         self.time_label = QLabel("")
         status.addWidget(self.state_label, 1)
         status.addPermanentWidget(self.page_label)
@@ -461,31 +445,42 @@ class MainWindow(QMainWindow):
         self._elapsed = QTimer(self)
         self._elapsed.setInterval(200)
         self._elapsed.timeout.connect(self._tick)
+        # "Whole document" view during a long run: refreshed at most a few times a second.
+        self._refresh = QTimer(self)
+        self._refresh.setSingleShot(True)
+        self._refresh.setInterval(250)
+        self._refresh.timeout.connect(self.show_results)
+        self._prompt_save = QTimer(self)
+        self._prompt_save.setSingleShot(True)
+        self._prompt_save.setInterval(800)
+        self._prompt_save.timeout.connect(self._save_settings)
 
     def _connect(self) -> None:
-        r = self.recognizer
-        r.loaded.connect(self._on_loaded)
-        r.loadFailed.connect(self._on_load_failed)
-        r.started.connect(self._on_started)
-        r.chunk.connect(self.result_view.append_text)
-        r.chunk.connect(self._feed_tables)
-        r.finished.connect(self._close_live_tables)
-        r.failed.connect(self._close_live_tables)
-        r.cancelled.connect(self._close_live_tables)
+        self.loader.loaded.connect(self._on_loaded)
+        self.loader.loadFailed.connect(self._on_load_failed)
+        r = self.runs
+        r.started.connect(self._on_run_started)
         r.partStarted.connect(self._on_part_started)
+        r.text.connect(self._on_text)
+        r.waiting.connect(self._on_waiting)
         r.partFinished.connect(self._on_part_finished)
-        r.finished.connect(self._on_finished)
-        r.failed.connect(self._on_failed)
-        r.cancelled.connect(self._on_cancelled)
-        r.engineChanged.connect(self._on_engine_changed)
-        b = self.batch
-        b.started.connect(self._on_batch_started)
-        b.pageFinished.connect(self._on_batch_page)
-        b.progress.connect(self._on_batch_progress)
-        b.finished.connect(self._on_batch_finished)
+        r.sourceFailed.connect(self._on_source_failed)
+        r.progress.connect(self._on_progress)
+        r.finished.connect(self._on_run_finished)
+        r.failed.connect(self._on_run_failed)
+        r.cancelled.connect(self._on_run_cancelled)
+        self.engines.engineChanged.connect(self._on_engine_changed)
+        b = self.bus
+        b.status.connect(self.state_label.setText)
+        b.say.connect(self._say)
+        b.captured.connect(self.recognise_captured)
+        b.hideWindow.connect(self.hide)
+        b.restoreWindow.connect(self._restore)
+        b.openPaths.connect(self.open_paths)
+        b.snipRequested.connect(self.capture.snip)
+        b.pasteRequested.connect(self.capture.paste)
         pv = self.page_view
         pv.zoomChanged.connect(lambda z: self.zoom_label.setText(f"{z * 100:.0f} %"))
-        pv.pageShown.connect(self._on_page_shown)
         pv.pagePainted.connect(self._on_page_painted)
         pv.renderFailed.connect(self._on_render_failed)
         pv.regionDrawn.connect(self._on_region_drawn)
@@ -497,13 +492,14 @@ class MainWindow(QMainWindow):
         self.page_spin.valueChanged.connect(lambda n: self.go_to_page(n - 1))
         self.task_combo.currentIndexChanged.connect(self._on_task_changed)
         self.result_scope.currentIndexChanged.connect(lambda _: self.show_results())
+        self.prompt_bar.promptChanged.connect(self._on_prompt_changed)
 
     def prepare_engine(self) -> asyncio.Task:
         """Resolve `auto` and create the engine in the background, so the status bar says which."""
 
         async def prepare() -> None:
             try:
-                await self.recognizer.prepare()
+                await self.engines.prepare()
             except Exception as exc:
                 self.notifications.report(exc, "The recognition engine is not available")
 
@@ -511,13 +507,32 @@ class MainWindow(QMainWindow):
 
     def _on_engine_changed(self, title: str) -> None:
         self.engine_label.setText(f"Engine: {title}")
-        reason = self.recognizer.engine_reason
+        reason = self.engines.engine_reason
         self.engine_label.setToolTip(f"Chosen automatically: {reason}" if reason else "")
+
+    # ---------------------------------------------------------------- settings
+
+    def _save_settings(self) -> None:
+        save_settings(self.settings)
 
     def _on_task_changed(self, _index: int) -> None:
         task = self.task_combo.currentData()
         if task:
             self.settings.task = task
+            self.prompt_bar.setVisible(task == "custom")
+            self._save_settings()
+
+    def _on_prompt_changed(self, text: str) -> None:
+        self.settings.prompt = text
+        self._prompt_save.start()  # saved once the typing pauses
+
+    def _set_prefer_text(self, on: bool) -> None:
+        self.settings.prefer_text_layer = on
+        self._save_settings()
+
+    def _set_close_to_tray(self, on: bool) -> None:
+        self.settings.close_to_tray = on
+        self._save_settings()
 
     # ---------------------------------------------------------------- files
 
@@ -526,14 +541,66 @@ class MainWindow(QMainWindow):
         if paths:
             self.open_paths([Path(p) for p in paths])
 
+    def choose_folder(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Recognise every image and PDF in")
+        if folder:
+            self.open_paths([Path(folder)])
+
     def open_paths(self, paths: list[Path]) -> None:
+        """One file opens in the viewer (an image is recognised at once); several files or
+        a folder become a batch: the first is shown, all are recognised in the queue."""
         if not paths:
             return
-        if len(paths) > 1:
-            self.notifications.notify(f"Opened {paths[0].name}; open the other {len(paths) - 1} "
-                                      "files one at a time.", Severity.INFO)
-        self.state_label.setText(f"Opening {paths[0].name}…")
-        self.recognizer.open_file(paths[0])
+        files = pl.expand_inputs(paths)
+        if len(paths) == 1 and not paths[0].is_dir():
+            self.state_label.setText(f"Opening {paths[0].name}…")
+            self.loader.open_file(paths[0])
+            return
+        if not files:
+            self.notifications.notify(f"{paths[0].name} holds no images or PDFs.", Severity.INFO)
+            return
+        self.start_batch(files)
+
+    def start_batch(self, files: list[Path], *, run_id: int | None = None,
+                    sources: list[pl.Source] | None = None) -> None:
+        if self.runs.busy and self.runs.kind in ("batch", "resume", "document"):
+            if not self._confirm_stop("Start a new batch?"):
+                return
+        sources = sources or [self._file_source(p) for p in files]
+        self.add_batch_panel()
+        self.state_label.setText(f"Recognising {len(sources)} files…")
+        self.loader.open_file(files[0], recognise=False)
+        self.runs.start(sources, "resume" if run_id else "batch", f"{len(sources)} files",
+                        reuse=run_id is not None, run_id=run_id)
+
+    def _file_source(self, path: Path) -> pl.Source:
+        return pl.Source(path=path, task=self.settings.task,
+                         use_text_layer=self.settings.prefer_text_layer)
+
+    def _fill_recent(self) -> None:
+        self.recent_menu.clear()
+        recent = [p for p in self.settings.recent_files if isinstance(p, str)]
+        for entry in recent[:RECENT_MAX]:
+            action = self.recent_menu.addAction(Path(entry).name)
+            action.setToolTip(entry)
+            action.setStatusTip(entry)
+            action.triggered.connect(lambda _=False, p=entry: self.open_paths([Path(p)]))
+        if not recent:
+            empty = self.recent_menu.addAction("(no recent files)")
+            empty.setEnabled(False)
+        else:
+            self.recent_menu.addSeparator()
+            self.recent_menu.addAction("Clear the list", self._clear_recent)
+
+    def _remember(self, path: Path) -> None:
+        entry = str(path.resolve())
+        recent = [p for p in self.settings.recent_files if p != entry]
+        self.settings.recent_files = [entry, *recent][:RECENT_MAX]
+        self._save_settings()
+
+    def _clear_recent(self) -> None:
+        self.settings.recent_files = []
+        self._save_settings()
 
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # noqa: N802 - Qt override
         if local_paths(event.mimeData()):
@@ -552,20 +619,18 @@ class MainWindow(QMainWindow):
             self.open_paths(paths)
 
     def _on_loaded(self, item: LoadedDocument) -> None:
-        self.show_document(item.document, item.path)
+        self._remember(item.path)
+        self.show_session(Session(item.document, item.path))
         if item.recognise and item.document.kind == "image" and item.document.page_count == 1:
+            self._auto_run = True
             self.recognise_current()
 
-    def show_document(self, document: Document, path: Path | None = None) -> None:
-        """Show `document` (the window owns it from now on and closes it)."""
-        self._close_document()
-        self.current = None
-        self.document = document
-        self.path = path
-        self.results = DocumentResults(document.name, document.page_count)
+    def show_session(self, session: Session) -> None:
+        """Show `session` (the window owns its document from now on and closes it)."""
+        self._close_session()
+        self.session = session
+        document = session.document
         self.page_tables.clear()
-        self.rotations.clear()
-        self.page_regions.clear()
         self.current_index = -1
         self.thumbnail_model.set_document(document)
         self.page_spin.blockSignals(True)
@@ -577,19 +642,24 @@ class MainWindow(QMainWindow):
         self.result_scope.setCurrentIndex(0)
         self.stack.setCurrentWidget(self.viewer)
         self.thumb_strip.setVisible(document.page_count > 1)
-        self.setWindowTitle(f"{document.name} — {APP_NAME}")
-        self.state_label.setText(f"{document.name}: {document.page_count} "
+        self.setWindowTitle(f"{session.name} — {APP_NAME}")
+        self.state_label.setText(f"{session.name}: {document.page_count} "
                                  f"{'page' if document.page_count == 1 else 'pages'}")
         self.go_to_page(0)
         self._update_actions()
 
-    def _close_document(self) -> None:
-        self.batch.cancel()
-        self.recognizer.cancel()
+    def show_document(self, document: Document, path: Path | None = None) -> None:
+        self.show_session(Session(document, path))
+
+    def _close_session(self) -> None:
+        if self.runs.busy and self.runs.kind in LIVE_KINDS + ("document",) \
+                and self._run_uses_session(self.session):
+            self.runs.cancel()
+        self.loader.cancel()
         self.thumbnail_model.cancel()
         if self._text_check is not None:
             self._text_check.cancel()
-        old, self.document = self.document, None
+        old, self.session = self.session, None
         self.page_view.set_page(None)
         self.thumbnail_model.set_document(None)
         self.region_model.clear()
@@ -598,10 +668,15 @@ class MainWindow(QMainWindow):
             try:
                 asyncio.get_running_loop()
             except RuntimeError:
-                old.close()
+                old.document.close()
             else:
                 # A worker may be rendering it: close once MuPDF's lock is free, off this thread.
-                asyncio.ensure_future(asyncio.to_thread(old.close))
+                asyncio.ensure_future(asyncio.to_thread(old.document.close))
+
+    def _run_uses_session(self, session: Session | None) -> bool:
+        info = self.runs.info
+        return session is not None and info is not None and any(
+            s.document is session.document for s in info.sources)
 
     def _on_load_failed(self, path: str, message: str) -> None:
         self.state_label.setText(message)
@@ -610,19 +685,21 @@ class MainWindow(QMainWindow):
     # ---------------------------------------------------------------- pages
 
     def current_page(self) -> Page | None:
-        if self.document is None or self.current_index < 0:
+        if self.session is None or self.current_index < 0:
             return None
-        return self.document.pages[self.current_index]
+        return self.session.document.pages[self.current_index]
 
     def go_to_page(self, index: int) -> None:
-        doc = self.document
-        if doc is None:
+        session = self.session
+        if session is None:
             return
+        doc = session.document
         index = min(max(index, 0), doc.page_count - 1)
         if index == self.current_index:
             return
         self.current_index = index
         page = doc.pages[index]
+        state = session.page(index)
         self.page_spin.blockSignals(True)
         self.page_spin.setValue(index + 1)
         self.page_spin.blockSignals(False)
@@ -630,17 +707,16 @@ class MainWindow(QMainWindow):
         self.text_banner.hide()
         if self._text_check is not None:
             self._text_check.cancel()
-        self.page_view.set_page(page, self.rotations.get(index, 0))
-        regions, manual = self.page_regions.get(index, ([], False))
-        if regions or self.region_model.rowCount():  # a reset costs a table relayout
-            self.region_model.set_regions(regions, manual)
-        self.region_model.manual_order = manual
+        self.page_view.set_page(page, state.rotation)
+        if state.regions or self.region_model.rowCount():  # a reset costs a table relayout
+            self.region_model.set_regions(state.regions, state.manual_order)
+        self.region_model.manual_order = state.manual_order
         # The page's render usually arrived within set_page: put it on screen before the
         # strip and the results panel catch up (pagePainted handlers run in here, after
         # the label and banner above are reset for this page).
         self.page_view.paint_now()
         self.thumb_strip.show_page(index)
-        if not self.recognizer.busy:
+        if not (self.runs.kind in LIVE_KINDS and self._run_session is session):
             self.show_results()
         self._update_actions()
 
@@ -658,20 +734,16 @@ class MainWindow(QMainWindow):
             self.go_to_page(self.document.page_count - 1)
 
     def rotate_page(self, degrees: int = 90) -> None:
-        if self.current_page() is None:
+        if self.current_page() is None or self.session is None:
             return
-        rotation = (self.rotations.get(self.current_index, 0) + degrees) % 360
-        self.rotations[self.current_index] = rotation
+        rotation = self.session.rotate(self.current_index, degrees)
         self.page_view.set_rotation(rotation)
-
-    def _on_page_shown(self, index: int) -> None:
-        page = self.current_page()
-        if page is None or index != page.index:
-            return
 
     def _on_page_painted(self, index: int) -> None:
         page = self.current_page()
-        if page is not None and index == page.index and not self.text_banner.isVisible():
+        if page is None or index != page.index:
+            return
+        if not self.text_banner.isVisible():
             # Only once the page is on screen: text extraction would hold up its render.
             self._check_text_layer(page)
         w, h = self.page_view.page_size or (0, 0)
@@ -713,8 +785,8 @@ class MainWindow(QMainWindow):
 
     def _on_regions_changed(self) -> None:
         regions = self.region_model.regions()
-        if self.current_index >= 0 and self.document is not None:
-            self.page_regions[self.current_index] = (regions, self.region_model.manual_order)
+        if self.current_index >= 0 and self.session is not None:
+            self.session.set_regions(self.current_index, regions, self.region_model.manual_order)
         self.page_view.set_regions(regions)
 
     def delete_selected_region(self) -> None:
@@ -727,182 +799,342 @@ class MainWindow(QMainWindow):
 
     # ---------------------------------------------------------------- recognition
 
-    def parts_for(self, index: int, *, use_text: bool = False, ocr: bool = True) -> list[Part]:
-        """What to run for page `index`: its regions in order, or the whole page. With
-        `use_text` the PDF's own text is used where there is some; with `ocr` pages
-        without it are recognised (without: they give "")."""
-        assert self.document is not None
-        doc = self.document
-        page = doc.pages[index]
-        rotation = self.rotations.get(index, 0)
-        regions, _ = self.page_regions.get(index, ([], False))
-        text_ok = use_text and not page.is_image
-        if not regions:
-            label = doc.name if doc.page_count == 1 else f"Page {index + 1}"
-            return [Part("page", label,
-                         render=functools.partial(page.render_for_engine, None, rotation=rotation)
-                         if ocr else None,
-                         text=page.text_layer if text_ok else None)]
-        return [Part(r.id, r.display_label,
-                     render=functools.partial(page.render_for_engine, r, rotation=rotation)
-                     if ocr else None,
-                     task=r.task,
-                     text=functools.partial(page.text_layer, r) if text_ok else None)
-                for r in regions]
+    def _overrides(self) -> dict:
+        return {"repetition_penalty": self.penalty_retry} if self.penalty_retry else {}
 
     def _run_label(self) -> str:
-        doc = self.document
-        assert doc is not None
-        return doc.name if doc.page_count == 1 else f"{doc.name}, page {self.current_index + 1}"
+        session = self.session
+        assert session is not None
+        if session.page_count == 1:
+            return session.name
+        return f"{session.name}, page {self.current_index + 1}"
 
     def recognise_current(self) -> None:
-        """OCR the current page: every region in order (no region: the whole page)."""
+        """OCR the current page: every region in order (no region: the whole page). Again
+        while its run is going: start over with what is chosen now (task, regions)."""
         if self.current_page() is None:
             self.notifications.notify("Open or drop an image first.", Severity.INFO)
             return
-        if self.batch.busy:
-            self.notifications.notify("The whole document is being recognised; cancel it first.",
-                                      Severity.INFO)
+        if self.runs.busy and self.runs.kind in ("document", "batch", "resume"):
+            self.notifications.notify("A whole document or batch is being recognised; cancel "
+                                      "it first.", Severity.INFO)
             return
-        self._run_page(self.parts_for(self.current_index))
+        self._run_page(use_text=False, ocr=True)
 
     def use_pdf_text(self) -> None:
         """Take the current page's (or its regions') text from the PDF, no OCR."""
-        if self.current_page() is None or self.batch.busy:
+        if self.current_page() is None or self.runs.kind in ("document", "batch", "resume"):
             return
-        self._run_page(self.parts_for(self.current_index, use_text=True, ocr=False))
+        self._run_page(use_text=True, ocr=False)
 
-    def _run_page(self, parts: list[Part]) -> None:
-        self._run_index = self.current_index
-        self._run_doc = self.document
-        self._run_parts: list[PartResult] = []
-        self._parts_seen = 0
-        self._multi = len(parts) > 1 or parts[0].key != "page"
+    def _run_page(self, *, use_text: bool, ocr: bool) -> None:
+        session = self.session
+        assert session is not None
+        self._run_session = session
+        self._run_page_index = self.current_index
+        regions = session.page(self.current_index).regions
+        self._run_multi = bool(regions)
+        self._run_parts_seen = 0
+        self._run_replaced = False
         self.result_scope.setCurrentIndex(0)
-        self.recognizer.recognize_parts(parts, self._run_label())
+        kind = "page" if session.kind == "file" else session.kind
+        source = session.source([self.current_index], task=self.settings.task,
+                                prompt=self.settings.prompt or None, use_text_layer=use_text,
+                                ocr=ocr, overrides=self._overrides())
+        self.last_repetition_penalty = self.penalty_retry or self.settings.repetition_penalty
+        self.runs.start([source], kind, self._run_label())
 
-    def _on_part_started(self, part: Part) -> None:
-        self._start_live_tables(part.label, part.task or self.settings.task)
-        if self._multi:
-            self.result_view.append_text(("\n\n" if self._parts_seen else "") + f"[{part.label}]\n")
-        self._parts_seen += 1
+    def recognise_captured(self, item: CapturedImage) -> None:
+        """A paste, a snip or a watched clipboard image: show it, recognise it."""
+        document = document_from_image(item.image, name=item.label)
+        self.show_session(Session(document, None, kind=item.kind, label=item.label,
+                                  image=item.image))
+        self._run_page(use_text=False, ocr=True)
 
-    def _on_part_finished(self, result: PartResult) -> None:
-        self._run_parts.append(result)
-        self._keep_live_tables(result)
-        if not result.ok:
-            self.result_view.append_text(f"[{result.error}]")
-        if (self._run_doc is self.document and self.results is not None):
-            self.results.set_page(self._run_index, self._run_parts)
-            self.thumbnail_model.set_done(self._run_index, self.results.page_ok(self._run_index))
-            self._update_actions()
+    def _note_cpu_limits(self, results: list[PartResult]) -> None:
+        """Say once per run when the CPU engine read a task it cannot really do (it gives
+        plain text for handwriting, formulas, Markdown and custom prompts)."""
+        tasks = {r.task for r in results if r.ok and r.engine == "cpu" and r.origin == "ocr"}
+        for task in sorted(tasks):
+            preset = get_task(task)
+            if preset.cpu.mode in ("text", "unsupported") and preset.id != "text":
+                note = preset.cpu.note(self.settings.language)
+                self.notifications.notify(
+                    f"{preset.title(self.settings.language)}: {note} A vision-language engine "
+                    "(InternVL3) does this task properly.", Severity.INFO)
 
     def recognise_all(self) -> None:
         """Recognise every page not done yet, with progress; cancel keeps what finished."""
-        doc, results = self.document, self.results
-        if doc is None or results is None:
+        session = self.session
+        if session is None:
             self.notifications.notify("Open a document first.", Severity.INFO)
             return
-        if self.batch.busy:
+        if self.runs.busy and self.runs.kind in ("document", "batch", "resume"):
             return
-        self.recognizer.cancel()
-        pages = [i for i in range(doc.page_count) if not results.page_ok(i)]
+        pages = session.pages_to_do()
         if not pages:
             self.notifications.notify("Every page is recognised already. Use Recognise > Clear "
                                       "results to start again.", Severity.INFO)
             return
-        use_text = self.prefer_text_action.isChecked()
-        self._batch_doc = doc
-        self.batch.start(pages, lambda i: self.parts_for(i, use_text=use_text))
+        source = session.source(pages, task=self.settings.task,
+                                prompt=self.settings.prompt or None,
+                                use_text_layer=self.prefer_text_action.isChecked(),
+                                overrides=self._overrides())
+        self._run_session = session
+        self.runs.start([source], "document", session.name)
 
     def clear_results(self) -> None:
-        if self.results is not None and not self.batch.busy:
-            self.results.clear()
+        if self.session is not None and not self.runs.busy:
+            self.session.clear_results()
             self.page_tables.clear()
             self.thumbnail_model.clear_done()
             self.show_results()
             self._update_actions()
 
     def cancel(self) -> None:
-        self.batch.cancel()
-        self.recognizer.cancel()
+        self.runs.cancel()
+
+    def retry_repetition(self) -> None:
+        """Recognise the page again, as before, with a stronger repetition penalty."""
+        from desktop_ocr.engines.loop_guard import retry_penalty
+
+        self.penalty_retry = retry_penalty(self.last_repetition_penalty)
+        self.retry_action.setEnabled(False)
+        self.recognise_current()
+
+    # ---------------------------------------------------------------- run events
+
+    def _live_run(self, info: RunInfo | None = None) -> bool:
+        info = info or self.runs.info
+        return info is not None and info.kind in LIVE_KINDS and self._run_session is self.session
+
+    def _on_run_started(self, info: RunInfo) -> None:
+        self._started_at = time.perf_counter()
+        self._elapsed.start()
+        self.time_label.setText("")
+        if info.kind in LIVE_KINDS:
+            self.result_view.reset()
+            self._start_live_tables(info.label, self.settings.task, new_run=True)
+            self.results_label.setText(f"Results: {info.label}")
+            self.state_label.setText(f"Recognising {info.label}…")
+        elif info.kind == "document":
+            self.batch_bar.progress.setRange(0, 0)
+            self.batch_bar.label.setText("starting…")
+            self.batch_bar.show()
+            self.state_label.setText(f"Recognising {info.label}…")
+        self._update_actions()
+
+    def _on_part_started(self, part: pl.Part) -> None:
+        if not self._live_run():
+            return
+        self._start_live_tables(part.label, part.task)
+        if self._run_multi:
+            self.result_view.append_text(("\n\n" if self._run_parts_seen else "")
+                                         + f"[{part.region_label or 'Page'}]\n")
+        self._run_parts_seen += 1
+
+    def _on_text(self, part: pl.Part, text: str) -> None:
+        if self._live_run():
+            self.result_view.append_text(text)
+            if self._live is not None:
+                self._live.feed(text)
+
+    def _on_waiting(self, part: pl.Part, seconds: float) -> None:
+        if seconds >= 2:
+            self.state_label.setText(f"{part.label}: waiting for the server… {seconds:.0f} s")
+
+    def _session_for(self, result: PartResult) -> Session | None:
+        """The shown session this result belongs to (by content, or by the document itself)."""
+        session = self.session
+        if session is None:
+            return None
+        if self._run_session is session and self.runs.info is not None and any(
+                s.document is session.document for s in self.runs.info.sources):
+            return session
+        if session.path is not None and result.source_kind == "file" and \
+                Path(result.source) == session.path:
+            return session
+        return None
+
+    def _on_part_finished(self, part: pl.Part, result: PartResult) -> None:
+        session = self._session_for(result)
+        live = self._live_run()
+        index = result.page - 1
+        if session is not None:
+            if live and not self._run_replaced:
+                # The page's first new part replaces what it showed (History keeps the old).
+                session.begin_page(index)
+                self._forget_tables(index)
+                self._run_replaced = True
+            elif not live:
+                self._forget_tables(index, result.region_id)
+        if live:
+            self._keep_live_tables(part, result)
+            if not result.ok:
+                self.result_view.append_text(f"[{result.error}]")
+                self.notifications.notify(f"{result.label}: {result.error}", Severity.ERROR)
+        if session is None:
+            return
+        session.set_result(result)
+        self.thumbnail_model.set_done(index, session.page(index).ok)
+        if not live and (self.result_scope.currentData() == "document" or index == self.current_index):
+            if not self._refresh.isActive():
+                self._refresh.start()
+        self._update_actions()
+
+    def _on_source_failed(self, event: pl.SourceFailed) -> None:
+        if self.runs.kind not in ("batch", "resume"):
+            self.notifications.notify(event.result.error, Severity.ERROR)
+
+    def _on_progress(self, progress: pl.Progress) -> None:
+        if self.runs.kind != "document":
+            return
+        from desktop_ocr.gui.batch_panel import format_eta
+
+        total = progress.total
+        self.batch_bar.progress.setRange(0, max(total, 1))
+        self.batch_bar.progress.setValue(progress.done)
+        self.batch_bar.label.setText(f"{progress.done} / {total} parts · "
+                                     f"{format_eta(progress.eta)} left"
+                                     if progress.done < total else f"{progress.done} / {total} parts")
+
+    def _end_run(self) -> float:
+        seconds = self._stop_clock()
+        self.result_view.flush()
+        self._close_live_tables()
+        self.batch_bar.hide()
+        self._auto_run = False
+        self.penalty_retry = None
+        self._update_actions()
+        return seconds
+
+    def _on_run_finished(self, info: RunInfo, summary: pl.RunSummary) -> None:
+        seconds = self._end_run()
+        self.time_label.setText(f"{seconds:.1f} s")
+        results = summary.results
+        if info.kind == "document":
+            pages = len({r.page for r in results if r.ok})
+            self.state_label.setText(summary.stopped or
+                                     f"Recognised {pages} pages of {info.label} in {seconds:.1f} s")
+            if self.session is not None and self._run_session is self.session:
+                self.result_scope.setCurrentIndex(1)
+                self.show_results()
+            return
+        if info.kind in ("batch", "resume"):
+            done = len({r.source for r in results if r.ok})
+            self.state_label.setText(summary.stopped or
+                                     f"Recognised {done} of {len(info.sources)} files in {seconds:.1f} s")
+            return
+        finishes = {r.finish for r in results if r.ok}
+        self._note_cpu_limits(results)
+        engine = next((r.engine for r in results if r.engine), "")
+        message = summary.stopped or (f"Recognised {info.label} in {seconds:.1f} s with "
+                                      f"{engine_title(engine) if engine else 'the PDF text'}")
+        repetition = FinishReason.REPETITION.value in finishes
+        if FinishReason.LENGTH.value in finishes:
+            message += " — output cut at the token limit"
+            self.notifications.notify("The output was cut at the token limit.", Severity.WARNING)
+        elif repetition:
+            message += " — stopped a repetition loop"
+            self.notifications.notify(
+                "The model kept repeating itself, so the result was stopped and is cut. Try "
+                "Recognise > Retry with stronger repetition penalty, or a smaller region.",
+                Severity.WARNING)
+        self.retry_action.setEnabled(repetition)
+        if results and not any(r.text.strip() for r in results if r.ok) and not summary.stopped:
+            message += " — no text found"
+        self.state_label.setText(message)
+        if info.kind in ("paste", "snip", "watch"):
+            self._copy_task = self.capture.copy_result(info.kind, self.clipboard_payload())
+
+    def _on_run_failed(self, info: RunInfo, message: str) -> None:
+        self._end_run()
+        self.state_label.setText("Recognition failed")
+
+    def _on_run_cancelled(self, info: RunInfo) -> None:
+        seconds = self._end_run()
+        if info.kind == "document":
+            self.state_label.setText(f"Cancelled after {seconds:.1f} s; the pages done are kept, "
+                                     "Recognise all pages resumes")
+        elif info.kind not in ("batch", "resume"):
+            self.state_label.setText(f"Cancelled after {seconds:.1f} s")
+
+    def _tick(self) -> None:
+        self.time_label.setText(f"{time.perf_counter() - self._started_at:.1f} s")
+
+    def _stop_clock(self) -> float:
+        self._elapsed.stop()
+        return time.perf_counter() - self._started_at
+
+    def _update_actions(self) -> None:
+        busy = self.runs.busy
+        long_run = busy and self.runs.kind in ("document", "batch", "resume")
+        has_doc = self.document is not None
+        self.cancel_action.setEnabled(busy)
+        # Ctrl+R while a page runs starts it over with what is chosen now.
+        self.recognise_action.setEnabled(has_doc and not long_run)
+        self.recognise_all_action.setEnabled(has_doc and not busy)
+        self.use_text_action.setEnabled(has_doc and not busy and self.text_banner.isVisibleTo(self))
+        self.text_banner.button.setEnabled(not busy)
+        self.export_action.setEnabled(self.session is not None and bool(self.session.done_pages()))
+        self.clear_results_action.setEnabled(has_doc and not busy)
+        multi = has_doc and self.document.page_count > 1  # type: ignore[union-attr]
+        for action in (self.next_action, self.prev_action, self.first_action, self.last_action):
+            action.setEnabled(multi)
+        for action in (self.zoom_in_action, self.zoom_out_action, self.fit_action,
+                       self.fit_width_action, self.actual_size_action, self.rotate_action,
+                       self.rotate_left_action):
+            action.setEnabled(has_doc)
+
+    # ---------------------------------------------------------------- results
 
     def show_results(self) -> None:
         """Show the stored results of the current page, or of the whole document."""
-        if self.results is None:
+        session = self.session
+        if session is None:
             return
         if self.result_scope.currentData() == "document":
-            text = self.results.text()
-            self.results_label.setText(f"Results: {len(self.results)} of "
-                                       f"{self.results.page_count} pages")
+            text = session.text()
+            self.results_label.setText(f"Results: {len(session.done_pages())} of "
+                                       f"{session.page_count} pages")
         else:
-            text = self.results.page_text(self.current_index) if self.current_index >= 0 else ""
-            done = self.results.has_page(self.current_index)
+            text = session.page_text(self.current_index) if self.current_index >= 0 else ""
+            done = bool(session.results(self.current_index))
             self.results_label.setText(f"Results: page {self.current_index + 1}"
                                        + ("" if done else " (not recognised yet)"))
         self.result_view.reset(text)
         self._show_stored_tables()
 
-    def _on_batch_started(self, total: int) -> None:
-        self.batch_bar.progress.setRange(0, total)
-        self.batch_bar.progress.setValue(0)
-        self.batch_bar.label.setText(f"0 / {total} pages")
-        self.batch_bar.show()
-        self._started_at = time.perf_counter()
-        self._elapsed.start()
-        self.state_label.setText(f"Recognising {total} pages…")
-        self._update_actions()
-
-    def _on_batch_page(self, index: int, parts: list[PartResult]) -> None:
-        if self.results is None or self.document is not self._batch_doc:
-            return
-        self._forget_tables(index)
-        self.results.set_page(index, parts)
-        self.thumbnail_model.set_done(index, self.results.page_ok(index))
-        if self.result_scope.currentData() == "document" or index == self.current_index:
-            self.show_results()
-
-    def _on_batch_progress(self, done: int, total: int, eta: float) -> None:
-        self.batch_bar.progress.setValue(done)
-        self.batch_bar.label.setText(f"{done} / {total} pages · {format_eta(eta)} left"
-                                     if done < total else f"{done} / {total} pages")
-
-    def _on_batch_finished(self, done: int, total: int, cancelled: bool) -> None:
-        seconds = self._stop_clock()
-        self.batch_bar.hide()
-        if cancelled:
-            self.state_label.setText(f"Cancelled after {seconds:.1f} s: {done} of {total} pages "
-                                     "done and kept; Recognise all pages resumes")
-        else:
-            self.state_label.setText(f"Recognised {done} of {total} pages in {seconds:.1f} s")
-        if self.document is self._batch_doc and self.results is not None:
-            self.result_scope.setCurrentIndex(1)
-            self.show_results()
-        self._update_actions()
+    def clipboard_payload(self) -> ClipboardPayload:
+        """What Copy puts on the clipboard: the grids as edited (TSV + HTML) when the
+        result holds tables, else the text as shown."""
+        text = self.result_view.full_text()
+        tables = [m.to_table() for m in self.table_tabs.models() if not m.streaming]
+        if tables:
+            return ClipboardPayload(
+                "\n".join(t.to_tsv().rstrip("\n") for t in tables) + "\n",
+                '<html><head><meta charset="utf-8"></head><body>'
+                + "".join(t.to_html() for t in tables) + "</body></html>")
+        return payload_for(text, self.settings.task)
 
     def copy_result(self) -> None:
-        text = self.result_view.full_text()
-        if not text.strip():
+        payload = self.clipboard_payload()
+        if not payload.text.strip():
             self.notifications.notify("There is no text to copy yet.", Severity.INFO)
             return
-        QGuiApplication.clipboard().setText(text)
-        self.state_label.setText(f"Copied {len(text):,} characters")
-
-    def show_image(self, item: LoadedImage) -> None:
-        """Show an image that did not come from a file (a paste, a snip) as a one-page document."""
-        self.show_document(document_from_image(item.image, name=item.path.name))
-        self.current = item
+        self._copy_task = asyncio.ensure_future(self.capture.copy(payload))
 
     # ---------------------------------------------------------------- export
 
     def choose_export(self) -> None:
-        if self.results is None or not len(self.results):
+        session = self.session
+        if session is None or not session.done_pages():
             self.notifications.notify("Nothing to export yet: recognise a page first.", Severity.INFO)
             return
-        stem = Path(self.results.name).stem
+        stem = Path(session.name).stem
         # A document with tables most likely goes to a spreadsheet.
         suffix = ".xlsx" if self._has_tables() else ".txt"
-        start = str((self.path.parent if self.path else Path.home()) / f"{stem}{suffix}")
+        start = str((session.path.parent if session.path else Path.home()) / f"{stem}{suffix}")
         chosen = "Excel workbook (*.xlsx)" if suffix == ".xlsx" else "Text (*.txt)"
         path, selected = QFileDialog.getSaveFileName(self, "Export results", start, EXPORT_FILTER,
                                                      chosen)
@@ -910,18 +1142,17 @@ class MainWindow(QMainWindow):
             self.export_to(with_filter_suffix(Path(path), selected))
 
     def export_to(self, path: Path) -> asyncio.Task:
-        """Write the whole document's results to `path` in a worker thread. The one
-        place the GUI exports; the format follows the suffix (core/export.py), and tables
-        are written as edited in the Table tab."""
-        results = self.results
-        assert results is not None
-        source = str(self.path) if self.path is not None else results.name
-        tables = self.edited_tables()  # read here: the models live on this thread
+        """Write the whole document's results to `path` in a worker thread; the format
+        follows the suffix (core/export.py), and tables are written as edited."""
+        session = self.session
+        assert session is not None
+        self._store_edited_tables()  # read here: the models live on this thread
+        items = session.export_items()
+        pages = len(session.done_pages())
 
         async def run() -> None:
             try:
-                written = await asyncio.to_thread(export_results, path, results, source=source,
-                                                  tables=tables)
+                written = await asyncio.to_thread(export, items, path)
             except ExportError as exc:
                 self.notifications.notify(str(exc), Severity.ERROR)
                 self.state_label.setText(f"Exporting to {path.name} failed")
@@ -929,7 +1160,7 @@ class MainWindow(QMainWindow):
             except Exception as exc:
                 self.notifications.report(exc, f"Exporting to {path.name} failed")
                 return
-            self.state_label.setText(f"Exported {len(results)} pages to {written}")
+            self.state_label.setText(f"Exported {pages} pages to {written}")
 
         self._export_task = asyncio.ensure_future(run())
         return self._export_task
@@ -973,149 +1204,80 @@ class MainWindow(QMainWindow):
             self.result_tabs.setCurrentIndex(1)
             self._want_table_tab = False
 
-    def _feed_tables(self, chunk: str) -> None:
-        if self._live is not None:
-            self._live.feed(chunk)
-
-    def _close_live_tables(self, *_args) -> None:
+    def _close_live_tables(self) -> None:
         if self._live is not None:
             self._live.close()
             self._live = None
 
-    def _keep_live_tables(self, result: PartResult) -> None:
-        """A part of a page run finished: its grids become the stored ones (the page's
-        older grids go when its first new part arrives, as its results do)."""
+    def _keep_live_tables(self, part: pl.Part, result: PartResult) -> None:
+        """A part of a page run finished: its grids become the stored ones."""
         live = self._live
         if live is not None:
             live.close()
         self._live = None
-        if self._run_doc is not self.document or self.results is None:
+        if self._run_session is not self.session or self.session is None:
             return
-        if len(self._run_parts) == 1:
-            self._forget_tables(self._run_index)
         if live is not None and result.ok:
-            self.page_tables[(self._run_index, result.key)] = live.models
+            self.page_tables[(result.page - 1, result.region_id)] = live.models
 
-    def _forget_tables(self, index: int) -> None:
-        for key in [k for k in self.page_tables if k[0] == index]:
+    def _forget_tables(self, index: int, region_id: str | None = None) -> None:
+        for key in [k for k in self.page_tables if k[0] == index
+                    and (region_id is None or k[1] == region_id)]:
             del self.page_tables[key]
 
     def _stored_models(self, index: int) -> list[TableModel]:
-        assert self.results is not None
+        assert self.session is not None
         models: list[TableModel] = []
-        for part in self.results.page(index):
-            if not part.ok:
+        for result in self.session.results(index):
+            if not result.ok:
                 continue
-            key = (index, part.key)
+            key = (index, result.region_id)
             if key not in self.page_tables:
-                self.page_tables[key] = models_for_text(part.text, part.label)
+                if result.tables is not None:
+                    self.page_tables[key] = [TableModel(t, title=f"Table {i + 1}", source=result.label)
+                                             for i, t in enumerate(result.tables)]
+                else:
+                    self.page_tables[key] = models_for_text(result.text, result.label)
             models += self.page_tables[key]
         return models
 
     def _show_stored_tables(self) -> None:
-        if self.results is None:
+        if self.session is None:
             return
         if self.result_scope.currentData() == "document":
-            pages = self.results.done_pages()
+            pages = self.session.done_pages()
         else:
-            pages = [self.current_index] if self.results.has_page(self.current_index) else []
+            pages = [self.current_index] if self.session.results(self.current_index) else []
         self._set_table_tab([m for i in pages for m in self._stored_models(i)])
 
     def _has_tables(self) -> bool:
-        return self.results is not None and any(
-            self._stored_models(i) for i in self.results.done_pages())
+        return self.session is not None and any(
+            self._stored_models(i) for i in self.session.done_pages())
 
     def edited_tables(self) -> dict[tuple[int, str], list[Table]]:
-        """The stored grids as core Tables, for export."""
+        """The stored grids as core Tables (by page index and region id)."""
         return {key: [m.to_table() for m in models] for key, models in self.page_tables.items()
                 if models and not any(m.streaming for m in models)}
 
-    # ---------------------------------------------------------------- run state
+    def _store_edited_tables(self) -> None:
+        """The grids as edited go into their results (and so into every export)."""
+        if self.session is None:
+            return
+        edited = self.edited_tables()
+        for index in self.session.done_pages():
+            for result in self.session.results(index):
+                tables = edited.get((index, result.region_id))
+                if tables is not None:
+                    self.session.set_tables(result, tables)
 
-    def _on_started(self, label: str) -> None:
-        self.result_view.reset()
-        self._start_live_tables(label, self.settings.task, new_run=True)
-        self.results_label.setText(f"Results: {label}")
-        self._started_at = time.perf_counter()
-        self.state_label.setText(f"Recognising {label}…")
-        self.time_label.setText("")
-        self._elapsed.start()
-        self._update_actions()
-
-    def _tick(self) -> None:
-        self.time_label.setText(f"{time.perf_counter() - self._started_at:.1f} s")
-
-    def _stop_clock(self) -> float:
-        self._elapsed.stop()
-        return time.perf_counter() - self._started_at
-
-    def _on_finished(self, result: RunResult) -> None:
-        self._stop_clock()
-        self.result_view.flush()
-        self.time_label.setText(f"{result.seconds:.1f} s")
-        message = f"Recognised {result.label} in {result.seconds:.1f} s with {result.engine}"
-        if result.finish is FinishReason.LENGTH:
-            message += " — output cut at the token limit"
-            self.notifications.notify("The output was cut at the token limit.", Severity.WARNING)
-        elif result.finish is FinishReason.REPETITION:
-            message += " — stopped a repetition loop"
-            self.notifications.notify(
-                "The model kept repeating itself, so the result was stopped and is cut. Try "
-                "Recognise > Retry with stronger repetition penalty, or a smaller region.",
-                Severity.WARNING)
-        self.retry_action.setEnabled(result.finish is FinishReason.REPETITION)
-        self.recognizer.penalty_retry = None
-        if not result.text.strip():
-            message += " — no text found"
-        self.state_label.setText(message)
-        self._update_actions()
-
-    def retry_repetition(self) -> None:
-        """Recognise the page again, as before, with a stronger repetition penalty."""
-        from desktop_ocr.engines.loop_guard import retry_penalty
-
-        self.recognizer.penalty_retry = retry_penalty(self.recognizer.last_repetition_penalty)
-        self.retry_action.setEnabled(False)
-        self.recognise_current()
-
-    def _on_failed(self, message: str) -> None:
-        self.recognizer.penalty_retry = None
-        self._stop_clock()
-        self.state_label.setText("Recognition failed")
-        self._update_actions()
-
-    def _on_cancelled(self) -> None:
-        self.recognizer.penalty_retry = None
-        seconds = self._stop_clock()
-        self.result_view.flush()
-        self.state_label.setText(f"Cancelled after {seconds:.1f} s")
-        self._update_actions()
-
-    def _update_actions(self) -> None:
-        busy = self.recognizer.busy or self.batch.busy
-        has_doc = self.document is not None
-        self.cancel_action.setEnabled(busy)
-        self.recognise_action.setEnabled(has_doc and not busy)
-        self.recognise_all_action.setEnabled(has_doc and not busy)
-        self.use_text_action.setEnabled(has_doc and not busy and self.text_banner.isVisibleTo(self))
-        self.text_banner.button.setEnabled(not busy)
-        self.export_action.setEnabled(self.results is not None and len(self.results) > 0)
-        multi = has_doc and self.document.page_count > 1  # type: ignore[union-attr]
-        for action in (self.next_action, self.prev_action, self.first_action, self.last_action):
-            action.setEnabled(multi)
-        for action in (self.zoom_in_action, self.zoom_out_action, self.fit_action,
-                       self.fit_width_action, self.actual_size_action, self.rotate_action,
-                       self.rotate_left_action):
-            action.setEnabled(has_doc)
-
-    # ---------------------------------------------------------------- engine panel
+    # ---------------------------------------------------------------- panels
 
     def add_engine_panel(self) -> None:
         if self.engine_panel is not None:
             return
         from desktop_ocr.gui.engine_panel import EnginePanel
 
-        self.engine_panel = EnginePanel(self.recognizer, self.settings, self.notifications, self)
+        self.engine_panel = EnginePanel(self.engines, self.settings, self.notifications, self)
         self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.engine_panel)
         self.engine_panel.hide()  # opened from View > Engine panel
         toggle = self.engine_panel.toggleViewAction()
@@ -1124,6 +1286,19 @@ class MainWindow(QMainWindow):
         toggle.setStatusTip("Choose, start and stop the recognition engine; GPU and CPU meters")
         self.engine_panel_action = toggle
         self.view_menu.addSeparator()
+        self.view_menu.addAction(toggle)
+
+    def add_batch_panel(self) -> None:
+        if self.batch_panel is not None:
+            return
+        from desktop_ocr.gui.batch_panel import BatchPanel
+
+        self.batch_panel = BatchPanel(self.runs, self.notifications, self)
+        self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.batch_panel)
+        toggle = self.batch_panel.toggleViewAction()
+        toggle.setText("&Batch panel")
+        toggle.setShortcut(QKeySequence("Ctrl+Shift+B"))
+        self.batch_panel_action = toggle
         self.view_menu.addAction(toggle)
 
     # ---------------------------------------------------------------- misc
@@ -1136,19 +1311,39 @@ class MainWindow(QMainWindow):
             f"Log file: {log_file()}",
         )
 
+    def _confirm_stop(self, question: str) -> bool:
+        box = QMessageBox(QMessageBox.Icon.Question, APP_NAME,
+                          f"A recognition is running ({self.runs.info.label if self.runs.info else ''}). "
+                          f"{question}", parent=self)
+        box.setInformativeText("What finished is kept in History; the rest can be resumed.")
+        stop = box.addButton("Stop it", QMessageBox.ButtonRole.AcceptRole)
+        box.addButton(QMessageBox.StandardButton.Cancel)
+        box.exec()
+        return box.clickedButton() is stop
+
     # ---------------------------------------------------------------- tray
+
+    def _say(self, message: str) -> None:
+        """A tray balloon when the tray is up (the window may be hidden), else a notice."""
+        if self.tray is not None and self.tray.isVisible():
+            self.tray.say(message)
+        else:
+            self.notifications.notify(message, Severity.INFO)
 
     def attach_tray(self, tray) -> None:
         self.tray = tray
-        self.capture.tray = tray
         self.close_to_tray_action.setEnabled(True)
 
-    def _set_close_to_tray(self, on: bool) -> None:
-        self.settings.close_to_tray = on
-        self.capture._save()
+    def _restore(self, show: bool) -> None:
+        # Without a tray a hidden window could not be found again, so it always comes back.
+        if show or self.tray is None or not self.tray.isVisible():
+            self.show()
+            self.setWindowState(self.windowState() & ~Qt.WindowState.WindowMinimized)
+            self.raise_()
+            self.activateWindow()
 
     def show_from_tray(self) -> None:
-        self.capture._restore(True)
+        self._restore(True)
 
     def quit_app(self) -> None:
         self._quitting = True
@@ -1159,9 +1354,15 @@ class MainWindow(QMainWindow):
                 and self.tray.isVisible()):
             event.ignore()
             self.hide()
-            self.tray.say("Still running in the tray. Quit from its menu.")
+            self.bus.say.emit("Still running in the tray. Quit from its menu.")
             return
-        self._close_document()
+        if self.runs.busy and self.runs.kind in ("document", "batch", "resume") \
+                and not self._confirm_stop("Quit anyway?"):
+            event.ignore()
+            self._quitting = False
+            return
+        self.runs.cancel()
+        self._close_session()
         self.page_view.shutdown()
         self.capture.shutdown()
         self.notification_area.detach()

@@ -47,6 +47,10 @@ class Banner(QFrame):
         self.label.setWordWrap(True)
         self.label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         layout.addWidget(self.label, 1)
+        for text, action in note.actions:
+            button = QPushButton(text)
+            button.clicked.connect(lambda _=False, act=action: self._act(act))
+            layout.addWidget(button)
         if note.details:
             details = QPushButton("Details…")
             details.setFlat(True)
@@ -58,8 +62,12 @@ class Banner(QFrame):
         close.setToolTip("Dismiss")
         close.clicked.connect(self.dismiss)
         layout.addWidget(close)
-        if note.severity is Severity.INFO:
+        if note.severity is Severity.INFO and not note.actions:
             QTimer.singleShot(6000, self.dismiss)
+
+    def _act(self, action) -> None:
+        self.dismiss()
+        action()
 
     def _show_details(self) -> None:
         box = QMessageBox(QMessageBox.Icon.Information, "Details", self.note.message, parent=self)

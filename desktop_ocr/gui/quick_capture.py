@@ -1,23 +1,27 @@
 """The screenshot path through the app: paste, clipboard watch, snip, text back to the clipboard.
 
 The window owns one QuickCapture; its actions (Ctrl+V, Snip, Recognise clipboard, the
-tray's entries, a second `desktop-ocr --snip`) all end here. Decoding and conversion run
-in worker threads; only the overlay and the widgets are touched on the GUI thread.
+tray's entries, a second `desktop-ocr --snip`) all end here. It knows neither the window
+nor the tray: a captured image leaves as `bus.captured`, status lines as `bus.status`,
+and it copies a capture's result when the run controller says that run finished.
+Decoding and conversion run in worker threads; only the overlay is touched on the GUI
+thread.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from pathlib import Path
-from typing import TYPE_CHECKING
+from collections.abc import Callable
 
-from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QGuiApplication
 
 from desktop_ocr.core.imaging import ImageError
-from desktop_ocr.core.notifications import Severity
+from desktop_ocr.core.notifications import NotificationManager, Severity
+from desktop_ocr.core.settings import Settings
 from desktop_ocr.gui import clipboard
+from desktop_ocr.gui.bus import Bus, save_settings
 from desktop_ocr.gui.clipboard import (
     CHANGED_MESSAGE,
     ClipboardChanged,
@@ -25,15 +29,12 @@ from desktop_ocr.gui.clipboard import (
     ClipboardError,
     NoImageOnClipboard,
     decode_content,
-    payload_for,
     qimage_to_pil,
 )
+from desktop_ocr.gui.clipboard.base import ClipboardPayload
 from desktop_ocr.gui.clipboard.watch import ClipboardWatcher
-from desktop_ocr.gui.recognizer import LoadedImage, RunResult, pil_to_qimage
+from desktop_ocr.gui.images import CapturedImage, pil_to_qimage
 from desktop_ocr.gui.snip import SnipError, SnipResult, SnipSession, grab_screens
-
-if TYPE_CHECKING:
-    from desktop_ocr.gui.main_window import MainWindow
 
 log = logging.getLogger(__name__)
 
@@ -47,23 +48,22 @@ class QuickCapture(QObject):
     snipFinished = Signal(bool)  # True: a region was recognised; False: cancelled or failed
     refused = Signal(str)  # a message shown instead of a recognition
 
-    def __init__(self, window: MainWindow) -> None:
-        super().__init__(window)
-        self.window = window
-        self.settings = window.settings
-        self.notifications = window.notifications
-        self.tray = None  # set by the app when a system tray exists
+    def __init__(self, settings: Settings, notifications: NotificationManager, bus: Bus,
+                 window_shown: Callable[[], bool], parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.settings = settings
+        self.notifications = notifications
+        self.bus = bus
+        self._window_shown = window_shown  # is the window on screen (not hidden, not minimised)
         self.watcher = ClipboardWatcher(self)
         self.watcher.imageFound.connect(self._on_watched)
         self.watcher.set_enabled(self.settings.watch_clipboard)
-        self._copy_label = ""
         self._counter = 0
         # Counts clipboard changes, to tell a damaged image from one replaced mid-read.
         self._generation = 0
         QGuiApplication.clipboard().dataChanged.connect(self._bump)
         self._task: asyncio.Task | None = None
         self.session: SnipSession | None = None
-        window.recognizer.finished.connect(self._on_finished)
 
     # ---------------------------------------------------------------- clipboard in
 
@@ -81,7 +81,7 @@ class QuickCapture(QObject):
         return self._task
 
     async def _paste(self) -> None:
-        self.window.state_label.setText("Reading the clipboard…")
+        self.bus.status.emit("Reading the clipboard…")
         generation = self._generation
         try:
             content = await clipboard.read()
@@ -98,9 +98,10 @@ class QuickCapture(QObject):
         await self._recognise_content(content, generation)
 
     def _on_watched(self, content: ClipboardContent) -> None:
-        self._replace_task(self._recognise_content(content, self._generation))
+        self._replace_task(self._recognise_content(content, self._generation, "watch"))
 
-    async def _recognise_content(self, content: ClipboardContent, generation: int) -> None:
+    async def _recognise_content(self, content: ClipboardContent, generation: int,
+                                 kind: str = "paste") -> None:
         try:
             image = await asyncio.to_thread(decode_content, content)
             qimage = await asyncio.to_thread(pil_to_qimage, image)
@@ -119,16 +120,14 @@ class QuickCapture(QObject):
         label = f"{content.label()} ({image.width} × {image.height} px)"
         if content.paths:
             label = content.paths[0].name
-        self._start(LoadedImage(Path(label), image, qimage), label)
+        self._start(CapturedImage(label, image, qimage, kind))
 
-    def _start(self, item: LoadedImage, label: str) -> None:
-        self.window.show_image(item)
-        self._copy_label = label
-        self.imageReady.emit(label)
-        self.window.recognizer.recognize(item.image, label)
+    def _start(self, item: CapturedImage) -> None:
+        self.bus.captured.emit(item)  # shown (and being recognised) once imageReady says so
+        self.imageReady.emit(item.label)
 
     def _refuse(self, message: str, severity: Severity) -> None:
-        self.window.state_label.setText(message)
+        self.bus.status.emit(message)
         self.notifications.notify(message, severity)
         self.refused.emit(message)
 
@@ -138,15 +137,14 @@ class QuickCapture(QObject):
         return self._replace_task(self._snip())
 
     async def _snip(self) -> None:
-        window = self.window
-        was_visible = window.isVisible() and not window.isMinimized()
+        was_visible = self._window_shown()
         if was_visible:
-            window.hide()
+            self.bus.hideWindow.emit()
             await asyncio.sleep(HIDE_BEFORE_GRAB_S)
         try:
             grabs = await grab_screens()
         except SnipError as exc:
-            self._restore(was_visible or self.tray is None)
+            self._restore(was_visible)
             self._refuse(str(exc), Severity.ERROR)
             self.snipFinished.emit(False)
             return
@@ -160,23 +158,23 @@ class QuickCapture(QObject):
             result = await outcome
         except asyncio.CancelledError:
             session.cancel()
-            self._restore(was_visible or self.tray is None)
+            self._restore(was_visible)
             raise
         finally:
             self.session = None
             session.deleteLater()
         if not isinstance(result, SnipResult):
-            self._restore(was_visible or self.tray is None)
+            self._restore(was_visible)
             if result:
                 self._refuse(result, Severity.INFO)
             else:
-                window.state_label.setText("Snip cancelled")
+                self.bus.status.emit("Snip cancelled")
             self.snipFinished.emit(False)
             return
         try:
             image = await asyncio.to_thread(qimage_to_pil, result.image)
         except ImageError as exc:
-            self._restore(was_visible or self.tray is None)
+            self._restore(was_visible)
             self._refuse(str(exc), Severity.ERROR)
             self.snipFinished.emit(False)
             return
@@ -184,30 +182,26 @@ class QuickCapture(QObject):
         label = f"Snip {self._counter} ({image.width} × {image.height} px)"
         # The result pane opens with the text: the window comes up even if it was hidden.
         self._restore(True)
-        self._start(LoadedImage(Path(label), image, result.image), label)
+        self._start(CapturedImage(label, image, result.image, "snip"))
         self.snipFinished.emit(True)
 
     def _restore(self, show: bool) -> None:
-        # Without a tray a hidden window could not be found again, so it always comes back.
-        if show:
-            w = self.window
-            w.show()
-            w.setWindowState(w.windowState() & ~Qt.WindowState.WindowMinimized)
-            w.raise_()
-            w.activateWindow()
+        # The window decides: without a tray a hidden window could not be found again, so
+        # it always comes back then.
+        self.bus.restoreWindow.emit(show)
 
     # ---------------------------------------------------------------- clipboard out
 
-    def _on_finished(self, result: RunResult) -> None:
-        if result.label != self._copy_label:
-            return
-        self._copy_label = ""
-        if self.settings.copy_snip_result and result.text.strip():
-            asyncio.ensure_future(self.copy_text(result.text))
+    def copy_result(self, kind: str, payload: ClipboardPayload) -> asyncio.Task | None:
+        """A capture's run finished: its text goes on the clipboard (when the setting says so)."""
+        if kind not in ("paste", "snip", "watch") or not self.settings.copy_snip_result:
+            return None
+        if not payload.text.strip():
+            return None
+        return asyncio.ensure_future(self.copy(payload))
 
-    async def copy_text(self, text: str) -> int:
-        """Put `text` on the clipboard (TSV + HTML for a table) and say so; characters copied."""
-        payload = payload_for(text, self.settings.task)
+    async def copy(self, payload: ClipboardPayload) -> int:
+        """Put `payload` on the clipboard (TSV + HTML for a table) and say so; characters copied."""
         try:
             await clipboard.write(payload)
         except ClipboardError as exc:
@@ -216,11 +210,8 @@ class QuickCapture(QObject):
         count = len(payload.text)
         kind = "a table" if payload.html else "text"
         message = f"Copied {count:,} characters of {kind} to the clipboard"
-        self.window.state_label.setText(message)
-        if self.tray is not None and self.tray.isVisible():
-            self.tray.say(message)
-        else:
-            self.notifications.notify(message + ".", Severity.INFO)
+        self.bus.status.emit(message)
+        self.bus.say.emit(message + ".")
         self.copied.emit(count)
         return count
 
@@ -236,10 +227,7 @@ class QuickCapture(QObject):
         self._save()
 
     def _save(self) -> None:
-        try:
-            self.settings.save()
-        except OSError as exc:
-            log.warning("settings not saved: %s", exc)
+        save_settings(self.settings)
 
     def shutdown(self) -> None:
         self.watcher.set_enabled(False)

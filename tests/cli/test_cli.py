@@ -64,11 +64,14 @@ def test_every_input_bad_exits_2_with_one_line(corpus, name, words):
     assert "Traceback" not in proc.stderr
 
 
-def test_missing_path_and_folder(tmp_path):
-    proc = run_cli("ocr", tmp_path / "nope.png", tmp_path, "--engine", "cpu")
+def test_missing_path_and_empty_folder(tmp_path):
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    proc = run_cli("ocr", tmp_path / "nope.png", empty, "--engine", "cpu")
     assert proc.returncode == 2
     err = proc.stderr.strip().splitlines()
-    assert len(err) == 2 and "does not exist" in err[0] and "folder" in err[1]
+    assert len(err) == 2, proc.stderr
+    assert "folder holds no images or PDFs" in err[0] and "nope.png: The file does not exist" in err[1]
 
 
 def test_usage_error_is_not_confused_with_failed_inputs():

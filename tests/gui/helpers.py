@@ -1,10 +1,13 @@
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
 from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import QApplication, QWidget
+
+from desktop_ocr.core.contract import Chunk, FinishReason
 
 
 def drop_files(widget: QWidget, paths: list[Path]) -> bool:
@@ -21,3 +24,45 @@ def drop_files(widget: QWidget, paths: list[Path]) -> bool:
                       Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)
     QApplication.sendEvent(widget, drop)
     return drop.isAccepted()
+
+
+def shut_down(win, qtbot, aloop) -> None:
+    """Stop a window's runs and its engine before pytest-qt closes and deletes it."""
+    win.runs.cancel()
+    qtbot.waitUntil(lambda: not win.runs.busy, timeout=10_000)
+    task = aloop.create_task(win.engines.shutdown())
+    qtbot.waitUntil(task.done, timeout=10_000)
+
+
+def wait_run(qtbot, win, timeout: int = 60_000):
+    """Wait for the window's run to finish; returns (RunInfo, RunSummary)."""
+    with qtbot.waitSignal(win.runs.finished, timeout=timeout) as blocker:
+        pass
+    return blocker.args
+
+
+class ReplayEngine:
+    """An engine that answers with the given pieces, one per turn of the event loop (the
+    engine is no part of what is tested here; the run through the pipeline is)."""
+
+    name = "openai"
+    model = "replay"
+    max_concurrency = 1
+
+    def __init__(self, pieces: list[str]) -> None:
+        self.pieces = pieces
+
+    async def start(self) -> None:
+        pass
+
+    async def stop(self) -> None:
+        pass
+
+    async def health(self):
+        return None
+
+    async def stream(self, request):
+        for piece in self.pieces:
+            await asyncio.sleep(0)
+            yield Chunk(piece)
+        yield Chunk("", FinishReason.STOP)

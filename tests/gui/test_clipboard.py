@@ -9,6 +9,7 @@ import threading
 import time
 
 import pytest
+from helpers import ReplayEngine, shut_down, wait_run
 from PIL import Image
 from PySide6.QtCore import QMimeData, QUrl
 from PySide6.QtGui import QGuiApplication
@@ -18,7 +19,7 @@ from desktop_ocr.core.notifications import Severity
 from desktop_ocr.core.settings import Settings
 from desktop_ocr.gui import clipboard
 from desktop_ocr.gui.clipboard import formats, qt, xclip
-from desktop_ocr.gui.clipboard.base import paths_from_uri_list
+from desktop_ocr.gui.clipboard.base import ClipboardPayload, paths_from_uri_list
 from desktop_ocr.gui.main_window import MainWindow
 
 RECEIPT = "receipt-sroie-003.jpg"
@@ -74,10 +75,7 @@ def window(qtbot, aloop, notes):
     win.show()
     qtbot.waitExposed(win)
     yield win
-    win.recognizer.cancel()
-    qtbot.waitUntil(lambda: not win.recognizer.busy, timeout=10_000)
-    task = aloop.create_task(win.recognizer.shutdown())
-    qtbot.waitUntil(task.done, timeout=10_000)
+    shut_down(win, qtbot, aloop)
     win.close()
     win.deleteLater()
 
@@ -126,9 +124,9 @@ def test_paste_png_shows_and_recognises_exact_pixels(window, qtbot, notes):
     with qtbot.waitSignal(window.capture.imageReady, timeout=10_000) as ready:
         window.paste_action.trigger()
     assert "320 × 140" in ready.args[0]
-    assert hashlib.md5(window.current.image.tobytes()).hexdigest() == md5
+    assert hashlib.md5(window.session.image.tobytes()).hexdigest() == md5
     assert window.stack.currentWidget() is window.viewer
-    assert window.recognizer.busy or window.state_label.text()
+    assert window.runs.busy or window.state_label.text()
 
 
 def test_paste_without_image_says_so(window, qtbot, notes):
@@ -137,7 +135,7 @@ def test_paste_without_image_says_so(window, qtbot, notes):
         window.paste_action.trigger()
     assert "no image" in refused.args[0]
     assert notes.seen[-1].severity is Severity.INFO
-    assert window.stack.currentWidget() is window.empty_state and not window.recognizer.busy
+    assert window.stack.currentWidget() is window.empty_state and not window.runs.busy
 
 
 def test_paste_copied_image_file(window, qtbot, tmp_path, corpus):
@@ -146,7 +144,7 @@ def test_paste_copied_image_file(window, qtbot, tmp_path, corpus):
     set_clipboard(urls=[other, corpus / RECEIPT])
     with qtbot.waitSignal(window.capture.imageReady, timeout=10_000) as ready:
         window.paste_action.trigger()
-    assert ready.args[0] == RECEIPT and window.current.image.width > 100
+    assert ready.args[0] == RECEIPT and window.session.image.width > 100
 
 
 def test_copied_files_that_are_not_images(window, qtbot, tmp_path):
@@ -170,7 +168,7 @@ def test_huge_clipboard_image_is_refused_quickly_without_freezing(window, qtbot,
     assert time.perf_counter() - began < 3
     assert "too large" in refused.args[0]
     assert notes.seen[-1].severity is Severity.ERROR
-    assert not window.recognizer.busy and window.paste_action.isEnabled()
+    assert not window.runs.busy and window.paste_action.isEnabled()
 
 
 def test_wide_clipboard_image_is_accepted_off_the_gui_thread(window, qtbot):
@@ -194,7 +192,7 @@ def test_wide_clipboard_image_is_accepted_off_the_gui_thread(window, qtbot):
     with qtbot.waitSignal(window.capture.imageReady, timeout=20_000):
         window.paste_action.trigger()
     timer.stop()
-    assert window.current.image.size == (20_000, 1_500)
+    assert window.session.image.size == (20_000, 1_500)
     assert max(gaps) < 0.5, f"the GUI thread stalled for {max(gaps):.2f} s"
 
 
@@ -242,7 +240,7 @@ def test_watch_ignores_the_text_the_app_copied(window, qtbot, aloop):
     found: list = []
     window.capture.watcher.imageFound.connect(found.append)
     with qtbot.waitSignal(window.capture.watcher.ignored, timeout=5_000) as ignored:
-        task = aloop.create_task(window.capture.copy_text("recognised words"))
+        task = aloop.create_task(window.capture.copy(ClipboardPayload("recognised words")))
         qtbot.waitUntil(task.done, timeout=5_000)
     # Offscreen Qt cannot tell ownership, so this is "no image"; under X11 it is "own"
     # (test_watch_under_x11 below).
@@ -255,28 +253,31 @@ def test_watch_off_does_nothing(window, qtbot):
     window.capture.watcher.imageFound.connect(found.append)
     set_clipboard(image_png=png(40, 40))
     qtbot.wait(700)
-    assert not found and window.current is None
+    assert not found and window.session is None
 
 
 def test_auto_copy_after_a_clipboard_recognition(window, qtbot, aloop, notes):
     # The recogniser's finished signal for the pasted image puts its text back (table as TSV).
     window.settings.task = "table"
+    window.engines.use(ReplayEngine(["| a | b |\n", "|---|---|\n", "| 1 | 2 |"]))
     set_clipboard(image_png=png(60, 30))
-    with qtbot.waitSignal(window.capture.imageReady, timeout=10_000) as ready:
+    with qtbot.waitSignal(window.capture.copied, timeout=10_000) as copied:
         window.paste_action.trigger()
-    window.recognizer.cancel()
-    qtbot.waitUntil(lambda: not window.recognizer.busy, timeout=10_000)
-    from desktop_ocr.gui.recognizer import RunResult
-
-    with qtbot.waitSignal(window.capture.copied, timeout=5_000) as copied:
-        window.recognizer.finished.emit(RunResult(ready.args[0], "| a | b |\n|---|---|\n| 1 | 2 |", None, 0.1, "x"))
     assert copied.args[0] == len("a\tb\n1\t2\n")
     mime = QGuiApplication.clipboard().mimeData()
     assert mime.text() == "a\tb\n1\t2\n" and "<table>" in mime.html()
     assert "Copied 8 characters of a table" in notes.seen[-1].message
+    # AND the pasted image's result is kept as a paste, exportable like any other
+    (result,) = window.session.results(0)
+    assert result.source_kind == "paste" and result.text.startswith("| a | b |")
+    assert window.export_action.isEnabled()
     # A result that did not come from the clipboard is not copied.
+    from desktop_ocr.core.documents import document_from_image
+
+    window.show_document(document_from_image(window.session.image, "scan.png"))
     with qtbot.assertNotEmitted(window.capture.copied, wait=300):
-        window.recognizer.finished.emit(RunResult("scan.png", "other", None, 0.1, "x"))
+        window.recognise_current()
+        wait_run(qtbot, window, 5_000)
 
 
 # ---------------------------------------------------------------- the real X clipboard

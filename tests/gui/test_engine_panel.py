@@ -12,15 +12,17 @@ from engine_helpers import API_KEY, make_image, pid_alive, wait_dead
 from PySide6.QtCore import Qt
 
 from desktop_ocr.core.notifications import Severity
+from desktop_ocr.core.pipeline import Source
 from desktop_ocr.core.settings import Settings
 from desktop_ocr.engines import gpu
 from desktop_ocr.engines.gpu import GpuInfo, GpuMetrics, Metrics, Probe
 from desktop_ocr.engines.lmdeploy_server import ServerState
+from desktop_ocr.gui.engine_host import EngineHost
 from desktop_ocr.gui.engine_panel import EnginePanel, advice_text, gpu_text, model_choices
 from desktop_ocr.gui.main_window import MainWindow
 from desktop_ocr.gui.meters import MetersView
-from desktop_ocr.gui.recognizer import Recognizer
 from desktop_ocr.gui.result_view import ResultView
+from desktop_ocr.gui.runs import RunController
 
 MODEL = "OpenGVLab/InternVL3-1B"
 HAS_GPU = bool(gpu.probe().gpus)
@@ -37,8 +39,9 @@ def make_panel(qtbot, aloop, notes, app_dirs):
     before = _children()
 
     def make(settings: Settings) -> EnginePanel:
-        recognizer = Recognizer(settings, notifications=notes)
-        panel = EnginePanel(recognizer, settings, notes, open_url=opened.append)
+        engines = EngineHost(settings, notifications=notes)
+        panel = EnginePanel(engines, settings, notes, open_url=opened.append)
+        panel.runs = RunController(engines, settings, notes, panel)  # type: ignore[attr-defined]
         panel.opened = opened  # type: ignore[attr-defined]
         panel.resize(420, 900)
         qtbot.addWidget(panel)
@@ -50,7 +53,8 @@ def make_panel(qtbot, aloop, notes, app_dirs):
     yield make
 
     async def close(panel: EnginePanel) -> None:
-        await panel.recognizer.shutdown()
+        await panel.runs.cancel_and_wait()
+        await panel.engines.shutdown()
         await panel.shutdown()
 
     for panel in made:
@@ -61,7 +65,7 @@ def make_panel(qtbot, aloop, notes, app_dirs):
 
 
 def _state(panel: EnginePanel) -> ServerState:
-    return panel.recognizer.engine_status.state
+    return panel.engines.engine_status.state
 
 
 def test_local_start_ready_log_and_stop(make_panel, fake_lmdeploy, qtbot, monkeypatch):
@@ -70,7 +74,7 @@ def test_local_start_ready_log_and_stop(make_panel, fake_lmdeploy, qtbot, monkey
                         start_timeout=30)
     panel = make_panel(settings)
     seen: list[ServerState] = []
-    panel.recognizer.engineState.connect(lambda st: seen.append(st.state))
+    panel.engines.engineState.connect(lambda st: seen.append(st.state))
     assert panel.log_box.isVisible() and panel.local_box.isVisible() and not panel.remote_box.isVisible()
 
     qtbot.mouseClick(panel.start_button, Qt.MouseButton.LeftButton)
@@ -142,16 +146,17 @@ def test_remote_discovers_model_and_streams_into_result_view(make_panel, standin
     assert "internvl3" in panel.remote_model_label.text()
     assert standin.url in panel.detail_label.text()
 
-    # A loaded image is recognised through the Recognizer and streams into the result view.
+    # A loaded image is recognised through the pipeline and streams into the result view.
     view = ResultView()
     qtbot.addWidget(view)
     chunks: list[str] = []
-    panel.recognizer.chunk.connect(chunks.append)
-    panel.recognizer.chunk.connect(view.append_text)
-    with qtbot.waitSignal(panel.recognizer.finished, timeout=20_000) as blocker:
-        panel.recognizer.recognize(make_image((640, 480)), "page.png")
+    panel.runs.text.connect(lambda _part, t: chunks.append(t))
+    panel.runs.text.connect(lambda _part, t: view.append_text(t))
+    with qtbot.waitSignal(panel.runs.finished, timeout=20_000) as blocker:
+        panel.runs.start([Source(image=make_image((640, 480)), kind="paste", label="page.png")],
+                         "paste", "page.png")
     text = view.full_text()
-    assert text == blocker.args[0].text and len(chunks) > 10
+    assert text == blocker.args[1].results[0].text and len(chunks) > 10
     assert text.startswith("[image 640x480]")  # the stand-in saw our image
     assert "Invoice No. 2024-0042" in text and "Total: 59.00 EUR" in text
 
@@ -169,7 +174,7 @@ def test_switching_engine_stops_the_local_server(make_panel, fake_lmdeploy, qtbo
     index = panel.engine_combo.findData("cpu")
     panel.engine_combo.setCurrentIndex(index)
     panel.engine_combo.activated.emit(index)
-    qtbot.waitUntil(lambda: panel.recognizer.engine is not None and panel.recognizer.engine.name == "cpu",
+    qtbot.waitUntil(lambda: panel.engines.engine is not None and panel.engines.engine.name == "cpu",
                     timeout=20_000)
     assert wait_dead(pids) == []
     assert "CPU" in panel.state_label.text() and not panel.log_box.isVisible()
@@ -178,7 +183,7 @@ def test_switching_engine_stops_the_local_server(make_panel, fake_lmdeploy, qtbo
 @pytest.mark.skipif(HAS_GPU, reason="this machine has a GPU")
 def test_no_gpu_meters_and_auto_say_so(make_panel, qtbot, aloop):
     panel = make_panel(Settings(engine="auto"))
-    task = aloop.create_task(panel.recognizer.prepare())  # what the main window does at start
+    task = aloop.create_task(panel.engines.prepare())  # what the main window does at start
     qtbot.waitUntil(task.done, timeout=20_000)
     assert panel.auto_label.text().startswith("Automatic picked CPU")
     assert "no CUDA GPU found" in panel.auto_label.text()

@@ -7,6 +7,7 @@ from __future__ import annotations
 import httpx
 import pytest
 from engine_helpers import API_KEY, start_standin
+from helpers import shut_down
 
 from desktop_ocr.core.contract import FinishReason
 from desktop_ocr.core.settings import Settings
@@ -22,15 +23,9 @@ def repeating_server():
 
 @pytest.fixture
 def window(qtbot, aloop, notes, app_dirs, repeating_server):
-    def shut_down(win: MainWindow) -> None:
-        win.cancel()
-        qtbot.waitUntil(lambda: not win.recognizer.busy, timeout=10_000)
-        task = aloop.create_task(win.recognizer.shutdown())
-        qtbot.waitUntil(task.done, timeout=10_000)
-
     settings = Settings(engine="openai", endpoint=repeating_server.url, api_key=API_KEY, max_tokens=2000)
     win = MainWindow(settings, notifications=notes)
-    qtbot.addWidget(win, before_close_func=shut_down)
+    qtbot.addWidget(win, before_close_func=lambda w: shut_down(w, qtbot, aloop))
     win.show()
     qtbot.waitExposed(win)
     return win
@@ -43,18 +38,18 @@ def _last_penalty(server) -> float:
 def test_repetition_loop_is_cut_marked_and_retried_stronger(window, qtbot, notes, corpus, repeating_server):
     # GIVEN a server whose model repeats a table row forever
     # WHEN a receipt is opened and recognised
-    with qtbot.waitSignal(window.recognizer.finished, timeout=30_000) as first:
+    with qtbot.waitSignal(window.runs.finished, timeout=30_000) as first:
         window.open_paths([corpus / "receipt-sroie-003.jpg"])
     # THEN the stream is stopped by the guard, the user is told, and a retry is offered
-    assert first.args[0].finish is FinishReason.REPETITION
+    assert first.args[1].results[0].finish == FinishReason.REPETITION
     assert "repetition loop" in window.state_label.text()
     assert any("repeating itself" in n.message for n in notes.seen)
     assert window.retry_action.isEnabled()
     before = _last_penalty(repeating_server)
     # WHEN the user retries
-    with qtbot.waitSignal(window.recognizer.finished, timeout=30_000):
+    with qtbot.waitSignal(window.runs.finished, timeout=30_000):
         window.retry_action.trigger()
     # THEN the server got the same request with a stronger penalty, and only for that run
     after = _last_penalty(repeating_server)
     assert after > before
-    assert window.recognizer.penalty_retry is None
+    assert window.penalty_retry is None

@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from helpers import shut_down
 from PIL import Image
 from PySide6.QtCore import QEvent, QPointF, Qt
 from PySide6.QtGui import QGuiApplication, QKeyEvent, QMouseEvent
@@ -17,8 +18,8 @@ from PySide6.QtWidgets import QApplication
 from desktop_ocr.core.settings import Settings
 from desktop_ocr.gui import quick_capture, snip
 from desktop_ocr.gui.clipboard.base import qimage_to_pil
+from desktop_ocr.gui.images import pil_to_qimage
 from desktop_ocr.gui.main_window import MainWindow
-from desktop_ocr.gui.recognizer import pil_to_qimage
 from desktop_ocr.gui.snip import (
     EMPTY_SELECTION_MESSAGE,
     ScreenGrab,
@@ -167,10 +168,7 @@ def window(qtbot, aloop, notes):
     win.show()
     qtbot.waitExposed(win)
     yield win
-    win.recognizer.cancel()
-    qtbot.waitUntil(lambda: not win.recognizer.busy, timeout=10_000)
-    task = aloop.create_task(win.recognizer.shutdown())
-    qtbot.waitUntil(task.done, timeout=10_000)
+    shut_down(win, qtbot, aloop)
     win.close()
     win.deleteLater()
 
@@ -191,7 +189,7 @@ def test_snip_from_the_window_recognises_the_region(window, qtbot, grabs, monkey
     with qtbot.waitSignal(window.capture.imageReady, timeout=5_000) as ready:
         drag(overlay, (10, 10), (60, 35))
     assert "100 × 50 px" in ready.args[0]
-    assert window.isVisible() and window.current.image.tobytes() == img.crop((20, 20, 120, 70)).tobytes()
+    assert window.isVisible() and window.session.image.tobytes() == img.crop((20, 20, 120, 70)).tobytes()
 
 
 def test_cancelled_snip_brings_the_window_back(window, qtbot, grabs, monkeypatch, notes):
@@ -208,7 +206,7 @@ def test_cancelled_snip_brings_the_window_back(window, qtbot, grabs, monkeypatch
     with qtbot.waitSignal(window.capture.snipFinished, timeout=5_000) as finished:
         drag(window.capture.session.overlays[0], (10, 10), (10, 10))
     assert finished.args[0] is False
-    assert window.isVisible() and window.current is None
+    assert window.isVisible() and window.session is None
     assert notes.seen[-1].message == EMPTY_SELECTION_MESSAGE
 
 

@@ -8,6 +8,7 @@ import random
 import openpyxl
 import pytest
 from corpus_data import corpus_items
+from helpers import ReplayEngine, shut_down, wait_run
 from PIL import Image
 from PySide6.QtCore import QModelIndex, Qt
 from PySide6.QtGui import QGuiApplication
@@ -352,39 +353,25 @@ def test_copy_puts_tsv_and_an_html_table_on_the_clipboard(tabs, qtbot):
 
 @pytest.fixture
 def window(qtbot, aloop, notes):
-    def shut_down(win: MainWindow) -> None:
-        win.cancel()
-        qtbot.waitUntil(lambda: not win.recognizer.busy and not win.batch.busy, timeout=10_000)
-        task = aloop.create_task(win.recognizer.shutdown())
-        qtbot.waitUntil(task.done, timeout=10_000)
-
     win = MainWindow(Settings(engine="cpu", task="table"), notifications=notes)
-    qtbot.addWidget(win, before_close_func=shut_down)
+    qtbot.addWidget(win, before_close_func=lambda w: shut_down(w, qtbot, aloop))
     win.resize(1280, 800)
     win.show()
     qtbot.waitExposed(win)
     return win
 
 
-def feed_answer(window: MainWindow, text: str, rng: random.Random, on_chunk=None) -> None:
-    """What a page run emits, with the answer's chunks, in order (the signals the window
-    listens to; the engine is no part of what is tested here)."""
-    from desktop_ocr.gui.doc_results import PartResult
-    from desktop_ocr.gui.recognizer import Part
-
-    window._run_index = window.current_index
-    window._run_doc = window.document
-    window._run_parts = []
-    window._parts_seen = 0
-    window._multi = False
-    r = window.recognizer
-    r.started.emit("scan.png")
-    r.partStarted.emit(Part("page", "scan.png", task="table"))
-    for piece in chunks(text, rng, 12):
-        r.chunk.emit(piece)
+def feed_answer(window: MainWindow, qtbot, text: str, rng: random.Random, on_chunk=None):
+    """Recognise the shown page with an engine that answers `text` in random chunks."""
+    window.engines.use(ReplayEngine(chunks(text, rng, 12)))
+    if on_chunk is not None:
+        window.runs.text.connect(on_chunk)
+    try:
+        window.recognise_current()
+        return wait_run(qtbot, window, 10_000)
+    finally:
         if on_chunk is not None:
-            on_chunk()
-    r.partFinished.emit(PartResult("page", "scan.png", text, "ocr", "table", "test"))
+            window.runs.text.disconnect(on_chunk)
 
 
 def test_table_tab_fills_live_and_export_writes_the_edited_grid(window, qtbot, tmp_path, notes):
@@ -392,12 +379,12 @@ def test_table_tab_fills_live_and_export_writes_the_edited_grid(window, qtbot, t
     assert not window.result_tabs.isTabVisible(1)
     rows_seen: list[tuple[int, bool]] = []
 
-    def look() -> None:
+    def look(*_args) -> None:
         grids = window.table_tabs.grids()
         if grids:
             rows_seen.append((grids[0].table_model.rowCount(), grids[0].table_model.streaming))
 
-    feed_answer(window, ANSWER, random.Random(3), look)
+    feed_answer(window, qtbot, ANSWER, random.Random(3), look)
     assert any(streaming and 1 <= rows < 6 for rows, streaming in rows_seen), "rows came in live"
     assert window.result_tabs.isTabVisible(1) and window.result_tabs.currentIndex() == 1
     first, second = window.table_tabs.grids()
@@ -457,10 +444,10 @@ def test_export_to_a_full_disk_keeps_the_old_file_and_says_why(window, qtbot, tm
                                                                 monkeypatch):
     import errno
 
-    from desktop_ocr.core import export as export_module
+    from desktop_ocr.core import atomic as export_module
 
     window.show_document(document_from_image(Image.new("RGB", (200, 100), "white"), "scan.png"))
-    feed_answer(window, ANSWER, random.Random(5))
+    feed_answer(window, qtbot, ANSWER, random.Random(5))
     out = tmp_path / "scan.xlsx"
     out.write_bytes(b"old")
 
@@ -481,23 +468,23 @@ def test_export_to_a_full_disk_keeps_the_old_file_and_says_why(window, qtbot, tm
 
 def test_a_run_without_tables_hides_the_table_tab(window, qtbot):
     window.show_document(document_from_image(Image.new("RGB", (200, 100), "white"), "scan.png"))
-    feed_answer(window, ANSWER, random.Random(1))
+    feed_answer(window, qtbot, ANSWER, random.Random(1))
     assert window.result_tabs.isTabVisible(1)
-    feed_answer(window, "Just a line of text.\n", random.Random(1))
+    feed_answer(window, qtbot, "Just a line of text.\n", random.Random(1))
     assert not window.result_tabs.isTabVisible(1) and window.result_tabs.currentIndex() == 0
     assert window.edited_tables() == {}
 
 
 def test_stored_results_show_their_tables_again(window, qtbot):
-    from desktop_ocr.gui.doc_results import PartResult
+    from desktop_ocr.core.results import PartResult
 
     doc = document_from_image(Image.new("RGB", (200, 100), "white"), "scan.png")
     window.show_document(doc)
-    window.results.set_page(0, [PartResult("page", "scan.png", ANSWER, "ocr", "markdown")])
+    window.session.set_result(PartResult("scan.png", text=ANSWER, task="markdown"))
     window.show_results()
     assert window.result_tabs.isTabVisible(1)
     assert [m.grid() for m in window.table_tabs.models()] == [t.to_grid() for t in parse_tables(ANSWER)]
-    assert isinstance(window.edited_tables()[(0, "page")][0], Table)
+    assert isinstance(window.edited_tables()[(0, "")][0], Table)
 
 
 def test_table_tab_fills_live_from_a_streaming_server(qtbot, aloop, notes):
@@ -509,28 +496,22 @@ def test_table_tab_fills_live_from_a_streaming_server(qtbot, aloop, notes):
     win = MainWindow(Settings(engine="openai", endpoint=server.url, api_key=API_KEY, task="table"),
                      notifications=notes)
 
-    def shut_down(w: MainWindow) -> None:
-        w.cancel()
-        qtbot.waitUntil(lambda: not w.recognizer.busy, timeout=10_000)
-        task = aloop.create_task(w.recognizer.shutdown())
-        qtbot.waitUntil(task.done, timeout=10_000)
-
     try:
-        qtbot.addWidget(win, before_close_func=shut_down)
+        qtbot.addWidget(win, before_close_func=lambda w: shut_down(w, qtbot, aloop))
         win.show()
         qtbot.waitExposed(win)
         win.show_document(document_from_image(Image.new("RGB", (320, 200), "white"), "scan.png"))
         seen: list[tuple[int, bool]] = []
 
-        def on_chunk(_text: str) -> None:
+        def on_chunk(_part, _text: str) -> None:
             grids = win.table_tabs.grids()
             if grids:
-                seen.append((grids[0].table_model.rowCount(), win.recognizer.busy))
+                seen.append((grids[0].table_model.rowCount(), win.runs.busy))
 
-        win.recognizer.chunk.connect(on_chunk)
-        with qtbot.waitSignal(win.recognizer.finished, timeout=30_000) as done:
+        win.runs.text.connect(on_chunk)
+        with qtbot.waitSignal(win.runs.finished, timeout=30_000) as done:
             win.recognise_current()
-        text = done.args[0].text
+        text = done.args[1].results[0].text
         assert text.startswith("[image 320x200]") and "Total restated" in text
         assert any(busy and 1 <= rows < 6 for rows, busy in seen), "rows showed while streaming"
         assert win.result_tabs.currentIndex() == 1  # the table task shows its grid
@@ -539,7 +520,7 @@ def test_table_tab_fills_live_from_a_streaming_server(qtbot, aloop, notes):
         assert [m.grid() for m in models] == [t.to_grid() for t in expected]
         assert [m.merges() for m in models] == [t.merged_ranges() for t in expected]
         assert not any(m.streaming for m in models)
-        assert win.page_tables[(0, "page")] == models
+        assert win.page_tables[(0, "")] == models
     finally:
         server.stop()
 
@@ -551,20 +532,17 @@ def test_table_tab_fills_from_the_cpu_engine_table_task(window, qtbot, aloop, co
     if getattr(cpu, "_cpu_mode", lambda _t: "")("table") != "table":
         pytest.skip("this checkout's CPU engine does not do the table task yet")
     name = "table-pubtabnet-PMC5332562_005_00"
-    with qtbot.waitSignal(window.recognizer.loaded, timeout=10_000):
-        window.open_paths([corpus / f"{name}.png"])
     rows_while_busy: list[int] = []
 
-    def on_chunk(_text: str) -> None:
+    def on_chunk(_part, _text: str) -> None:
         models = window.table_tabs.models()
-        if models and window.recognizer.busy:
+        if models and window.runs.busy:
             rows_while_busy.append(models[0].rowCount())
 
-    window.recognizer.chunk.connect(on_chunk)
-    with qtbot.waitSignal(window.recognizer.finished, timeout=120_000) as done:
-        if not window.recognizer.busy:
-            window.recognise_current()
-    text = done.args[0].text
+    window.runs.text.connect(on_chunk)
+    with qtbot.waitSignal(window.runs.finished, timeout=120_000) as done:
+        window.open_paths([corpus / f"{name}.png"])  # an image is recognised when opened
+    text = done.args[1].results[0].text
     expected = parse_tables(text)
     assert expected, "the CPU engine answered the table task with a table"
     models = window.table_tabs.models()

@@ -8,6 +8,7 @@ import threading
 
 import pymupdf
 import pytest
+from helpers import shut_down, wait_run
 from PIL import Image, ImageDraw
 from PySide6.QtCore import QPoint, QPointF, Qt
 from PySide6.QtGui import QWheelEvent
@@ -29,14 +30,8 @@ PAGES = 60
 
 @pytest.fixture
 def window(qtbot, aloop, notes):
-    def shut_down(win: MainWindow) -> None:
-        win.cancel()
-        qtbot.waitUntil(lambda: not win.recognizer.busy and not win.batch.busy, timeout=10_000)
-        task = aloop.create_task(win.recognizer.shutdown())
-        qtbot.waitUntil(task.done, timeout=10_000)
-
     win = MainWindow(Settings(engine="cpu"), notifications=notes)
-    qtbot.addWidget(win, before_close_func=shut_down)
+    qtbot.addWidget(win, before_close_func=lambda w: shut_down(w, qtbot, aloop))
     win.resize(1200, 800)
     win.show()
     qtbot.waitExposed(win)
@@ -75,7 +70,7 @@ def scanned_pdf(path, words: list[str]) -> None:
 
 
 def open_and_show(window, qtbot, path):
-    with qtbot.waitSignal(window.recognizer.loaded, timeout=10_000):
+    with qtbot.waitSignal(window.loader.loaded, timeout=10_000):
         window.open_paths([path])
     qtbot.waitUntil(window.page_view.has_image, timeout=10_000)
 
@@ -171,7 +166,7 @@ def test_many_page_pdf_thumbnails_navigation_zoom_rotation(window, qtbot, many_p
     wait_render(qtbot, view)
     turned = (view.pixmap().width(), view.pixmap().height())
     assert turned[0] > turned[1]
-    assert window.rotations[PAGES - 1] == 90
+    assert window.session.page(PAGES - 1).rotation == 90
     assert view.zoom * page_h <= view.viewport().width() + 1
 
 
@@ -292,7 +287,7 @@ def test_region_geometry_under_zoom_and_rotation(window, qtbot, tmp_path):
     assert set(view.region_items()) == {region.id}
 
     # Regions belong to their page: another page has none, coming back restores them.
-    assert window.page_regions[0][0] == window.regions()
+    assert window.session.page(0).regions == window.regions()
 
 
 def test_page_that_fails_to_render_fails_alone(window, qtbot, tmp_path, notes):
@@ -328,32 +323,35 @@ def test_pdf_text_offer_uses_the_text_layer_without_ocr(window, qtbot, corpus):
     open_and_show(window, qtbot, corpus / "pdf-small-table.pdf")
     qtbot.waitUntil(window.text_banner.isVisible, timeout=5_000)
     assert window.use_text_action.isEnabled()
-    with qtbot.waitSignal(window.recognizer.finished, timeout=10_000):
+    with qtbot.waitSignal(window.runs.finished, timeout=10_000):
         window.text_banner.button.click()
     expected = window.document.pages[0].text_layer()
     assert window.result_view.full_text() == expected and expected.strip()
     gt = (corpus / "pdf-small-table.page1.textlayer.txt").read_text(encoding="utf-8")
     assert gt.split()[:5] == expected.split()[:5]
-    (part,) = window.results.page(0)
-    assert part.source == "pdf-text"
-    assert window.recognizer.engine is None, "no OCR engine was started"
+    (part,) = window.session.results(0)
+    assert part.origin == "pdf-text"
+    assert window.engines.engine is None, "no OCR engine was started"
 
 
 def test_recognise_all_pages_with_text_layers_and_export(window, qtbot, many_pages, tmp_path):
     open_and_show(window, qtbot, many_pages)
-    progress: list[tuple[int, int, float]] = []
+    progress: list = []
     bar_shown: list[bool] = []
-    window.batch.progress.connect(lambda d, t, e: progress.append((d, t, e)))
-    window.batch.progress.connect(lambda *_: bar_shown.append(window.batch_bar.isVisible()))
-    with qtbot.waitSignal(window.batch.finished, timeout=30_000) as done:
+    window.runs.progress.connect(progress.append)
+    window.runs.progress.connect(lambda *_: bar_shown.append(window.batch_bar.isVisible()))
+    with qtbot.waitSignal(window.runs.finished, timeout=30_000) as done:
         window.recognise_all_action.trigger()
+    info, summary = done.args
     assert bar_shown and all(bar_shown)
-    assert done.args == [PAGES, PAGES, False]
-    assert progress[0] == (0, PAGES, -1.0) and progress[-1][:2] == (PAGES, PAGES)
-    assert [p[0] for p in progress] == list(range(PAGES + 1))
+    assert info.kind == "document" and len(summary.results) == PAGES and not summary.stopped
+    assert (progress[-1].done, progress[-1].total) == (PAGES, PAGES)
+    assert [p.done for p in progress] == list(range(PAGES + 1))
     assert not window.batch_bar.isVisible()
-    assert window.results.done_pages() == list(range(PAGES))
-    assert all(p.source == "pdf-text" for i in range(PAGES) for p in window.results.page(i))
+    assert window.session.done_pages() == list(range(PAGES))
+    assert all(r.origin == "pdf-text" for i in range(PAGES) for r in window.session.results(i))
+    # AND once it finished, every action of the page is back
+    assert window.recognise_action.isEnabled() and not window.cancel_action.isEnabled()
     assert "✓" in window.thumbnail_model.data(window.thumbnail_model.index(PAGES - 1, 0))
     text = window.result_view.full_text()  # the whole document is shown after the run
     assert "--- page 1 ---\nPage number 1" in text and f"--- page {PAGES} ---" in text
@@ -381,29 +379,28 @@ def test_recognise_all_pages_cancel_keeps_finished_and_resumes(window, qtbot, tm
     scanned_pdf(path, words)
     open_and_show(window, qtbot, path)
     labels: list[str] = []
-    window.batch.progress.connect(lambda *_: labels.append(window.batch_bar.label.text()))
+    window.runs.progress.connect(lambda *_: labels.append(window.batch_bar.label.text()))
     # WHEN the run is cancelled after its first page
-    with qtbot.waitSignal(window.batch.pageFinished, timeout=60_000):
+    with qtbot.waitSignal(window.runs.partFinished, timeout=60_000):
         window.recognise_all()
-    with qtbot.waitSignal(window.batch.finished, timeout=10_000) as done:
+    with qtbot.waitSignal(window.runs.cancelled, timeout=10_000):
         window.cancel_action.trigger()
-    # THEN what finished is kept
-    finished, total, cancelled = done.args
-    assert cancelled and total == 4 and 1 <= finished < 4
-    kept = window.results.done_pages()
-    assert len(kept) == finished and "ALPHA" in window.results.page_text(0).upper()
+    # THEN what finished is kept, and the page's actions are back
+    kept = window.session.done_pages()
+    assert 1 <= len(kept) < 4 and "ALPHA" in window.session.page_text(0).upper()
     assert any("left" in label for label in labels)
     assert "Cancelled" in window.state_label.text()
+    assert window.recognise_action.isEnabled() and window.recognise_all_action.isEnabled()
+    assert not window.cancel_action.isEnabled()
     # AND running again does only the rest
-    with qtbot.waitSignal(window.batch.started, timeout=5_000) as started:
+    with qtbot.waitSignal(window.runs.started, timeout=5_000) as started:
         window.recognise_all()
-    assert started.args == [4 - finished]
-    with qtbot.waitSignal(window.batch.finished, timeout=60_000):
-        pass
-    assert window.results.done_pages() == [0, 1, 2, 3]
+    assert list(started.args[0].sources[0].pages) == [i for i in range(4) if i not in kept]
+    wait_run(qtbot, window)
+    assert window.session.done_pages() == [0, 1, 2, 3]
     for i, word in enumerate(words):
-        assert word in window.results.page_text(i).upper()
-        assert window.results.page(i)[0].source == "ocr"
+        assert word in window.session.page_text(i).upper()
+        assert window.session.results(i)[0].origin == "ocr"
 
 
 @pytest.mark.slow
@@ -418,9 +415,9 @@ def test_recognise_regions_in_order_from_engine_resolution_crops(window, qtbot, 
     top, bottom = window.regions()
     assert (top.y, bottom.y) == (0.0, 0.5)
     window.region_model.set_task(bottom.id, "table")
-    task = aloop.create_task(window.recognizer.prepare())
+    task = aloop.create_task(window.engines.prepare())
     qtbot.waitUntil(task.done, timeout=30_000)
-    engine = window.recognizer.engine
+    engine = window.engines.engine
     sent: list[tuple[str, str, tuple[int, int]]] = []
     real_stream = engine.stream
 
@@ -429,9 +426,10 @@ def test_recognise_regions_in_order_from_engine_resolution_crops(window, qtbot, 
         return real_stream(request)
 
     engine.stream = spy
-    with qtbot.waitSignal(window.recognizer.finished, timeout=120_000):
+    with qtbot.waitSignal(window.runs.finished, timeout=120_000):
         window.recognise_action.trigger()
-    assert [s[0] for s in sent] == ["Region 1", "Region 2"]
+    assert [s[0] for s in sent] == ["pdf-scanned-receipt-sroie-003.pdf, Region 1",
+                                    "pdf-scanned-receipt-sroie-003.pdf, Region 2"]
     assert [s[1] for s in sent] == ["text", "table"]
     for (_, _, size), region in zip(sent, (top, bottom), strict=True):
         scale = page.engine_scale(region)
@@ -441,8 +439,9 @@ def test_recognise_regions_in_order_from_engine_resolution_crops(window, qtbot, 
         assert size[0] > window.page_view.pixmap().width()
     text = window.result_view.full_text()
     assert text.startswith("[Region 1]\n") and "\n\n[Region 2]\n" in text
-    first, second = window.results.page(0)
-    assert (first.label, second.label) == ("Region 1", "Region 2")
+    first, second = window.session.results(0)
+    assert (first.region_label, second.region_label) == ("Region 1", "Region 2")
+    assert (first.task, second.task) == ("text", "table")
     assert "TAN WOON YANN" in first.text.upper()
     assert "TOTAL" in second.text.upper()
 
@@ -467,7 +466,7 @@ def test_password_wrong_then_cancel_then_right(window, qtbot, corpus, notes):
     qtbot.waitUntil(lambda: _dialog(window) not in (None, first), timeout=5_000)
     second = _dialog(window)
     assert "wrong" in second.message.text().lower()
-    with qtbot.waitSignal(window.recognizer.loadFailed, timeout=5_000):
+    with qtbot.waitSignal(window.loader.loadFailed, timeout=5_000):
         second.reject()
     # Cancel leaves nothing open.
     assert window.document is None and window.stack.currentWidget() is window.empty_state
@@ -476,7 +475,7 @@ def test_password_wrong_then_cancel_then_right(window, qtbot, corpus, notes):
     window.open_paths([path])
     qtbot.waitUntil(lambda: _dialog(window) is not None, timeout=5_000)
     _dialog(window).field.setText("secret")
-    with qtbot.waitSignal(window.recognizer.loaded, timeout=5_000):
+    with qtbot.waitSignal(window.loader.loaded, timeout=5_000):
         _dialog(window).accept()
     qtbot.waitUntil(window.page_view.has_image, timeout=10_000)
     assert window.document.page_count >= 1
@@ -486,7 +485,7 @@ def test_damaged_and_empty_pdfs(window, qtbot, corpus, notes):
     open_and_show(window, qtbot, corpus / "bad-truncated.pdf")
     assert window.document.repaired
     assert any("repaired" in n.message and n.severity == "warning" for n in notes.seen)
-    with qtbot.waitSignal(window.recognizer.loadFailed, timeout=5_000) as failed:
+    with qtbot.waitSignal(window.loader.loadFailed, timeout=5_000) as failed:
         window.open_paths([corpus / "bad-zero-byte.pdf"])
     assert "empty" in failed.args[1] and "bad-zero-byte.pdf" in failed.args[1]
     # The document already open stays usable.

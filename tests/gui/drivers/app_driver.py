@@ -20,6 +20,7 @@ from PySide6.QtWidgets import QApplication
 
 from desktop_ocr.core.notifications import NotificationManager
 from desktop_ocr.core.settings import Settings
+from desktop_ocr.gui.clipboard.formats import payload_for
 from desktop_ocr.gui.main_window import MainWindow
 
 
@@ -38,10 +39,10 @@ def main() -> int:
     window = MainWindow(settings, notifications=notes)
     window.show()
     cap = window.capture
-    rec = window.recognizer
+    runs = window.runs
 
     def on_image(label: str) -> None:
-        img = window.current.image
+        img = window.session.image
         emit("image", label=label, width=img.width, height=img.height,
              md5=hashlib.md5(img.tobytes()).hexdigest())
 
@@ -49,8 +50,9 @@ def main() -> int:
     cap.refused.connect(lambda m: emit("refused", message=m))
     cap.copied.connect(lambda n: emit("copied", count=n))
     cap.watcher.ignored.connect(lambda why: emit("ignored", why=why))
-    rec.finished.connect(lambda r: emit("finished", text=r.text, label=r.label))
-    rec.failed.connect(lambda m: emit("failed", message=m))
+    runs.finished.connect(lambda info, s: emit("finished", label=info.label,
+                                               text="".join(r.text for r in s.results)))
+    runs.failed.connect(lambda info, m: emit("failed", message=m))
 
     # The longest the GUI thread went without running a 10 ms timer: a freeze shows here.
     beat = {"last": time.perf_counter(), "worst": 0.0}
@@ -79,11 +81,11 @@ def main() -> int:
             settings.task = task
 
             async def copy() -> None:
-                await cap.copy_text(json.loads(text))
+                await cap.copy(payload_for(json.loads(text), task))
 
             asyncio.ensure_future(copy())
         elif name == "stall":
-            emit("stall", worst=beat["worst"], busy=rec.busy)
+            emit("stall", worst=beat["worst"], busy=runs.busy)
             beat["worst"] = 0.0
         elif name == "quit" or not name:
             done.set()
@@ -97,8 +99,8 @@ def main() -> int:
     QTimer.singleShot(0, lambda: emit("ready", owns=False))
     with loop:
         loop.run_until_complete(done.wait())
-        window.recognizer.cancel()
-        loop.run_until_complete(window.recognizer.shutdown())
+        loop.run_until_complete(runs.cancel_and_wait())
+        loop.run_until_complete(window.engines.shutdown())
     return 0
 
 

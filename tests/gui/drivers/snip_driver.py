@@ -20,7 +20,7 @@ from PySide6.QtGui import QGuiApplication, QImage, QMouseEvent
 from PySide6.QtWidgets import QApplication
 
 from desktop_ocr.gui.clipboard.base import qimage_to_pil
-from desktop_ocr.gui.recognizer import pil_to_qimage
+from desktop_ocr.gui.images import pil_to_qimage
 from desktop_ocr.gui.snip import ScreenGrab, SnipSession
 
 

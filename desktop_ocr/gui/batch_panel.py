@@ -1,0 +1,332 @@
+"""The batch queue: several files or a folder, each with its progress; pause, cancel, export.
+
+Fed by the run controller's signals while a batch runs (kind "batch" or "resume"); what
+finished stays listed (and in the library) after a cancel. Export writes the whole batch
+to one workbook (a sheet per table and a Sources sheet) or one file per input into a
+folder, from the results as recognised, without OCR again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtWidgets import (
+    QDockWidget,
+    QFileDialog,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QMenu,
+    QProgressBar,
+    QPushButton,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from desktop_ocr.core import pipeline as pl
+from desktop_ocr.core.export import ExportError, export, format_for
+from desktop_ocr.core.notifications import NotificationManager, Severity
+from desktop_ocr.core.results import PartResult
+from desktop_ocr.core.session import export_items
+
+_Index = QModelIndex | QPersistentModelIndex
+COLUMNS = ("File", "Status", "Pages")
+
+
+def format_eta(seconds: float | None) -> str:
+    if seconds is None or seconds < 0:
+        return "estimating…"
+    seconds = round(seconds)
+    if seconds < 60:
+        return f"{seconds} s"
+    minutes, s = divmod(seconds, 60)
+    if minutes < 60:
+        return f"{minutes}:{s:02d} min"
+    hours, m = divmod(minutes, 60)
+    return f"{hours}:{m:02d} h"
+
+
+@dataclass
+class BatchRow:
+    source: pl.Source
+    status: str = "queued"  # queued | running | done | failed | stopped
+    pages_total: int = 0
+    pages_done: set[int] = field(default_factory=set)
+    parts_total: int = 0
+    parts_done: int = 0
+    failed: int = 0
+    message: str = ""
+    results: list[PartResult] = field(default_factory=list)
+
+    @property
+    def name(self) -> str:
+        return self.source.name
+
+
+class BatchModel(QAbstractTableModel):
+    def __init__(self, parent=None) -> None:
+        super().__init__(parent)
+        self.rows: list[BatchRow] = []
+
+    def reset(self, sources: list[pl.Source]) -> None:
+        self.beginResetModel()
+        self.rows = [BatchRow(s) for s in sources]
+        self.endResetModel()
+
+    def rowCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: N802, B008 - Qt API
+        return 0 if parent.isValid() else len(self.rows)
+
+    def columnCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: N802, B008 - Qt API
+        return 0 if parent.isValid() else len(COLUMNS)
+
+    def headerData(self, section: int, orientation: Qt.Orientation,  # noqa: N802 - Qt API
+                   role: int = Qt.ItemDataRole.DisplayRole):
+        if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal \
+                and 0 <= section < len(COLUMNS):
+            return COLUMNS[section]
+        return None
+
+    def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole):
+        if not index.isValid() or not 0 <= index.row() < len(self.rows):
+            return None
+        row = self.rows[index.row()]
+        col = index.column()
+        if role == Qt.ItemDataRole.DisplayRole:
+            if col == 0:
+                return row.name
+            if col == 1:
+                status = row.status
+                if row.failed and status == "done":
+                    status = f"done, {row.failed} failed"
+                return status
+            if col == 2:
+                return f"{len(row.pages_done)} / {row.pages_total}" if row.pages_total else ""
+        if role == Qt.ItemDataRole.ToolTipRole:
+            if col == 0 and row.source.path is not None:
+                return str(row.source.path)
+            if row.message:
+                return row.message
+        return None
+
+    def changed(self, row: int) -> None:
+        self.dataChanged.emit(self.index(row, 0), self.index(row, len(COLUMNS) - 1))
+
+
+class BatchPanel(QDockWidget):
+    def __init__(self, runs, notifications: NotificationManager, parent: QWidget | None = None) -> None:
+        super().__init__("Batch", parent)
+        self.setObjectName("batchPanel")
+        self.runs = runs
+        self.notifications = notifications
+        self.model = BatchModel(self)
+        self._active = False
+        self._began = 0.0
+        self._export_task: asyncio.Task | None = None
+        body = QWidget()
+        layout = QVBoxLayout(body)
+        self.summary = QLabel("No batch yet. Drop several files or a folder on the window.")
+        self.summary.setWordWrap(True)
+        layout.addWidget(self.summary)
+        self.bar = QProgressBar()
+        self.bar.setTextVisible(False)
+        layout.addWidget(self.bar)
+        self.table = QTableView()
+        self.table.setModel(self.model)
+        self.table.verticalHeader().hide()
+        self.table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        self.table.setSelectionBehavior(QTableView.SelectionBehavior.SelectRows)
+        self.table.setAccessibleName("Batch files")
+        layout.addWidget(self.table, 1)
+        buttons = QHBoxLayout()
+        self.pause_button = QPushButton("Pause")
+        self.pause_button.setToolTip("Start no new page; the ones running finish")
+        self.pause_button.clicked.connect(self.toggle_pause)
+        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button.setToolTip("Stop; what finished is kept")
+        self.cancel_button.clicked.connect(runs.cancel)
+        self.export_button = QPushButton("Export…")
+        menu = QMenu(self.export_button)
+        self.export_one_action = menu.addAction("One workbook (a sheet per table)…",
+                                                self.choose_workbook)
+        self.export_folder_action = menu.addAction("One file per input, into a folder…",
+                                                   self.choose_folder)
+        self.export_button.setMenu(menu)
+        for b in (self.pause_button, self.cancel_button, self.export_button):
+            buttons.addWidget(b)
+        layout.addLayout(buttons)
+        self.setWidget(body)
+        runs.started.connect(self._on_started)
+        runs.sourceOpened.connect(self._on_opened)
+        runs.sourceFailed.connect(self._on_failed)
+        runs.partStarted.connect(self._on_part_started)
+        runs.partFinished.connect(self._on_part_finished)
+        runs.progress.connect(self._on_progress)
+        runs.finished.connect(lambda info, summary: self._on_end(info, summary.stopped))
+        runs.cancelled.connect(lambda info: self._on_end(info, "cancelled"))
+        runs.failed.connect(lambda info, message: self._on_end(info, message))
+        runs.pausedChanged.connect(self._on_paused)
+        self._update_buttons()
+
+    # ---------------------------------------------------------------- run events
+
+    def _mine(self, info) -> bool:
+        return info.kind in ("batch", "resume")
+
+    def _on_started(self, info) -> None:
+        if not self._mine(info):
+            return
+        self._active = True
+        self._began = time.monotonic()
+        self.model.reset(list(info.sources))
+        self.bar.setRange(0, 0)
+        self.summary.setText(f"{len(info.sources)} files queued…")
+        self.show()
+        self.raise_()
+        self._update_buttons()
+
+    def _on_opened(self, event: pl.SourceOpened) -> None:
+        if not self._active or event.source_index >= len(self.model.rows):
+            return
+        row = self.model.rows[event.source_index]
+        row.pages_total, row.parts_total = event.pages, event.parts
+        row.status = "queued" if event.parts else "done"
+        self.model.changed(event.source_index)
+
+    def _on_failed(self, event: pl.SourceFailed) -> None:
+        if not self._active or event.source_index >= len(self.model.rows):
+            return
+        row = self.model.rows[event.source_index]
+        row.status, row.message = "failed", event.message
+        row.results.append(event.result)
+        self.model.changed(event.source_index)
+
+    def _on_part_started(self, part: pl.Part) -> None:
+        if self._active and part.source_index < len(self.model.rows):
+            row = self.model.rows[part.source_index]
+            if row.status == "queued":
+                row.status = "running"
+                self.model.changed(part.source_index)
+
+    def _on_part_finished(self, part: pl.Part, result: PartResult) -> None:
+        if not self._active or part.source_index >= len(self.model.rows):
+            return
+        row = self.model.rows[part.source_index]
+        row.results.append(result)
+        row.parts_done += 1
+        row.pages_done.add(part.page)
+        if not result.ok:
+            row.failed += 1
+            row.message = result.error
+        if row.parts_done >= row.parts_total:
+            row.status = "done" if row.failed < row.parts_total else "failed"
+        self.model.changed(part.source_index)
+
+    def _on_progress(self, progress: pl.Progress) -> None:
+        if not self._active:
+            return
+        total = progress.total + progress.sources_left  # an unopened file counts as one
+        self.bar.setRange(0, max(total, 1))
+        self.bar.setValue(progress.done)
+        pages_done = sum(len(r.pages_done) for r in self.model.rows)
+        pages_total = sum(r.pages_total for r in self.model.rows)
+        files_done = sum(r.status in ("done", "failed") for r in self.model.rows)
+        more = f" (+{progress.sources_left} files to open)" if progress.sources_left else ""
+        eta = "" if progress.done >= progress.total and not progress.sources_left else \
+            f" · {format_eta(progress.eta)} left"
+        reused = f" · {progress.reused} reused" if progress.reused else ""
+        self.summary.setText(f"{files_done} / {len(self.model.rows)} files · {pages_done} / "
+                             f"{pages_total} pages{more}{eta}{reused}")
+
+    def _on_end(self, info, why: str) -> None:
+        if not self._mine(info) or not self._active:
+            return
+        self._active = False
+        for i, row in enumerate(self.model.rows):
+            if row.status in ("queued", "running"):
+                row.status = "stopped"
+                self.model.changed(i)
+        seconds = time.monotonic() - self._began
+        done = sum(r.status in ("done", "failed") for r in self.model.rows)
+        if why == "cancelled":
+            self.summary.setText(f"Cancelled after {seconds:.0f} s: {done} of "
+                                 f"{len(self.model.rows)} files done; what finished is kept.")
+        elif why:
+            self.summary.setText(f"Stopped: {why}")
+        else:
+            self.summary.setText(f"Done: {len(self.model.rows)} files in {seconds:.0f} s.")
+        self.bar.setRange(0, 1)
+        self.bar.setValue(1 if not why else 0)
+        self._update_buttons()
+
+    def _on_paused(self, paused: bool) -> None:
+        self.pause_button.setText("Resume" if paused else "Pause")
+        if paused:
+            self.summary.setText(self.summary.text() + " · paused")
+
+    def toggle_pause(self) -> None:
+        if self.runs.paused:
+            self.runs.resume()
+        else:
+            self.runs.pause()
+
+    def _update_buttons(self) -> None:
+        self.pause_button.setEnabled(self._active)
+        self.cancel_button.setEnabled(self._active)
+        self.export_button.setEnabled(bool(self.results()))
+        if not self._active:
+            self.pause_button.setText("Pause")
+
+    # ---------------------------------------------------------------- export
+
+    def results(self) -> list[PartResult]:
+        return [r for row in self.model.rows for r in sorted(row.results, key=_order)]
+
+    def choose_workbook(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(self, "Export the batch", str(Path.home() / "batch.xlsx"),
+                                              "Excel workbook (*.xlsx);;JSON (*.json);;Text (*.txt)")
+        if path:
+            self.export_to(Path(path))
+
+    def choose_folder(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Export one file per input into")
+        if folder:
+            self.export_to(Path(folder), per_input=True)
+
+    def export_to(self, target: Path, *, per_input: bool = False, fmt: str = "xlsx") -> asyncio.Task:
+        rows = [(row.source, sorted(row.results, key=_order)) for row in self.model.rows]
+
+        def write() -> list[Path]:
+            if not per_input:
+                return [export(export_items(r for _, rs in rows for r in rs), target)]
+            written = []
+            for source, results in rows:
+                items = export_items(results)
+                if items:
+                    stem = Path(source.name).stem
+                    written.append(export(items, target / f"{stem}.{fmt}"))
+            return written
+
+        async def run() -> None:
+            try:
+                if not per_input:
+                    format_for(target)
+                written = await asyncio.to_thread(write)
+            except ExportError as exc:
+                self.notifications.notify(str(exc), Severity.ERROR)
+                return
+            self.notifications.notify(f"Exported the batch to {len(written)} "
+                                      f"{'file' if len(written) == 1 else 'files'}: "
+                                      f"{written[0] if len(written) == 1 else target}",
+                                      Severity.INFO)
+
+        self._export_task = asyncio.ensure_future(run())
+        return self._export_task
+
+
+def _order(result: PartResult) -> tuple[int, str]:
+    return result.page, result.region_label
