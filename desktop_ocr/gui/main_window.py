@@ -666,12 +666,14 @@ class MainWindow(QMainWindow):
         self.text_banner.hide()
         if old is not None:
             try:
-                asyncio.get_running_loop()
+                loop = asyncio.get_running_loop()
             except RuntimeError:
                 old.document.close()
             else:
-                # A worker may be rendering it: close once MuPDF's lock is free, off this thread.
-                asyncio.ensure_future(asyncio.to_thread(old.document.close))
+                # A worker may be rendering it: close once MuPDF's lock is free, off this
+                # thread. Handed to the executor now, not as a task: at quit the loop stops
+                # before a task would start (and to_thread then finds no running loop).
+                loop.run_in_executor(None, old.document.close)
 
     def _run_uses_session(self, session: Session | None) -> bool:
         info = self.runs.info

@@ -141,6 +141,9 @@ class RunController(QObject):
             self.failed.emit(info, note.message)
             return
         self._done(pipeline, info)
+        log.info("%s run %r finished: %d parts, %d failed%s", info.kind, info.label,
+                 len(summary.results), len(summary.results) - len(summary.ok),
+                 f", stopped: {summary.stopped}" if summary.stopped else "")
         if summary.stopped:
             self.notifications.notify(summary.stopped, Severity.ERROR)
         self.finished.emit(info, summary)
