@@ -134,8 +134,12 @@ def ocr_main(argv: list[str]) -> int:
     parser = _ocr_parser()
     args = parser.parse_args(argv)
     settings = apply_cli(Settings.load(), args)
+    if args.prompt and args.task is None:
+        settings.task = "custom"  # a prompt given on its own asks the custom task
     if settings.task not in TASK_IDS:
         parser.error(f"argument --task: invalid choice: {settings.task!r} (choose from {', '.join(TASK_IDS)})")
+    if settings.task == "custom" and not settings.prompt.strip():
+        parser.error("the custom task needs a prompt: --prompt TEXT")
     try:
         return asyncio.run(_run_ocr(args, settings))
     except KeyboardInterrupt:

@@ -187,3 +187,61 @@ def test_doctor_says_which_engine_auto_picks_and_why():
     proc = run_cli("doctor")
     assert proc.returncode == 0
     assert "auto picks: cpu" in proc.stdout and "GPU" in proc.stdout and "LMDeploy" in proc.stdout
+
+
+# ---------------------------------------------------------------------- several inputs, one pipeline
+
+def _standin(*args: str):
+    sys.path.append(str(Path(__file__).resolve().parent.parent / "engines"))
+    from engine_helpers import API_KEY, start_standin
+
+    return API_KEY, start_standin(*args)
+
+
+def _images(tmp_path: Path, sizes: list[tuple[int, int]]) -> list[Path]:
+    from PIL import Image
+
+    paths = []
+    for i, size in enumerate(sizes):
+        path = tmp_path / f"in{i}.png"
+        Image.new("RGB", size, "white").save(path)
+        paths.append(path)
+    return paths
+
+
+def test_several_inputs_run_concurrently_and_print_in_input_order(tmp_path):
+    # GIVEN a server that echoes each image's size, slowly, serving several at once
+    key, server = _standin("--chunk-delay", "0.01")
+    sizes = [(300 + 40 * i, 200) for i in range(5)]
+    paths = _images(tmp_path, sizes)
+    try:
+        # WHEN five inputs are recognised with up to four in flight
+        proc = run_cli("ocr", *paths, "--engine", "openai", "--endpoint", server.url,
+                       "--api-key", key, "--max-in-flight", "4", timeout=120)
+        stats = server.stats()
+    finally:
+        server.stop()
+    # THEN several were in flight at once, and the output still reads in input order
+    assert proc.returncode == 0, proc.stderr
+    assert stats["max_active"] > 1
+    headers = [line for line in proc.stdout.splitlines() if line.startswith("=== ")]
+    assert headers == [f"=== {p} ===" for p in paths]
+    blocks = proc.stdout.split("=== ")[1:]
+    for block, (w, h) in zip(blocks, sizes, strict=True):
+        assert f"[image {w}x{h}]" in block  # each input's own answer under its own header
+
+
+def test_a_prompt_alone_asks_the_custom_task(tmp_path):
+    key, server = _standin()
+    (path,) = _images(tmp_path, [(320, 200)])
+    try:
+        proc = run_cli("ocr", path, "--engine", "openai", "--endpoint", server.url,
+                       "--api-key", key, "--prompt", "List the dates", "--json")
+        asked = server.stats()["last_prompt"]
+    finally:
+        server.stop()
+    assert proc.returncode == 0, proc.stderr
+    assert asked == "List the dates"
+    assert json.loads(proc.stdout)["text"]
+    usage = run_cli("ocr", path, "--task", "custom")
+    assert usage.returncode == 64 and "--prompt" in usage.stderr

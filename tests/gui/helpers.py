@@ -45,12 +45,14 @@ class ReplayEngine:
     """An engine that answers with the given pieces, one per turn of the event loop (the
     engine is no part of what is tested here; the run through the pipeline is)."""
 
-    name = "openai"
     model = "replay"
     max_concurrency = 1
 
-    def __init__(self, pieces: list[str]) -> None:
+    def __init__(self, pieces: list[str], *, delay: float = 0.0, name: str = "openai") -> None:
         self.pieces = pieces
+        self.delay = delay  # seconds per piece (a slow server)
+        self.name = name
+        self.requests: list = []
 
     async def start(self) -> None:
         pass
@@ -62,7 +64,8 @@ class ReplayEngine:
         return None
 
     async def stream(self, request):
+        self.requests.append(request)
         for piece in self.pieces:
-            await asyncio.sleep(0)
+            await asyncio.sleep(self.delay)
             yield Chunk(piece)
         yield Chunk("", FinishReason.STOP)

@@ -165,6 +165,7 @@ class StandinHandler(BaseHTTPRequestHandler):
         with self.cfg.lock:
             self.cfg.stats["requests"] += 1
             self.cfg.stats["last_repetition_penalty"] = body.get("repetition_penalty")
+            self.cfg.stats["last_prompt"] = _prompt_text(body)
         self._stream(body, scenario)
 
     def _validate(self, body: Any) -> tuple[int, str, str] | None:
