@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import sys
 import threading
 from collections import OrderedDict
 from collections.abc import Hashable, Iterator, Sequence
@@ -40,8 +41,12 @@ MUPDF_LOCK = threading.RLock()
 
 
 def _mupdf():
-    """PyMuPDF, imported on first use: the import takes ~0.6 s (PyMuPDF 2 pulls in its
-    layout models and numpy), which the GUI must not pay before its window shows."""
+    """PyMuPDF, imported on first use (the GUI must not pay for it before its window shows).
+
+    PyMuPDF 2 imports its optional layout analyser at import time when it is installed (an
+    ONNX model with numpy: most of a 0.6-3 s import) and nothing here uses it, so the
+    import system is told it is absent, which PyMuPDF handles as "not installed"."""
+    sys.modules.setdefault("pymupdf.layout", None)  # type: ignore[arg-type]
     import pymupdf
 
     global _mupdf_ready

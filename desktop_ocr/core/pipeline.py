@@ -575,11 +575,10 @@ class Pipeline:
     async def _plan_source(self, si: int, source: Source, first: int) -> tuple[Document, list[Part]]:
         doc = source.document or await self._open(source)
         try:
-            digest = await asyncio.to_thread(_source_hash, source, doc)
-            indices = await asyncio.to_thread(_page_indices, source, doc)
+            digest, layout = await asyncio.to_thread(_layout, source, doc)
             parts: list[Part] = []
-            for index in indices:
-                for region, rotation in await asyncio.to_thread(_page_parts, source, doc, index):
+            for index, page_parts in layout:
+                for region, rotation in page_parts:
                     task = (region.task if region is not None and region.task else None) \
                         or source.task or self.settings.task
                     custom = source.prompt if task == "custom" else None
@@ -747,6 +746,14 @@ def _source_hash(source: Source, doc: Document) -> str:
     if doc.path is not None and Path(doc.path).is_file():
         return file_hash(Path(doc.path))
     return ""
+
+
+def _layout(source: Source, doc: Document
+            ) -> tuple[str, list[tuple[int, list[tuple[Region | None, int]]]]]:
+    """The source's content hash and, per page to run, its parts: one worker-thread hop
+    for the whole source (a thread hop per page of a long PDF adds up)."""
+    indices = _page_indices(source, doc)
+    return _source_hash(source, doc), [(i, _page_parts(source, doc, i)) for i in indices]
 
 
 def _page_indices(source: Source, doc: Document) -> list[int]:

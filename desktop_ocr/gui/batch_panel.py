@@ -138,7 +138,11 @@ class BatchPanel(QDockWidget):
         self.table = QTableView()
         self.table.setModel(self.model)
         self.table.verticalHeader().hide()
-        self.table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        header.setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(2, QHeaderView.ResizeMode.ResizeToContents)
+        self.table.setTextElideMode(Qt.TextElideMode.ElideMiddle)
         self.table.setSelectionBehavior(QTableView.SelectionBehavior.SelectRows)
         self.table.setAccessibleName("Batch files")
         layout.addWidget(self.table, 1)
@@ -225,6 +229,7 @@ class BatchPanel(QDockWidget):
         if row.parts_done >= row.parts_total:
             row.status = "done" if row.failed < row.parts_total else "failed"
         self.model.changed(part.source_index)
+        self.export_button.setEnabled(True)
 
     def _on_progress(self, progress: pl.Progress) -> None:
         if not self._active:
@@ -236,8 +241,12 @@ class BatchPanel(QDockWidget):
         pages_total = sum(r.pages_total for r in self.model.rows)
         files_done = sum(r.status in ("done", "failed") for r in self.model.rows)
         more = f" (+{progress.sources_left} files to open)" if progress.sources_left else ""
-        eta = "" if progress.done >= progress.total and not progress.sources_left else \
-            f" · {format_eta(progress.eta)} left"
+        if progress.done >= progress.total and not progress.sources_left:
+            eta = ""
+        elif progress.sources_left:  # parts of files not opened yet are not counted
+            eta = f" · {format_eta(None)}"
+        else:
+            eta = f" · {format_eta(progress.eta)} left"
         reused = f" · {progress.reused} reused" if progress.reused else ""
         self.summary.setText(f"{files_done} / {len(self.model.rows)} files · {pages_done} / "
                              f"{pages_total} pages{more}{eta}{reused}")
