@@ -4,6 +4,8 @@ Each sample is a fresh interpreter (imports included), timed from just before it
 spawned until the first Expose event of its main window. The app goes through its real
 start path (desktop_ocr.gui.app.run); the baseline is a QMainWindow in a bare script.
 Both run alternately in this same process, offscreen, and the medians are compared.
+Bytecode caches are allowed (PYTHONDONTWRITEBYTECODE is removed from the children's
+environment) and warmed by a first run of each: an installed app has its .pyc files.
 
     python bench/startup.py [--runs 7]
 """
@@ -61,7 +63,8 @@ def main() -> None:
     args = parser.parse_args()
     home = tempfile.mkdtemp(prefix="bench-startup-")
     env = dict(os.environ, QT_QPA_PLATFORM="offscreen", DESKTOP_OCR_CONFIG=f"{home}/settings.json",
-               XDG_STATE_HOME=home, XDG_CONFIG_HOME=home)
+               XDG_STATE_HOME=home, XDG_CONFIG_HOME=home, XDG_DATA_HOME=home)
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
     sample(BARE, env), sample(APP, env)  # warm the page cache for both
     bare, app = [], []
     for _ in range(args.runs):

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import errno
 import os
-import secrets
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -48,7 +47,7 @@ def atomic_write(path: str | os.PathLike[str], write: bytes | Callable[[BinaryIO
         raise SaveError(f"Cannot save {target}: {parent} is not a folder.")
     if target.is_dir():
         raise SaveError(f"Cannot save {target}: a folder of that name is there.")
-    tmp = parent / f".{target.name}.{secrets.token_hex(4)}.tmp"
+    tmp = parent / f".{target.name}.{os.urandom(4).hex()}.tmp"
     try:
         # 0o666 lets the umask decide a new file's mode, as for any new file
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0),

@@ -8,7 +8,6 @@ non-modally, the CLI prints one line. Qt-free, after napari's notification manag
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import sys
 import threading
@@ -18,10 +17,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 from types import TracebackType
+from typing import TYPE_CHECKING
 
 from desktop_ocr.core.atomic import SaveError
 from desktop_ocr.core.contract import EngineError
-from desktop_ocr.core.imaging import ImageError
+
+if TYPE_CHECKING:
+    import asyncio
 
 log = logging.getLogger("desktop_ocr.errors")
 
@@ -47,6 +49,7 @@ def user_message(exc: BaseException) -> str:
     if isinstance(exc, EngineError):
         return exc.user_message
     from desktop_ocr.core.documents import DocumentError, PageError
+    from desktop_ocr.core.imaging import ImageError
 
     if isinstance(exc, PageError) and isinstance(exc.__cause__, ImageError):
         return str(exc.__cause__)  # "the image is truncated", not "page 1 cannot be rendered"
@@ -124,7 +127,9 @@ class NotificationManager:
         if exc is None:
             log.warning("asyncio: %s", context.get("message"))
             return
-        if isinstance(exc, asyncio.CancelledError):
+        from asyncio import CancelledError
+
+        if isinstance(exc, CancelledError):
             return
         self.report(exc)
 

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import sys
 from pathlib import Path
 
 from desktop_ocr import APP_ID, APP_NAME, __version__
-from desktop_ocr.core.logs import setup_logging
 from desktop_ocr.core.notifications import manager as notifications
 from desktop_ocr.core.settings import Settings
 
@@ -25,16 +23,13 @@ def run(settings: Settings, paths: list[Path] | None = None, action: str = "show
     if hand_over(message):
         return 0
 
-    import qasync
     from PySide6.QtGui import QIcon
     from PySide6.QtWidgets import QApplication
 
     from desktop_ocr.gui.bus import Bus
-    from desktop_ocr.gui.eventloop import install_asyncgen_hooks
     from desktop_ocr.gui.main_window import MainWindow
     from desktop_ocr.gui.resources import app_icon
 
-    setup_logging()
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName(APP_NAME)
     app.setApplicationVersion(__version__)
@@ -47,13 +42,28 @@ def run(settings: Settings, paths: list[Path] | None = None, action: str = "show
     if instance is None:
         return 0
 
+    # The window first, with its empty state; the rest (the event loop, the pipeline, the
+    # engines, the menus and panels) is imported and built once it is on screen.
+    bus = Bus()
+    window = MainWindow(settings, defer_engine_panel=True, bus=bus, deferred=True)
+    if action != "snip":  # a first start with --snip shows the window after the snip
+        window.show()
+        _wait_first_paint(app, window)
+
+    import asyncio
+
+    import qasync
+
+    from desktop_ocr.core.logs import setup_logging
+    from desktop_ocr.gui.eventloop import install_asyncgen_hooks
+
+    setup_logging()
+
     loop = qasync.QEventLoop(app)
     asyncio.set_event_loop(loop)
     install_asyncgen_hooks(loop)
     notifications.install(loop)
-
-    bus = Bus()
-    window = MainWindow(settings, defer_engine_panel=True, bus=bus)
+    window.build()
     tray = _start_tray(app, window, icon)
     # Hidden windows (tray) and snip overlays closing must not end the app: it ends when
     # the main window closes for good.
@@ -94,6 +104,29 @@ def run(settings: Settings, paths: list[Path] | None = None, action: str = "show
     notifications.uninstall()
     log.info("exited cleanly")
     return 0
+
+
+def _wait_first_paint(app, widget, timeout: float = 2.0) -> None:
+    """Process events until `widget` has painted once (or `timeout` passed): before the
+    event loop exists, so that nothing else delays the first frame."""
+    import time
+
+    from PySide6.QtCore import QEvent, QEventLoop, QObject
+
+    painted = []
+
+    class Watch(QObject):
+        def eventFilter(self, obj, event) -> bool:  # noqa: N802 - Qt override
+            if event.type() == QEvent.Type.Paint:
+                painted.append(True)
+            return False
+
+    watch = Watch()
+    widget.installEventFilter(watch)
+    deadline = time.monotonic() + timeout
+    while not painted and time.monotonic() < deadline:
+        app.processEvents(QEventLoop.ProcessEventsFlag.WaitForMoreEvents, 20)
+    widget.removeEventFilter(watch)
 
 
 def _after_first_paint(widget, fn) -> None:

@@ -9,69 +9,96 @@ pipeline. Quick capture, the tray and the window talk through `gui.bus.Bus`.
 
 from __future__ import annotations
 
-import asyncio
 import functools
 import logging
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QMimeData, Qt, QTimer, Signal
-from PySide6.QtGui import (
-    QAction,
-    QCloseEvent,
-    QDragEnterEvent,
-    QDropEvent,
-    QKeySequence,
-)
-from PySide6.QtWidgets import (
-    QComboBox,
-    QFileDialog,
-    QHBoxLayout,
-    QLabel,
-    QMainWindow,
-    QMessageBox,
-    QSpinBox,
-    QSplitter,
-    QStackedWidget,
-    QTabWidget,
-    QToolBar,
-    QVBoxLayout,
-    QWidget,
-)
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import QMainWindow
 
 from desktop_ocr import APP_NAME, __version__
-from desktop_ocr.core import pipeline as pl
-from desktop_ocr.core.contract import FinishReason, engine_title
-from desktop_ocr.core.documents import Document, Page, document_from_image
-from desktop_ocr.core.export import ExportError, export, format_for
-from desktop_ocr.core.logs import log_file
 from desktop_ocr.core.notifications import NotificationManager, Severity
 from desktop_ocr.core.notifications import manager as default_manager
-from desktop_ocr.core.regions import Region
-from desktop_ocr.core.results import PartResult
-from desktop_ocr.core.session import Session
 from desktop_ocr.core.settings import Settings
-from desktop_ocr.core.tables import Table
-from desktop_ocr.core.tasks import get_task
 from desktop_ocr.gui.bus import Bus, save_settings
-from desktop_ocr.gui.clipboard.base import ClipboardPayload
-from desktop_ocr.gui.clipboard.formats import payload_for
-from desktop_ocr.gui.engine_host import EngineHost
-from desktop_ocr.gui.images import CapturedImage
-from desktop_ocr.gui.loader import DocumentLoader, LoadedDocument
-from desktop_ocr.gui.notify_widget import NotificationArea
-from desktop_ocr.gui.page_view import FitMode, PageView
-from desktop_ocr.gui.password_dialog import ask_password
-from desktop_ocr.gui.prompt_bar import PromptBar
-from desktop_ocr.gui.quick_capture import QuickCapture
-from desktop_ocr.gui.region_models import RegionListModel, task_ids, task_title
-from desktop_ocr.gui.region_panel import RegionPanel
-from desktop_ocr.gui.result_view import ResultView
-from desktop_ocr.gui.runs import RunController, RunInfo
-from desktop_ocr.gui.table_model import LiveTables, TableModel, models_for_text
-from desktop_ocr.gui.table_view import TableTabs
-from desktop_ocr.gui.thumbnails import ThumbnailModel, ThumbnailStrip
-from desktop_ocr.gui.window_parts import EMPTY_TEXT, BatchBar, EmptyState, TextLayerBanner
+from desktop_ocr.gui.window_parts import EMPTY_TEXT, EmptyState
+
+if TYPE_CHECKING:
+    from PySide6.QtCore import QMimeData
+    from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent
+
+    from desktop_ocr.core.documents import Document, Page
+    from desktop_ocr.core.regions import Region
+    from desktop_ocr.core.results import PartResult
+    from desktop_ocr.core.tables import Table
+    from desktop_ocr.gui.clipboard.base import ClipboardPayload
+    from desktop_ocr.gui.images import CapturedImage
+    from desktop_ocr.gui.loader import LoadedDocument
+    from desktop_ocr.gui.runs import RunInfo
+    from desktop_ocr.gui.table_model import TableModel
+
+
+def _import_the_rest() -> None:
+    """Import what the window's first paint (its empty state) does not need.
+
+    About half a second of imports (the pipeline, documents, tables, the page view, the
+    engines...) that the start-up figure must not wait for (bench/startup.py): the window
+    shows first, then `MainWindow.build()` calls this and builds the rest.
+    """
+    global asyncio, pl, FinishReason, engine_title, document_from_image, ExportError, export
+    global format_for, log_file, Session, get_task, payload_for, ClipboardPayload, EngineHost
+    global DocumentLoader, NotificationArea, FitMode, PageView, ask_password, PromptBar
+    global QuickCapture, RegionListModel, task_ids, task_title, RegionPanel, ResultView
+    global RunController, LiveTables, TableModel, models_for_text, TableTabs, ThumbnailModel
+    global ThumbnailStrip, Qt, QTimer, QAction, QKeySequence, QComboBox, QFileDialog, QHBoxLayout
+    global QLabel, QMessageBox, QSpinBox, QSplitter, QStackedWidget, QTabWidget, QToolBar
+    global QVBoxLayout, QWidget, BatchBar, TextLayerBanner
+    import asyncio
+
+    from PySide6.QtCore import Qt, QTimer
+    from PySide6.QtGui import QAction, QKeySequence
+    from PySide6.QtWidgets import (
+        QComboBox,
+        QFileDialog,
+        QHBoxLayout,
+        QLabel,
+        QMessageBox,
+        QSpinBox,
+        QSplitter,
+        QStackedWidget,
+        QTabWidget,
+        QToolBar,
+        QVBoxLayout,
+        QWidget,
+    )
+
+    from desktop_ocr.core import pipeline as pl
+    from desktop_ocr.core.contract import FinishReason, engine_title
+    from desktop_ocr.core.documents import document_from_image
+    from desktop_ocr.core.export import ExportError, export, format_for
+    from desktop_ocr.core.logs import log_file
+    from desktop_ocr.core.session import Session
+    from desktop_ocr.core.tasks import get_task
+    from desktop_ocr.gui.clipboard.base import ClipboardPayload
+    from desktop_ocr.gui.clipboard.formats import payload_for
+    from desktop_ocr.gui.engine_host import EngineHost
+    from desktop_ocr.gui.loader import DocumentLoader
+    from desktop_ocr.gui.notify_widget import NotificationArea
+    from desktop_ocr.gui.page_view import FitMode, PageView
+    from desktop_ocr.gui.password_dialog import ask_password
+    from desktop_ocr.gui.prompt_bar import PromptBar
+    from desktop_ocr.gui.quick_capture import QuickCapture
+    from desktop_ocr.gui.region_models import RegionListModel, task_ids, task_title
+    from desktop_ocr.gui.region_panel import RegionPanel
+    from desktop_ocr.gui.result_view import ResultView
+    from desktop_ocr.gui.runs import RunController
+    from desktop_ocr.gui.table_model import LiveTables, TableModel, models_for_text
+    from desktop_ocr.gui.table_view import TableTabs
+    from desktop_ocr.gui.thumbnails import ThumbnailModel, ThumbnailStrip
+    from desktop_ocr.gui.window_bars import BatchBar, TextLayerBanner
+
 
 log = logging.getLogger(__name__)
 
@@ -110,16 +137,32 @@ class MainWindow(QMainWindow):
     def __init__(self, settings: Settings | None = None,
                  notifications: NotificationManager | None = None, *,
                  defer_engine_panel: bool = False, bus: Bus | None = None,
-                 library: pl.ResultStore | None = None) -> None:
-        """`defer_engine_panel`: the caller builds the (hidden) engine panel later with
-        `add_engine_panel()`, after the window is on screen (app start: ~40 ms sooner)."""
+                 library=None, deferred: bool = False) -> None:
+        """`deferred`: show the empty window now and call `build()` once it has painted
+        (the app's start). `defer_engine_panel`: the caller builds the (hidden) engine panel
+        later with `add_engine_panel()`."""
         super().__init__()
         self.settings = settings or Settings.load()
         self.notifications = notifications or default_manager
         self.bus = bus or Bus(self)
+        self.library = library
         self.setWindowTitle(APP_NAME)
         self.resize(1280, 800)
         self.setAcceptDrops(True)
+        self.empty_state = EmptyState(self.choose_files)
+        self.setCentralWidget(self.empty_state)  # all the first paint needs
+        self.session = None
+        self.built = False
+        self._defer_engine_panel = defer_engine_panel
+        if not deferred:
+            self.build()
+
+    def build(self) -> None:
+        """Everything but the empty state: models, engine, actions, menus, panels."""
+        if self.built:
+            return
+        _import_the_rest()
+        self.built = True
         self.session: Session | None = None
         self.current_index = -1
         self._started_at = 0.0
@@ -145,7 +188,7 @@ class MainWindow(QMainWindow):
 
         self.engines = EngineHost(self.settings, self, self.notifications)
         self.runs = RunController(self.engines, self.settings, self.notifications, self,
-                                  library=library)
+                                  library=self.library)
         self.runs.password_provider = functools.partial(ask_password, self)
         self.loader = DocumentLoader(self.notifications, self)
         self.loader.password_provider = functools.partial(ask_password, self)
@@ -162,7 +205,7 @@ class MainWindow(QMainWindow):
         self._update_actions()
         self.engine_panel = None
         self.batch_panel = None
-        if not defer_engine_panel:
+        if not self._defer_engine_panel:
             self.add_engine_panel()
 
     # ---------------------------------------------------------------- state
@@ -385,7 +428,7 @@ class MainWindow(QMainWindow):
         for action in (self.next_action, self.prev_action, self.first_action, self.last_action):
             self.viewer.addAction(action)
 
-        self.empty_state = EmptyState(self.choose_files)
+        self.takeCentralWidget()  # the empty state the first paint showed: kept, moved
         self.stack = QStackedWidget()
         self.stack.addWidget(self.empty_state)
         self.stack.addWidget(self.viewer)
@@ -537,6 +580,7 @@ class MainWindow(QMainWindow):
     # ---------------------------------------------------------------- files
 
     def choose_files(self) -> None:
+        self.build()
         paths, _ = QFileDialog.getOpenFileNames(self, "Open images or PDFs", "", OPEN_FILTER)
         if paths:
             self.open_paths([Path(p) for p in paths])
@@ -616,6 +660,7 @@ class MainWindow(QMainWindow):
         paths = local_paths(event.mimeData())
         if paths:
             event.acceptProposedAction()
+            self.build()  # a drop onto the window of a start that is still building
             self.open_paths(paths)
 
     def _on_loaded(self, item: LoadedDocument) -> None:
@@ -1352,6 +1397,10 @@ class MainWindow(QMainWindow):
         self.close()
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt override
+        if not self.built:
+            super().closeEvent(event)
+            self.closed.emit()
+            return
         if (self.settings.close_to_tray and not self._quitting and self.tray is not None
                 and self.tray.isVisible()):
             event.ignore()

@@ -9,10 +9,10 @@ open), waits for "ok" and exits. If nobody answers, that process becomes the ser
 from __future__ import annotations
 
 import getpass
-import hashlib
 import json
 import logging
 import time
+import zlib
 from dataclasses import dataclass, field
 
 from PySide6.QtCore import QObject, Signal
@@ -34,7 +34,9 @@ def server_name() -> str:
         user = getpass.getuser()
     except Exception:  # no login name in some containers
         user = "user"
-    key = hashlib.sha1(f"{user}\n{Settings.path()}".encode()).hexdigest()[:12]
+    # crc32, not a hashlib digest: loading OpenSSL's hashes would delay every start.
+    ident = f"{user}\n{Settings.path()}".encode()
+    key = f"{zlib.crc32(ident):08x}"
     return f"{APP_ID}-{key}"
 
 
