@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from desktop_ocr.core.export import FORMATS, ExportError, export_batch
-from desktop_ocr.core.library import Hit, Library, default_path, snippet
+from desktop_ocr.core.library import Hit, Library, default_path, readable_text, snippet
 from desktop_ocr.core.logs import setup_logging
 from desktop_ocr.core.results import PartResult
 
@@ -114,7 +114,7 @@ def _run(lib: Library, args: argparse.Namespace) -> int:
         results = lib.recent(args.limit)
         if not results:
             print("desktop-ocr: the library is empty.", file=sys.stderr)
-        _print([Hit(r, *snippet(r.text, [])) for r in results], args.json)
+        _print([Hit(r, *snippet(readable_text(r), [])) for r in results], args.json)
         return 0
     if args.command == "search":
         query = " ".join(args.text)

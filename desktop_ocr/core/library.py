@@ -70,7 +70,7 @@ import platformdirs
 
 from desktop_ocr import APP_ID
 from desktop_ocr.core.results import PartResult, ReuseKey
-from desktop_ocr.core.tables import Table
+from desktop_ocr.core.tables import Table, parse
 
 log = logging.getLogger(__name__)
 
@@ -177,19 +177,43 @@ def query_terms(query: str) -> list[str]:
     return terms
 
 
+def readable_text(result: PartResult) -> str:
+    """The result's text as a person reads it: tables (as edited) as rows of cells instead
+    of Markdown pipes or HTML tags. What snippets are cut from."""
+    text = result.text
+    if result.tables is None and "|" not in text and "<t" not in text.lower():
+        return text
+    edited = list(result.tables) if result.tables is not None else None
+    out: list[str] = []
+    for seg in parse(text).segments:
+        if isinstance(seg, Table):
+            if edited is None:
+                out.append(_cells_text([seg]))
+            elif edited:
+                out.append(_cells_text([edited.pop(0)]))
+        else:
+            out.append(seg.text)
+    if edited:
+        out.append(_cells_text(edited))
+    return "\n".join(part.strip("\n") for part in out if part.strip())
+
+
 def snippet(text: str, terms: Sequence[str], width: int = 80) -> tuple[str, list[tuple[int, int]]]:
-    """About `width` characters of `text` around the first term found, on one line, with
-    the ranges where terms occur in it. Without a match: the start of the text."""
+    """About `width` characters of `text` from a little before the first term found, on
+    one line, with the ranges where terms occur in it. Without a match: the start."""
     low = text.lower()
     if len(low) != len(text):  # a rare character that lowercases to two: show it lowered
         text = low
     found = [(low.find(t), t) for t in terms if t]
     found = [(pos, t) for pos, t in found if pos >= 0]
+    start = 0
     if found:
-        pos, term = min(found)
-        start = max(0, pos - (width - len(term)) // 3)
-    else:
-        start = 0
+        pos, _term = min(found)
+        # Some context, but the hit near the left: a narrow panel cuts the right off.
+        start = max(0, pos - 16)
+        space = text.rfind(" ", start - 8 if start >= 8 else 0, pos)
+        if 0 < space < pos:
+            start = space + 1  # begin at a word, not in the middle of one
     end = min(len(text), start + width)
     piece = " ".join(text[start:end].split())
     if start > 0:
@@ -753,15 +777,14 @@ class Library:
         first (see the module docstring for how). An empty query lists the newest."""
         terms = query_terms(query)
         if not terms:
-            return [Hit(r, *snippet(r.text, [])) for r in self.recent(limit, before_id=before_id)]
+            return [Hit(r, *snippet(readable_text(r), []))
+                    for r in self.recent(limit, before_id=before_id)]
         ids = self._guard(lambda db: self._search_ids(db, terms, int(limit), before_id))
         hits = []
         for r in self.get_many(ids):
-            text = r.text
-            if not any(t in text.lower() for t in terms):
-                cells = _cells_text(r.tables)
-                if any(t in cells.lower() for t in terms):
-                    text = cells
+            text = readable_text(r)
+            if not any(t in text.lower() for t in terms) and any(t in r.text.lower() for t in terms):
+                text = r.text  # the hit is in the markup itself
             hits.append(Hit(r, *snippet(text, terms)))
         return hits
 
@@ -1194,4 +1217,4 @@ class AsyncLibrary:
 
 __all__ = ["AsyncLibrary", "ENV_VAR", "FILE_NAME", "Hit", "Library", "MIGRATIONS",
            "NOT_REUSABLE", "RUN_STATES", "Run", "SCHEMA_VERSION", "default_path", "grams",
-           "make_thumbnail", "query_terms", "quick_check", "snippet"]
+           "make_thumbnail", "query_terms", "quick_check", "readable_text", "snippet"]

@@ -326,7 +326,7 @@ def _filled(path: Path, n: int = 300) -> None:
     lib = Library.open(path)
     rng = random.Random(1)
     for i in range(n):
-        lib.add(_result(("发票 invoice %d " % i) * 40, thumbnail=rng.randbytes(2000)))
+        lib.add(_result(f"发票 invoice {i} " * 40, thumbnail=rng.randbytes(2000)))
     lib.close()
 
 
