@@ -99,7 +99,7 @@ def history_main(argv: list[str]) -> int:
         command.error("--limit must be 1 or more")
     setup_logging()  # details to the log file; the user gets the one-line notice
     # No quick_check here: a one-off command should answer at once; damage a query meets
-    # is still set aside (see core/library.py).
+    # is still set aside (see core/library/).
     lib = Library.open(args.library, check=False)
     if lib.notice:
         print(f"desktop-ocr: {lib.notice}", file=sys.stderr)

@@ -2,7 +2,7 @@
 
 Self-contained: the window puts it in a dock and wires `openRequested` (open the source at
 that page and region) and `result_stored` (a result the pipeline just stored). Every
-library call is awaited on the library's own thread (core/library.py `AsyncLibrary`);
+library call is awaited on the library's own thread (core/library/ `AsyncLibrary`);
 thumbnails are decoded in a worker thread; the GUI thread only turns them into pixmaps for
 the rows on screen. Rows come a page at a time (`fetchMore`), so a library of 100,000
 results opens as fast as one of ten.

@@ -21,7 +21,7 @@ import pytest
 from PIL import Image
 
 from desktop_ocr.core import library as libmod
-from desktop_ocr.core.library import SCHEMA_VERSION, AsyncLibrary, Library, make_thumbnail
+from desktop_ocr.core.library import SCHEMA_VERSION, AsyncLibrary, Library, make_thumbnail, store
 from desktop_ocr.core.results import PartResult
 from desktop_ocr.core.tables import Table
 
@@ -561,7 +561,14 @@ def test_a_run_of_a_killed_process_is_found_unfinished_with_its_results(tmp_path
     assert run.plan == {"inputs": ["a.pdf", "b.pdf"], "task": "text"}
     assert (run.total, run.done, run.failed) == (4, 1, 1)
     assert [(r.page, r.ok) for r in lib.run_results(run_id)] == [(1, True), (2, False)]
-    # AND once finished it is no longer offered
+    # AND once this process takes it over it is no longer offered, and goes on
+    resumed = lib.resume_run(run_id)
+    assert resumed.id == run_id and resumed.pid == os.getpid() and lib.unfinished_runs() == []
+    lib.add(_result("page three", page=3, run_id=run_id, finish="stop"))
+    assert lib.get_run(run_id).done == 2
+    # AND killed again, it is offered again; once finished it is not
+    lib._db.execute("UPDATE runs SET pid = 999999999 WHERE id = ?", (run_id,))
+    assert [r.id for r in lib.unfinished_runs()] == [run_id]
     lib.finish_run(run_id, "cancelled")
     assert lib.unfinished_runs() == [] and lib.get_run(run_id).finished is not None
     with pytest.raises(ValueError):
@@ -647,10 +654,10 @@ def test_library_refuses_use_from_another_thread(tmp_path):
 def test_reuse_key_fields_are_all_in_the_hash():
     # GIVEN the ReuseKey's fields THEN each one changes the stored hash
     base = _result(region=(0.1, 0.2, 0.3, 0.4)).reuse_key()
-    seen = {libmod._reuse_hash(base)}
+    seen = {store._reuse_hash(base)}
     for f in dataclasses.fields(base):
         value = getattr(base, f.name)
         changed = (value + 1 if isinstance(value, int) else
                    None if isinstance(value, tuple) else value + "x")
-        seen.add(libmod._reuse_hash(dataclasses.replace(base, **{f.name: changed})))
+        seen.add(store._reuse_hash(dataclasses.replace(base, **{f.name: changed})))
     assert len(seen) == 1 + len(dataclasses.fields(base))

@@ -1,65 +1,14 @@
-"""The results library: every recognised part, kept in SQLite and searchable in any script.
-
-Every `core.results.PartResult` the pipeline finishes is written here the moment it exists
-(stdlib `sqlite3`, WAL), with its thumbnail; batches are *runs*, so that after a crash or
-`kill -9` the next start finds the runs that never finished and resumes them without
-recognising finished parts again. Qt-free.
-
-API (`Library` is synchronous and bound to the thread that opened it; `AsyncLibrary` runs
-the same calls on one dedicated thread and awaits them, for the GUI and the event loop):
-
-    lib = Library.open(path=None, keep_days=0, max_entries=0, check=False)  # never raises
-    lib.notice                   # "" or one line for the user (damaged / locked / unwritable)
-    lib.add(result) -> int       # stores every field; returns the new id (result unchanged)
-    lib.add_many(results) -> list[int]   # one transaction
-    lib.get(id) -> PartResult | None;  lib.get_many(ids) -> list[PartResult]
-    lib.update_tables(id, tables) -> bool;  lib.update_text(id, text) -> bool
-    lib.recent(limit=50, offset=0, before_id=None) -> list[PartResult]   # newest first
-    lib.search(query, limit=50, before_id=None) -> list[Hit]   # Hit(result, snippet, spans)
-    lib.find(reuse_key) -> PartResult | None   # newest reusable result with that exact key
-    lib.delete(ids) -> int;  lib.clear() -> int;  lib.count() -> int
-    lib.prune(keep_days=None, max_entries=None) -> int;  lib.set_retention(days, entries)
-    lib.start_run(kind, plan, total=0) -> run_id;  lib.update_run(run_id, plan=, total=)
-    lib.finish_run(run_id, state);  lib.get_run(run_id) -> Run | None;  lib.runs(limit)
-    lib.unfinished_runs() -> list[Run]   # "running" runs whose process is gone
-    lib.run_results(run_id) -> list[PartResult]   # in the order they were stored
-    lib.close()
-    make_thumbnail(pil_image, max_side=160) -> bytes   # JPEG; any thread
-
-    aio = AsyncLibrary(path=None, keep_days=0, max_entries=0, on_notice=None)  # check beside
-    await aio.add(result); await aio.search("发票"); ...   # same names, awaited
-    await aio.run(lambda lib: ...)   # anything else, on the library thread
-    await aio.close()  (or aio.close_sync() at exit)
-
-Search is a case-insensitive substring match, the same for every script and length. A
-query is split at spaces into terms (double quotes keep a phrase together) and every term
-must match the file name, the text or the edited table cells. Terms of 3+ characters use an
-FTS5 trigram index. Trigrams cannot answer 1-2 characters (发票, 合计, "in"), so a second,
-contentless FTS5 index holds each result's distinct 1- and 2-character grams of letters and
-digits (hex-encoded, so no tokenizer can split or fold them): a short term is one lookup
-there. Only a short term holding punctuation falls back to a scan. Results come newest
-first, streamed from the index in rowid order, so a common term stops after `limit` hits.
-
-A damaged database (not a database, truncated, malformed pages) is renamed aside
-(`library.sqlite3.damaged-<time>`, its -wal/-shm with it) and a fresh one is started; a
-database another program keeps locked past the busy timeout is left alone and this session
-uses a fresh one beside it; a folder that cannot be written gives a memory-only library.
-Each sets `notice`. The files are readable by the user only (0600), the app's folder 0700.
-"""
+"""The store: `Library`, its records (`Hit`, `Run`) and how it deals with a damaged, locked
+or unwritable database (see the package docstring)."""
 
 from __future__ import annotations
 
-import asyncio
-import concurrent.futures
 import dataclasses
 import hashlib
-import io
 import json
 import logging
 import os
-import re
 import sqlite3
-import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -69,8 +18,18 @@ from typing import Any, TypeVar
 import platformdirs
 
 from desktop_ocr import APP_ID
+from desktop_ocr.core.library.schema import _SEARCH_TRIGGERS, MIGRATIONS, SCHEMA_VERSION
+from desktop_ocr.core.library.search import (
+    _cells_text,
+    _contains,
+    grams,
+    query_terms,
+    readable_text,
+    search_ids,
+    snippet,
+)
 from desktop_ocr.core.results import PartResult, ReuseKey
-from desktop_ocr.core.tables import Table, parse
+from desktop_ocr.core.tables import Table
 
 log = logging.getLogger(__name__)
 
@@ -124,238 +83,6 @@ class Run:
     pid: int = 0
 
 
-# ====================================================================== search helpers
-
-_ENC: dict[str, str] = {}
-
-
-def _enc(ch: str) -> str:
-    code = _ENC.get(ch)
-    if code is None:
-        code = _ENC[ch] = format(ord(ch), "06x")
-    return code
-
-
-def grams(*parts: str | None) -> str:
-    """The distinct 1- and 2-character grams of letters and digits in `parts`, lowercased
-    and hex-encoded (6 digits a character), as space-separated tokens for the short index.
-
-    Deterministic (sorted): the contentless index deletes a row by tokenising the same
-    values again. Changing this function needs a migration that rebuilds `search_grams`.
-    """
-    out: set[str] = set()
-    for part in parts:
-        if not part:
-            continue
-        prev = ""
-        for ch in part.lower():
-            if ch.isalnum():
-                code = _enc(ch)
-                out.add(code)
-                if prev:
-                    out.add(prev + code)
-                prev = code
-            else:
-                prev = ""
-    return " ".join(sorted(out))
-
-
-def _contains(haystack: str | None, needle: str) -> bool:
-    return bool(haystack) and needle in haystack.lower()
-
-
-_TERM = re.compile(r'"([^"]*)"|(\S+)')
-
-
-def query_terms(query: str) -> list[str]:
-    """A query's terms, lowercased: words split at spaces, "double quoted" phrases kept."""
-    terms = []
-    for quoted, word in _TERM.findall(query):
-        term = (quoted if quoted else word).strip().lower()
-        if term and term not in terms:
-            terms.append(term)
-    return terms
-
-
-def readable_text(result: PartResult) -> str:
-    """The result's text as a person reads it: tables (as edited) as rows of cells instead
-    of Markdown pipes or HTML tags. What snippets are cut from."""
-    text = result.text
-    if result.tables is None and "|" not in text and "<t" not in text.lower():
-        return text
-    edited = list(result.tables) if result.tables is not None else None
-    out: list[str] = []
-    for seg in parse(text).segments:
-        if isinstance(seg, Table):
-            if edited is None:
-                out.append(_cells_text([seg]))
-            elif edited:
-                out.append(_cells_text([edited.pop(0)]))
-        else:
-            out.append(seg.text)
-    if edited:
-        out.append(_cells_text(edited))
-    return "\n".join(part.strip("\n") for part in out if part.strip())
-
-
-def snippet(text: str, terms: Sequence[str], width: int = 80) -> tuple[str, list[tuple[int, int]]]:
-    """About `width` characters of `text` from a little before the first term found, on
-    one line, with the ranges where terms occur in it. Without a match: the start."""
-    low = text.lower()
-    if len(low) != len(text):  # a rare character that lowercases to two: show it lowered
-        text = low
-    found = [(low.find(t), t) for t in terms if t]
-    found = [(pos, t) for pos, t in found if pos >= 0]
-    start = 0
-    if found:
-        pos, _term = min(found)
-        # Some context, but the hit near the left: a narrow panel cuts the right off.
-        start = max(0, pos - 16)
-        space = text.rfind(" ", start - 8 if start >= 8 else 0, pos)
-        if 0 < space < pos:
-            start = space + 1  # begin at a word, not in the middle of one
-    end = min(len(text), start + width)
-    piece = " ".join(text[start:end].split())
-    if start > 0:
-        piece = "…" + piece
-    if end < len(text):
-        piece += "…"
-    low_piece = piece.lower()
-    spans: list[tuple[int, int]] = []
-    for t in terms:
-        at = low_piece.find(t)
-        while t and at >= 0:
-            spans.append((at, at + len(t)))
-            at = low_piece.find(t, at + len(t))
-    return piece, sorted(spans)
-
-
-def _fts_phrase(term: str) -> str:
-    return '"' + term.replace('"', '""') + '"'
-
-
-# ====================================================================== schema
-
-def _script(db: sqlite3.Connection, sql: str) -> None:
-    """Run statements one by one. (`executescript` would COMMIT the migration's open
-    transaction first, so a crash mid-migration could leave half a schema.)"""
-    pending = ""
-    for line in sql.splitlines(keepends=True):
-        pending += line
-        if sqlite3.complete_statement(pending):
-            db.execute(pending)
-            pending = ""
-    if pending.strip():
-        db.execute(pending)
-
-
-def _v1_tables(db: sqlite3.Connection) -> None:
-    _script(db, """
-        CREATE TABLE runs (
-            id INTEGER PRIMARY KEY AUTOINCREMENT,
-            created REAL NOT NULL,
-            finished REAL,
-            state TEXT NOT NULL DEFAULT 'running',
-            kind TEXT NOT NULL DEFAULT '',
-            plan TEXT NOT NULL DEFAULT '{}',
-            total INTEGER NOT NULL DEFAULT 0,
-            pid INTEGER NOT NULL DEFAULT 0,
-            pid_started REAL NOT NULL DEFAULT 0
-        );
-        CREATE TABLE results (
-            id INTEGER PRIMARY KEY AUTOINCREMENT,  -- never reused: newest first is id order
-            created REAL NOT NULL,
-            run_id INTEGER,
-            source TEXT NOT NULL,
-            source_kind TEXT NOT NULL,
-            source_hash TEXT NOT NULL,
-            name TEXT NOT NULL,
-            page INTEGER NOT NULL,
-            page_count INTEGER NOT NULL,
-            region TEXT,  -- JSON [x, y, w, h] fractions; NULL = the whole page
-            region_label TEXT NOT NULL,
-            region_id TEXT NOT NULL,
-            rotation INTEGER NOT NULL,
-            task TEXT NOT NULL,
-            prompt TEXT NOT NULL,
-            engine TEXT NOT NULL,
-            model TEXT NOT NULL,
-            finish TEXT NOT NULL,
-            error TEXT NOT NULL,
-            origin TEXT NOT NULL,
-            seconds REAL NOT NULL,
-            first_token_s REAL,
-            attempts INTEGER NOT NULL,
-            reuse TEXT NOT NULL,  -- hash of the ReuseKey
-            extra TEXT NOT NULL,  -- JSON object
-            tables TEXT,  -- JSON list of Table.to_dict(); NULL = parse them from the text
-            cells TEXT NOT NULL DEFAULT '',  -- the edited tables' cell text, for search
-            text TEXT NOT NULL
-        );
-        CREATE INDEX results_reuse ON results(reuse);
-        CREATE INDEX results_run ON results(run_id);
-        CREATE INDEX results_created ON results(created);
-        -- thumbnails apart, so scanning results never reads image bytes
-        CREATE TABLE thumbnails (id INTEGER PRIMARY KEY, jpeg BLOB NOT NULL);
-        CREATE TRIGGER results_thumbnail_ad AFTER DELETE ON results BEGIN
-            DELETE FROM thumbnails WHERE id = old.id;
-        END;
-    """)
-
-
-def _trigram_available(db: sqlite3.Connection) -> bool:
-    try:
-        db.execute("CREATE VIRTUAL TABLE temp._probe USING fts5(x, tokenize='trigram')")
-        db.execute("DROP TABLE temp._probe")
-        return True
-    except sqlite3.OperationalError:
-        return False
-
-
-_DELETE_OLD = """
-    INSERT INTO search_text(search_text, rowid, name, text, cells)
-        VALUES ('delete', old.id, old.name, old.text, old.cells);
-    INSERT INTO search_grams(search_grams, rowid, grams)
-        VALUES ('delete', old.id, grams(old.name, old.text, old.cells));"""
-_INSERT_NEW = """
-    INSERT INTO search_text(rowid, name, text, cells) VALUES (new.id, new.name, new.text, new.cells);
-    INSERT INTO search_grams(rowid, grams) VALUES (new.id, grams(new.name, new.text, new.cells));"""
-# The triggers keep both search indexes in step with `results`; every connection that
-# writes needs the `grams` function (Library registers it).
-_SEARCH_TRIGGERS = {
-    "results_search_ai": f"CREATE TRIGGER results_search_ai AFTER INSERT ON results BEGIN {_INSERT_NEW} END",
-    "results_search_ad": f"CREATE TRIGGER results_search_ad AFTER DELETE ON results BEGIN {_DELETE_OLD} END",
-    "results_search_au": ("CREATE TRIGGER results_search_au AFTER UPDATE OF name, text, cells ON results"
-                          f" BEGIN {_DELETE_OLD} {_INSERT_NEW} END"),
-}
-
-
-def _v2_search(db: sqlite3.Connection) -> None:
-    """The search indexes, filled from the rows already there."""
-    if not _trigram_available(db):
-        log.warning("library: SQLite %s has no FTS5 trigram tokenizer (3.34+); search scans",
-                    sqlite3.sqlite_version)
-        return
-    _script(db, """
-        CREATE VIRTUAL TABLE search_text USING fts5(
-            name, text, cells, content='results', content_rowid='id',
-            tokenize='trigram case_sensitive 0');
-        CREATE VIRTUAL TABLE search_grams USING fts5(
-            grams, content='', detail='none', columnsize=0, tokenize='ascii');
-    """)
-    for trigger in _SEARCH_TRIGGERS.values():
-        db.execute(trigger)
-    _script(db, """
-        INSERT INTO search_text(search_text) VALUES ('rebuild');
-        INSERT INTO search_grams(rowid, grams) SELECT id, grams(name, text, cells) FROM results;
-    """)
-
-
-# Ordered: MIGRATIONS[k] takes a database from schema version k to k + 1 (PRAGMA
-# user_version). Append, never edit one that shipped.
-MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_v1_tables, _v2_search]
-SCHEMA_VERSION = len(MIGRATIONS)
-
 _FIELDS = ("id", "created", "run_id", "source", "source_kind", "source_hash", "page",
            "page_count", "region", "region_label", "region_id", "rotation", "task", "prompt",
            "engine", "model", "finish", "error", "origin", "seconds", "first_token_s",
@@ -367,12 +94,6 @@ _SELECT = ("SELECT " + ", ".join(f"r.{c}" for c in _FIELDS)
 def _reuse_hash(key: ReuseKey) -> str:
     blob = json.dumps(dataclasses.astuple(key), ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha256(blob.encode("utf-8")).hexdigest()[:32]
-
-
-def _cells_text(tables: Sequence[Table] | None) -> str:
-    if not tables:
-        return ""
-    return "\n".join("\t".join(row) for t in tables for row in t.to_grid())
 
 
 def _row_to_result(row: sqlite3.Row | tuple) -> PartResult:
@@ -779,7 +500,7 @@ class Library:
         if not terms:
             return [Hit(r, *snippet(readable_text(r), []))
                     for r in self.recent(limit, before_id=before_id)]
-        ids = self._guard(lambda db: self._search_ids(db, terms, int(limit), before_id))
+        ids = self._guard(lambda db: search_ids(db, terms, int(limit), before_id, self.fts))
         hits = []
         for r in self.get_many(ids):
             text = readable_text(r)
@@ -787,47 +508,6 @@ class Library:
                 text = r.text  # the hit is in the markup itself
             hits.append(Hit(r, *snippet(text, terms)))
         return hits
-
-    def _search_ids(self, db: sqlite3.Connection, terms: list[str], limit: int,
-                    before_id: int | None) -> list[int]:
-        long = [t for t in terms if len(t) >= 3]
-        short = [t for t in terms if len(t) < 3 and all(ch.isalnum() for ch in t)]
-        scan = [t for t in terms if t not in long and t not in short]
-        if not self.fts:
-            scan = terms
-            long = short = []
-        text_match = " AND ".join(_fts_phrase(t) for t in long)
-        gram_match = " AND ".join('"' + "".join(_enc(ch) for ch in t) + '"' for t in short)
-        haystack = "name || char(10) || text || char(10) || cells"
-        conds: list[str] = []
-        params: list[Any] = []
-        # Drive from one index (it yields rowids newest first and stops at the limit);
-        # the other terms filter what it yields.
-        if long:
-            table = "search_text"
-            conds.append("search_text MATCH ?")
-            params.append(text_match)
-            if short:
-                # "+": a filter on what the driver yields; as a constraint SQLite would run
-                # the whole trigram query once per rowid in the list (seconds, not ms).
-                conds.append("+rowid IN (SELECT rowid FROM search_grams WHERE search_grams MATCH ?)")
-                params.append(gram_match)
-            conds += [f"contains({haystack}, ?)" for _ in scan]
-        elif short:
-            table = "search_grams"
-            conds.append("search_grams MATCH ?")
-            params.append(gram_match)
-            conds += [f"contains((SELECT {haystack} FROM results WHERE id = search_grams.rowid), ?)"
-                      for _ in scan]
-        else:
-            table = "results"
-            conds += [f"contains({haystack}, ?)" for _ in scan]
-        params += scan
-        if before_id is not None:
-            conds.append("rowid < ?")
-            params.append(int(before_id))
-        q = f"SELECT rowid FROM {table} WHERE {' AND '.join(conds)} ORDER BY rowid DESC LIMIT ?"
-        return [row[0] for row in db.execute(q, [*params, limit])]
 
     def find(self, key: ReuseKey) -> PartResult | None:
         """The newest stored result for exactly this question that worked (no error, and an
@@ -958,6 +638,16 @@ class Library:
         return self._tx(lambda db: db.execute(f"UPDATE runs SET {', '.join(sets)} WHERE id = ?",
                                               (*params, int(run_id))).rowcount > 0)
 
+    def resume_run(self, run_id: int) -> Run | None:
+        """Take over an unfinished run: it is this process's now (no longer offered by
+        `unfinished_runs`) and goes on with the same id. Its stored results are in
+        `run_results`; `find` answers the parts that finished."""
+        pid = os.getpid()
+        changed = self._tx(lambda db: db.execute(
+            "UPDATE runs SET state = 'running', finished = NULL, pid = ?, pid_started = ?"
+            " WHERE id = ?", (pid, _process_started(pid), int(run_id))).rowcount)
+        return self.get_run(run_id) if changed else None
+
     def finish_run(self, run_id: int, state: str) -> bool:
         if state not in RUN_STATES or state == "running":
             raise ValueError(f"a run finishes as one of {RUN_STATES[1:]}, not {state!r}")
@@ -1027,194 +717,3 @@ def _chunks(items: list[int], size: int) -> Iterable[list[int]]:
         yield items[k:k + size]
 
 
-# ====================================================================== thumbnails
-
-def make_thumbnail(image: Any, max_side: int = 160, quality: int = 80) -> bytes:
-    """A small JPEG of a Pillow image (the crop), for the History panel. Any thread."""
-    from PIL import Image
-
-    img = image
-    if img.mode not in ("RGB", "L"):
-        rgba = img.convert("RGBA")
-        img = Image.new("RGB", rgba.size, (255, 255, 255))
-        img.paste(rgba, mask=rgba.getchannel("A"))
-    else:
-        img = img.copy()
-    img.thumbnail((max_side, max_side), Image.Resampling.LANCZOS)
-    buf = io.BytesIO()
-    img.save(buf, "JPEG", quality=quality, optimize=True)
-    return buf.getvalue()
-
-
-# ====================================================================== async facade
-
-class AsyncLibrary:
-    """The library on one dedicated thread: every call is queued there and awaited, so
-    neither the GUI thread nor the event loop ever waits on SQLite. The constructor returns
-    at once; the database opens on the thread, before any queued call runs.
-
-    `check`: SQLite's quick_check runs on a read-only connection of its own thread after
-    the open (2.8 s for 100,000 results), so calls are served meanwhile; damage it finds
-    is dealt with on the library thread as if a call had met it.
-    `on_notice` is called on the library thread (emit a Qt signal from it, or use
-    `loop.call_soon_threadsafe`)."""
-
-    def __init__(self, path: str | os.PathLike[str] | None = None, *, keep_days: int = 0,
-                 max_entries: int = 0, busy_timeout: float = 5.0, check: bool = True,
-                 on_notice: Callable[[str], None] | None = None) -> None:
-        self._executor = concurrent.futures.ThreadPoolExecutor(
-            max_workers=1, thread_name_prefix="library")
-        self._lib: Library | None = None
-        self._closed = False
-        self._checker: threading.Thread | None = None
-        self._opened = self._executor.submit(self._open, path, check, dict(
-            keep_days=keep_days, max_entries=max_entries, busy_timeout=busy_timeout,
-            on_notice=on_notice))
-
-    def _open(self, path: Any, check: bool, kwargs: dict[str, Any]) -> None:
-        self._lib = Library.open(path, check=False, **kwargs)
-        if check and self._lib.path is not None:
-            self._checker = threading.Thread(target=self._check, args=(self._lib.path,),
-                                             name="library-check", daemon=True)
-            self._checker.start()
-
-    def _check(self, path: Path) -> None:
-        problem = quick_check(path)
-        if not problem or self._closed:
-            return
-        log.warning("library: quick_check of %s: %s", path, problem)
-
-        def recover() -> None:
-            lib = self._lib
-            if lib is not None and lib.path == path:  # not replaced meanwhile
-                lib._recover(sqlite3.DatabaseError(_MALFORMED))
-
-        try:
-            self._executor.submit(recover)
-        except RuntimeError:  # closed meanwhile
-            pass
-
-    @property
-    def notice(self) -> str:
-        return self._lib.notice if self._lib is not None else ""
-
-    @property
-    def path(self) -> Path | None:
-        return self._lib.path if self._lib is not None else None
-
-    def submit(self, work: Callable[[Library], T]) -> concurrent.futures.Future[T]:
-        """Run `work(library)` on the library thread; a concurrent Future (no event loop)."""
-        if self._closed:
-            raise RuntimeError("the library is closed")
-
-        def call() -> T:
-            self._opened.result()
-            assert self._lib is not None
-            return work(self._lib)
-
-        return self._executor.submit(call)
-
-    async def run(self, work: Callable[[Library], T]) -> T:
-        """Run `work(library)` on the library thread and await its result."""
-        return await asyncio.wrap_future(self.submit(work))
-
-    async def _call(self, name: str, *args: Any, **kwargs: Any) -> Any:
-        return await self.run(lambda lib: getattr(lib, name)(*args, **kwargs))
-
-    async def ready(self) -> AsyncLibrary:
-        await asyncio.wrap_future(self._opened)
-        return self
-
-    async def add(self, result: PartResult) -> int:
-        return await self._call("add", result)
-
-    async def get(self, rid: int) -> PartResult | None:
-        return await self._call("get", rid)
-
-    async def get_many(self, ids: Iterable[int]) -> list[PartResult]:
-        return await self._call("get_many", list(ids))
-
-    async def update_tables(self, rid: int, tables: Sequence[Table] | None) -> bool:
-        return await self._call("update_tables", rid, tables)
-
-    async def update_text(self, rid: int, text: str) -> bool:
-        return await self._call("update_text", rid, text)
-
-    async def recent(self, limit: int = 50, offset: int = 0,
-                     before_id: int | None = None) -> list[PartResult]:
-        return await self._call("recent", limit, offset, before_id)
-
-    async def search(self, query: str, limit: int = 50,
-                     before_id: int | None = None) -> list[Hit]:
-        return await self._call("search", query, limit, before_id)
-
-    async def find(self, key: ReuseKey) -> PartResult | None:
-        return await self._call("find", key)
-
-    async def delete(self, ids: Iterable[int]) -> int:
-        return await self._call("delete", list(ids))
-
-    async def clear(self) -> int:
-        return await self._call("clear")
-
-    async def count(self) -> int:
-        return await self._call("count")
-
-    async def prune(self, keep_days: int | None = None, max_entries: int | None = None) -> int:
-        return await self._call("prune", keep_days, max_entries)
-
-    async def set_retention(self, keep_days: int, max_entries: int) -> int:
-        return await self._call("set_retention", keep_days, max_entries)
-
-    async def start_run(self, kind: str, plan: dict[str, Any], total: int = 0) -> int:
-        return await self._call("start_run", kind, plan, total)
-
-    async def update_run(self, run_id: int, *, plan: dict[str, Any] | None = None,
-                         total: int | None = None) -> bool:
-        return await self._call("update_run", run_id, plan=plan, total=total)
-
-    async def finish_run(self, run_id: int, state: str) -> bool:
-        return await self._call("finish_run", run_id, state)
-
-    async def get_run(self, run_id: int) -> Run | None:
-        return await self._call("get_run", run_id)
-
-    async def runs(self, limit: int = 50) -> list[Run]:
-        return await self._call("runs", limit)
-
-    async def unfinished_runs(self) -> list[Run]:
-        return await self._call("unfinished_runs")
-
-    async def run_results(self, run_id: int) -> list[PartResult]:
-        return await self._call("run_results", run_id)
-
-    def _close(self, lib: Library) -> None:
-        if self._checker is not None:
-            self._checker.join()
-        lib.close()
-
-    async def close(self) -> None:
-        """Close the database on its thread, then stop the thread (queued calls finish)."""
-        if self._closed:
-            return
-        fut = self.submit(self._close)
-        self._closed = True
-        await asyncio.wrap_future(fut)
-        self._executor.shutdown(wait=False)
-
-    def close_sync(self, timeout: float | None = 10.0) -> None:
-        """Close from code without an event loop (at exit): waits for queued calls."""
-        if self._closed:
-            return
-        fut = self.submit(self._close)
-        self._closed = True
-        try:
-            fut.result(timeout)
-        except Exception as exc:
-            log.warning("library: close: %s", exc)
-        self._executor.shutdown(wait=False)
-
-
-__all__ = ["AsyncLibrary", "ENV_VAR", "FILE_NAME", "Hit", "Library", "MIGRATIONS",
-           "NOT_REUSABLE", "RUN_STATES", "Run", "SCHEMA_VERSION", "default_path", "grams",
-           "make_thumbnail", "query_terms", "quick_check", "readable_text", "snippet"]
