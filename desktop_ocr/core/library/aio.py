@@ -27,7 +27,7 @@ class AsyncLibrary:
     at once; the database opens on the thread, before any queued call runs.
 
     `check`: SQLite's quick_check runs on a read-only connection of its own thread after
-    the open (2.8 s for 100,000 results), so calls are served meanwhile; damage it finds
+    the open (2-3 s for 100,000 results), so calls are served meanwhile; damage it finds
     is dealt with on the library thread as if a call had met it.
     `on_notice` is called on the library thread (emit a Qt signal from it, or use
     `loop.call_soon_threadsafe`)."""
