@@ -184,7 +184,7 @@ class Library:
 
         Never raises for a bad file: a damaged one is renamed aside, a locked one left alone,
         an unwritable folder gives a memory-only library; `notice` then says which.
-        `check` runs SQLite's quick_check first (it reads the whole file: 2.8 s for 100,000
+        `check` runs SQLite's quick_check first (it reads the whole file: 2-3 s for 100,000
         results) so that damage deep in the file is found now, not by a later call; damage
         a call meets is set aside the same way. AsyncLibrary runs the check beside it.
         """
