@@ -66,7 +66,7 @@ def _region_arg(spec: str) -> RegionSpec:
 
 def _gui_parser() -> argparse.ArgumentParser:
     p = _Parser(prog=PROG, description=f"{APP_NAME}: text and tables from images and PDFs.",
-                epilog=f"Headless: {PROG} ocr PATH... ; diagnostics: {PROG} doctor")
+                epilog=f"Headless: {PROG} ocr PATH... ; past results: {PROG} history ; diagnostics: {PROG} doctor")
     p.add_argument("paths", nargs="*", type=Path, metavar="FILE", help="files to open")
     p.add_argument("--version", action="version", version=f"{PROG} {__version__}")
     start = p.add_mutually_exclusive_group()
@@ -176,4 +176,7 @@ def main(argv: list[str] | None = None) -> int:
         return ocr_main(argv[1:])
     if argv and argv[0] == "doctor":
         return doctor_main(argv[1:])
+    if argv and argv[0] == "history":
+        from desktop_ocr.history_cli import history_main  # only when asked: startup time
+        return history_main(argv[1:])
     return gui_main(argv)

@@ -24,6 +24,7 @@ def _isolated_dirs(tmp_path_factory, monkeypatch):
     """Never touch the real user's settings, logs or history from a test."""
     home = tmp_path_factory.mktemp("home")
     monkeypatch.setenv("DESKTOP_OCR_CONFIG", str(home / "settings.json"))
+    monkeypatch.setenv("DESKTOP_OCR_LIBRARY", str(home / "data" / "library.sqlite3"))
     monkeypatch.setenv("XDG_CONFIG_HOME", str(home / "config"))
     monkeypatch.setenv("XDG_DATA_HOME", str(home / "data"))
     monkeypatch.setenv("XDG_STATE_HOME", str(home / "state"))

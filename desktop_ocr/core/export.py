@@ -17,6 +17,7 @@ import html
 import io
 import json
 import os
+import re
 import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -25,11 +26,12 @@ from typing import Any
 
 from desktop_ocr import APP_ID, __version__
 from desktop_ocr.core.atomic import SaveError, atomic_write
+from desktop_ocr.core.results import PartResult
 from desktop_ocr.core.tables import Document, Table, TextSegment, parse, parse_value, typed_grid
 from desktop_ocr.core.tasks import parse_fields
 
 __all__ = ["ExportError", "ExportItem", "FORMATS", "format_for", "render", "export",
-           "export_table", "csv_safe"]
+           "export_table", "csv_safe", "items_from_results", "export_batch"]
 
 FORMATS = ("xlsx", "csv", "md", "html", "txt", "json")
 _ALIASES = {"markdown": "md", "htm": "html", "text": "txt", "xls": "xlsx", "tsv": "csv"}
@@ -363,3 +365,132 @@ def _json(items: Sequence[ExportItem]) -> str:
     return json.dumps({"generator": f"{APP_ID} {__version__}", "results": results},
                       ensure_ascii=False, indent=2) + "\n"
 
+
+
+# ====================================================================== results and batches
+
+def items_from_results(results: Sequence[PartResult]) -> list[ExportItem]:
+    """Export items for stored or fresh results: tables as the user edited them, failed
+    parts left out, the page shown only for sources with more than one page."""
+    return [ExportItem(source=r.source, page=r.page if r.page_count > 1 else None,
+                       region=r.region_label, task=r.task, text=r.text, tables=r.tables)
+            for r in results if r.ok]
+
+
+_BATCH_SOURCES = ("File", "Page", "Region", "Task", "Engine", "Model", "Finished", "Sheet", "Path")
+_UNSAFE_NAME = re.compile(r'[\x00-\x1f<>:"/\\|?*]+')
+
+
+def export_batch(results: Sequence[PartResult], path_or_folder: str | os.PathLike[str],
+                 per_input: bool = False, fmt: str | None = None, *, typed: bool = True,
+                 csv_bom: bool = False) -> list[Path]:
+    """Export a batch of results (failed parts left out); returns the files written.
+
+    `per_input=False`: one file at `path_or_folder`, its format from the extension unless
+    `fmt` says; a workbook gets a sheet per table, a Text sheet for text, and a Sources
+    sheet saying where each came from (file, page, region, task, engine, model, when,
+    which sheet). `per_input=True`: `path_or_folder` is a folder (created if missing) and
+    each input gets its own file there, named after it, in `fmt` (default xlsx). Each
+    file is written atomically."""
+    ok = [r for r in results if r.ok]
+    if not ok:
+        raise ExportError("Nothing to export: no part of these results was recognised.")
+    if not per_input:
+        kind = format_for(path_or_folder, fmt)
+        return [atomic_write(path_or_folder, _batch_bytes(ok, kind, typed, csv_bom))]
+    kind = format_for("x", fmt or "xlsx")
+    folder = Path(path_or_folder)
+    if folder.exists() and not folder.is_dir():
+        raise ExportError(f"Cannot export into {folder}: it is a file, not a folder.")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ExportError(f"Cannot create the folder {folder}: {exc.strerror or exc}.") from exc
+    groups: dict[tuple[str, str], list[PartResult]] = {}
+    for r in ok:
+        groups.setdefault((r.source_kind, r.source), []).append(r)
+    written: list[Path] = []
+    taken: set[str] = set()
+    for group in groups.values():
+        name = _file_stem(group[0])
+        stem, n = name, 1
+        while f"{stem}.{kind}".lower() in taken:
+            n += 1
+            stem = f"{name} ({n})"
+        taken.add(f"{stem}.{kind}".lower())
+        written.append(atomic_write(folder / f"{stem}.{kind}",
+                                    _batch_bytes(group, kind, typed, csv_bom)))
+    return written
+
+
+def _file_stem(r: PartResult) -> str:
+    stem = Path(r.source).stem if r.source_kind == "file" else r.source
+    return _UNSAFE_NAME.sub("_", stem).strip(" .")[:120] or "result"
+
+
+def _batch_bytes(results: Sequence[PartResult], kind: str, typed: bool, csv_bom: bool) -> bytes:
+    if kind == "xlsx":
+        return _batch_xlsx(results, typed)
+    return render(items_from_results(results), kind, csv_bom=csv_bom, typed=typed)
+
+
+def _batch_xlsx(results: Sequence[PartResult], typed: bool) -> bytes:
+    import datetime as _dt
+
+    from openpyxl import Workbook
+    from openpyxl.styles import Alignment, Font
+    from openpyxl.utils import get_column_letter
+
+    wb = Workbook()
+    wb.remove(wb.active)
+    bold = Font(bold=True)
+    wrap = Alignment(wrap_text=True, vertical="top")
+    sources: list[list[Any]] = []
+    text_rows: list[list[str]] = []
+    n = 0
+    for r, item in zip(results, items_from_results(results), strict=True):
+        tables = item.all_tables()
+        around = item.text if not tables else item.document().text
+        lines = [] if (item.task == "fields" and tables) else [
+            line for line in around.splitlines() if line.strip()]
+        text_rows += [[item.label, line] for line in lines]
+        sheets = []
+        for table in tables:
+            n += 1
+            sheets.append(f"Table {n}")
+            _fill_sheet(wb.create_sheet(sheets[-1]), table, typed, bold, wrap, get_column_letter)
+        if lines:
+            sheets.append("Text")
+        finished = _dt.datetime.fromtimestamp(r.created).replace(microsecond=0)
+        sources.append([r.name, r.page if r.page_count > 1 else "", r.region_label or "whole page",
+                        r.task, r.engine, r.model, finished, ", ".join(sheets),
+                        r.source if r.source_kind == "file" else ""])
+    if text_rows:
+        ws = wb.create_sheet("Text")
+        ws.append(["Source", "Text"])
+        for row in text_rows:
+            ws.append([_xl_text(v) for v in row])
+            for c in ws[ws.max_row]:
+                c.data_type = "s"
+        for c in ws[1]:
+            c.font = bold
+        ws.column_dimensions["A"].width = 30
+        ws.column_dimensions["B"].width = 100
+    ws = wb.create_sheet("Sources")
+    ws.append(list(_BATCH_SOURCES))
+    for c in ws[1]:
+        c.font = bold
+    for row in sources:
+        ws.append(row)
+        for c in ws[ws.max_row]:
+            if isinstance(c.value, str):
+                c.value = _xl_text(c.value)
+                c.data_type = "s"  # a file called "=cmd.png" stays text
+            elif isinstance(c.value, _dt.datetime):
+                c.number_format = "yyyy-mm-dd hh:mm"
+    for col, width in zip("ABCDEFGHI", (30, 6, 14, 10, 10, 28, 17, 18, 60), strict=True):
+        ws.column_dimensions[col].width = width
+    ws.freeze_panes = "A2"
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
