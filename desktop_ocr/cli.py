@@ -79,8 +79,8 @@ def _gui_parser() -> argparse.ArgumentParser:
 
 
 async def _run_ocr(args: argparse.Namespace, settings: Settings) -> int:
+    from desktop_ocr.core.export import items_from_results
     from desktop_ocr.core.pipeline import Pipeline, Source, expand_inputs
-    from desktop_ocr.core.session import export_items
     from desktop_ocr.engines import create_engine
 
     paths: list[Path] = []
@@ -104,11 +104,15 @@ async def _run_ocr(args: argparse.Namespace, settings: Settings) -> int:
 
     printer = OcrPrinter(sys.stdout, sys.stderr, sources, json_mode=args.json,
                          several=len(paths) > 1, engine=engine.name, task=settings.task)
-    pipeline = Pipeline(engine, settings, on_event=printer.on_event, reuse=args.resume)
+    library = None if args.no_history else _open_library(settings)
+    pipeline = Pipeline(engine, settings, on_event=printer.on_event, reuse=args.resume,
+                        library=library)
     try:
         summary = await pipeline.run(sources, kind="cli")
     finally:
         await engine.stop()
+        if library is not None:
+            await library.close()
     printer.close(summary.results)
     if pipeline.reused:
         print(f"{PROG}: reused {pipeline.reused} stored "
@@ -118,7 +122,7 @@ async def _run_ocr(args: argparse.Namespace, settings: Settings) -> int:
     ok = [r for r in summary.results if r.ok]
     if args.out and ok:
         try:
-            export(export_items(ok), args.out, args.format)
+            export(items_from_results(ok), args.out, args.format)
         except ExportError as exc:
             print(f"{PROG}: {args.out}: {exc}", file=sys.stderr)
             return 2
@@ -128,6 +132,16 @@ async def _run_ocr(args: argparse.Namespace, settings: Settings) -> int:
     if len(failed_inputs) == len(sources):
         return 2
     return 1 if failed_inputs or empty else 0
+
+
+def _open_library(settings: Settings):
+    from desktop_ocr.core.library import AsyncLibrary
+
+    def notice(message: str) -> None:
+        print(f"{PROG}: history: {message}", file=sys.stderr)
+
+    return AsyncLibrary(keep_days=settings.history_keep_days,
+                        max_entries=settings.history_max_entries, on_notice=notice)
 
 
 def ocr_main(argv: list[str]) -> int:
@@ -140,6 +154,8 @@ def ocr_main(argv: list[str]) -> int:
         parser.error(f"argument --task: invalid choice: {settings.task!r} (choose from {', '.join(TASK_IDS)})")
     if settings.task == "custom" and not settings.prompt.strip():
         parser.error("the custom task needs a prompt: --prompt TEXT")
+    if args.resume and args.no_history:
+        parser.error("--resume reuses results from the history library; drop --no-history")
     try:
         return asyncio.run(_run_ocr(args, settings))
     except KeyboardInterrupt:

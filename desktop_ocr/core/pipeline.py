@@ -354,6 +354,8 @@ class ResultStore(Protocol):
 
     async def start_run(self, kind: str, plan: dict[str, Any]) -> int: ...
 
+    async def resume_run(self, run_id: int) -> Any: ...
+
     async def finish_run(self, run_id: int, state: str) -> None: ...
 
 
@@ -444,6 +446,8 @@ class Pipeline:
         if self.library is not None and run_id is None:
             run_id = await self._store(self.library.start_run(
                 kind, {"sources": [s.to_plan() for s in sources]}))
+        elif self.library is not None:
+            await self._store(self.library.resume_run(run_id))  # this process carries it on
         summary.run_id = run_id
         results: dict[int, PartResult] = {}
         # Text-layer only runs never need the engine, not even created (a GPU probe).
@@ -776,18 +780,14 @@ def _page_parts(source: Source, doc: Document, index: int) -> list[tuple[Region 
 
 
 def _thumbnail_of(part: Part, image: Image.Image | None) -> bytes:
-    from PIL import Image as PILImage
+    from desktop_ocr.core.library.thumbnail import make_thumbnail
 
     try:
         if image is None:
             page = part.document.pages[part.page]
             image = page.render_region(part.region, scale=THUMBNAIL_SIDE * 2 / max(page.size),
                                        rotation=part.rotation, cache=False)
-        thumb = image.copy()
-        thumb.thumbnail((THUMBNAIL_SIDE, THUMBNAIL_SIDE), PILImage.Resampling.BILINEAR)
-        buf = io.BytesIO()
-        thumb.convert("RGB").save(buf, "JPEG", quality=75)
-        return buf.getvalue()
+        return make_thumbnail(image, THUMBNAIL_SIDE)
     except Exception:  # noqa: BLE001 - a missing thumbnail must not fail a recognition
         log.info("no thumbnail for %s", part.label, exc_info=True)
         return b""

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from desktop_ocr.core.documents import Document
-from desktop_ocr.core.export import ExportItem
+from desktop_ocr.core.export import ExportItem, items_from_results
 from desktop_ocr.core.pipeline import PageOptions, Source
 from desktop_ocr.core.regions import Region, check_rotation
 from desktop_ocr.core.results import PartResult
@@ -145,11 +145,5 @@ class Session:
         return "\n\n".join(f"--- page {i + 1} ---\n{self.page_text(i).rstrip()}" for i in pages)
 
     def export_items(self) -> list[ExportItem]:
-        return export_items(self.all_results())
+        return items_from_results(self.all_results())
 
-
-def export_items(results: Iterable[PartResult]) -> list[ExportItem]:
-    """One ExportItem per recognised part, the grids as edited; failed parts left out."""
-    return [ExportItem(source=r.source, page=r.page if r.page_count > 1 else None,
-                       region=r.region_label, task=r.task or "text", text=r.text, tables=r.tables)
-            for r in results if r.ok]

@@ -54,16 +54,22 @@ def run(settings: Settings, paths: list[Path] | None = None, action: str = "show
 
     import qasync
 
+    from desktop_ocr.core.library import AsyncLibrary
     from desktop_ocr.core.logs import setup_logging
+    from desktop_ocr.core.notifications import Severity
     from desktop_ocr.gui.eventloop import install_asyncgen_hooks
 
     setup_logging()
-
     loop = qasync.QEventLoop(app)
     asyncio.set_event_loop(loop)
     install_asyncgen_hooks(loop)
     notifications.install(loop)
-    window.build()
+    # A damaged or locked library gets a fresh one beside it and one line for the user
+    # (on_notice runs on the library's thread; notices are thread-safe).
+    library = AsyncLibrary(keep_days=settings.history_keep_days,
+                           max_entries=settings.history_max_entries,
+                           on_notice=lambda m: notifications.notify(m, Severity.WARNING))
+    window.build(library=library)
     tray = _start_tray(app, window, icon)
     # Hidden windows (tray) and snip overlays closing must not end the app: it ends when
     # the main window closes for good.
@@ -89,6 +95,7 @@ def run(settings: Settings, paths: list[Path] | None = None, action: str = "show
     _after_first_paint(window, window.add_engine_panel)
     if paths:
         bus.openPaths.emit(list(paths))
+    asyncio.ensure_future(window.offer_resume())
 
     closed = asyncio.Event()
     app.aboutToQuit.connect(closed.set)
@@ -97,6 +104,7 @@ def run(settings: Settings, paths: list[Path] | None = None, action: str = "show
         # No engine server may outlive the window.
         loop.run_until_complete(window.runs.cancel_and_wait())
         loop.run_until_complete(window.engines.shutdown())
+        loop.run_until_complete(library.close())
         loop.run_until_complete(loop.shutdown_asyncgens())
     instance.close()
     if tray is not None:

@@ -29,10 +29,9 @@ from PySide6.QtWidgets import (
 )
 
 from desktop_ocr.core import pipeline as pl
-from desktop_ocr.core.export import ExportError, export, format_for
+from desktop_ocr.core.export import ExportError, export_batch
 from desktop_ocr.core.notifications import NotificationManager, Severity
 from desktop_ocr.core.results import PartResult
-from desktop_ocr.core.session import export_items
 
 _Index = QModelIndex | QPersistentModelIndex
 COLUMNS = ("File", "Status", "Pages")
@@ -306,31 +305,20 @@ class BatchPanel(QDockWidget):
         if folder:
             self.export_to(Path(folder), per_input=True)
 
-    def export_to(self, target: Path, *, per_input: bool = False, fmt: str = "xlsx") -> asyncio.Task:
-        rows = [(row.source, sorted(row.results, key=_order)) for row in self.model.rows]
-
-        def write() -> list[Path]:
-            if not per_input:
-                return [export(export_items(r for _, rs in rows for r in rs), target)]
-            written = []
-            for source, results in rows:
-                items = export_items(results)
-                if items:
-                    stem = Path(source.name).stem
-                    written.append(export(items, target / f"{stem}.{fmt}"))
-            return written
+    def export_to(self, target: Path, *, per_input: bool = False, fmt: str | None = None
+                  ) -> asyncio.Task:
+        """The whole batch, as recognised (no OCR again): one file, or one per input."""
+        results = self.results()
 
         async def run() -> None:
             try:
-                if not per_input:
-                    format_for(target)
-                written = await asyncio.to_thread(write)
+                written = await asyncio.to_thread(export_batch, results, target, per_input, fmt)
             except ExportError as exc:
                 self.notifications.notify(str(exc), Severity.ERROR)
                 return
+            where = written[0] if len(written) == 1 else target
             self.notifications.notify(f"Exported the batch to {len(written)} "
-                                      f"{'file' if len(written) == 1 else 'files'}: "
-                                      f"{written[0] if len(written) == 1 else target}",
+                                      f"{'file' if len(written) == 1 else 'files'}: {where}",
                                       Severity.INFO)
 
         self._export_task = asyncio.ensure_future(run())

@@ -157,12 +157,15 @@ class MainWindow(QMainWindow):
         if not deferred:
             self.build()
 
-    def build(self) -> None:
-        """Everything but the empty state: models, engine, actions, menus, panels."""
+    def build(self, library=None) -> None:
+        """Everything but the empty state: models, engine, actions, menus, panels.
+        `library`: the results library (core.library.AsyncLibrary) every result goes to."""
         if self.built:
             return
         _import_the_rest()
         self.built = True
+        if library is not None:
+            self.library = library
         self.session: Session | None = None
         self.current_index = -1
         self._started_at = 0.0
@@ -205,6 +208,8 @@ class MainWindow(QMainWindow):
         self._update_actions()
         self.engine_panel = None
         self.batch_panel = None
+        self.history_panel = None
+        self._pending_open: PartResult | None = None  # a History entry whose file is opening
         if not self._defer_engine_panel:
             self.add_engine_panel()
 
@@ -293,6 +298,9 @@ class MainWindow(QMainWindow):
         self.clear_regions_action = a("Clear regions", self.clear_regions, None,
                                       "Delete every region on this page")
         self.about_action = a("&About", self.show_about)
+        self.history_action = a("&History", self.toggle_history, QKeySequence("Ctrl+H"),
+                                "Every result kept: search, open, copy and export again")
+        self.history_action.setEnabled(self.library is not None)
         # Page keys belong to the viewer: in the result editor Home/End move the cursor.
         for action in (self.next_action, self.prev_action, self.first_action, self.last_action,
                        self.delete_region_action):
@@ -344,6 +352,8 @@ class MainWindow(QMainWindow):
                 view_menu.addSeparator()
             else:
                 view_menu.addAction(action)
+        view_menu.addSeparator()
+        view_menu.addAction(self.history_action)
         self.view_menu = view_menu
         run_menu = menu.addMenu("&Recognise")
         for action in (self.recognise_action, self.recognise_all_action, self.use_text_action,
@@ -666,6 +676,10 @@ class MainWindow(QMainWindow):
     def _on_loaded(self, item: LoadedDocument) -> None:
         self._remember(item.path)
         self.show_session(Session(item.document, item.path))
+        pending, self._pending_open = self._pending_open, None
+        if pending is not None and Path(pending.source) == item.path:
+            self._show_stored(pending)
+            return
         if item.recognise and item.document.kind == "image" and item.document.page_count == 1:
             self._auto_run = True
             self.recognise_current()
@@ -1004,6 +1018,8 @@ class MainWindow(QMainWindow):
         return None
 
     def _on_part_finished(self, part: pl.Part, result: PartResult) -> None:
+        if self.history_panel is not None and result.id is not None:
+            self.history_panel.widget().result_stored(result)
         session = self._session_for(result)
         live = self._live_run()
         index = result.page - 1
@@ -1334,6 +1350,92 @@ class MainWindow(QMainWindow):
         self.engine_panel_action = toggle
         self.view_menu.addSeparator()
         self.view_menu.addAction(toggle)
+
+    def toggle_history(self) -> None:
+        self.add_history_panel()
+        if self.history_panel is not None:
+            dock = self.history_panel
+            dock.setVisible(not dock.isVisible() or not dock.widget().search.hasFocus())
+            if dock.isVisible():
+                dock.raise_()
+                dock.widget().search.setFocus()
+
+    def add_history_panel(self) -> None:
+        if self.history_panel is not None or self.library is None:
+            return
+        from PySide6.QtWidgets import QDockWidget
+
+        from desktop_ocr.gui.history_panel import HistoryPanel
+
+        panel = HistoryPanel(self.library, self.settings, self.notifications)
+        panel.openRequested.connect(self.open_result)
+        dock = QDockWidget("History", self)
+        dock.setObjectName("historyPanel")
+        dock.setWidget(panel)
+        self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, dock)
+        self.history_panel = dock
+
+    def open_result(self, result: PartResult) -> None:
+        """A History entry: its file at its page with the stored result (no OCR again), or
+        for a paste or snip (or a file gone) its stored crop with the result."""
+        path = Path(result.source) if result.source_kind == "file" else None
+        if path is not None and path.is_file():
+            if self.session is not None and self.session.path == path:
+                self._show_stored(result)
+                return
+            self._pending_open = result
+            self.state_label.setText(f"Opening {path.name}…")
+            self.loader.open_file(path, recognise=False)
+            return
+        from PIL import Image
+
+        try:
+            image = Image.open(__import__("io").BytesIO(result.thumbnail)).convert("RGB")
+        except Exception:  # noqa: BLE001 - no crop stored: a blank page carries the text
+            image = Image.new("RGB", (320, 200), "white")
+        document = document_from_image(image, name=result.name)
+        self.show_session(Session(document, None, kind=result.source_kind, label=result.name))
+        self._show_stored(result.with_(page=1, page_count=1))
+
+    def _show_stored(self, result: PartResult) -> None:
+        session = self.session
+        if session is None:
+            return
+        index = min(max(result.page - 1, 0), session.page_count - 1)
+        session.set_result(result.with_(page=index + 1))
+        self.thumbnail_model.set_done(index, result.ok)
+        self.go_to_page(index)
+        self.show_results()
+        self.state_label.setText(f"{result.label}: stored result from "
+                                 f"{time.strftime('%Y-%m-%d %H:%M', time.localtime(result.created))}")
+        self._update_actions()
+
+    async def offer_resume(self) -> None:
+        """After a crash or kill mid-batch: offer to finish what was left (what finished is
+        taken from the library, not recognised again)."""
+        if self.library is None:
+            return
+        try:
+            runs = await self.library.unfinished_runs()
+        except Exception:  # noqa: BLE001 - a library problem was reported by its notice
+            log.info("no unfinished runs", exc_info=True)
+            return
+        for run in runs:
+            if run.kind not in ("batch", "document", "resume"):
+                continue
+            sources = [pl.Source.from_plan(d) for d in (run.plan or {}).get("sources", [])]
+            sources = [s for s in sources if s.path is not None and s.path.exists()]
+            if not sources:
+                continue
+            names = ", ".join(s.name for s in sources[:3]) + ("…" if len(sources) > 3 else "")
+            self.notifications.notify(
+                f"A recognition of {len(sources)} {'file' if len(sources) == 1 else 'files'} "
+                f"({names}) did not finish last time.", Severity.INFO,
+                actions=(("Resume", functools.partial(self.resume_run, run.id, sources)),))
+
+    def resume_run(self, run_id: int, sources: list[pl.Source]) -> None:
+        self.start_batch([s.path for s in sources if s.path is not None], run_id=run_id,
+                         sources=sources)
 
     def add_batch_panel(self) -> None:
         if self.batch_panel is not None:

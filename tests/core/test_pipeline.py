@@ -68,6 +68,10 @@ class MemoryStore:
     async def finish_run(self, run_id: int, state: str) -> None:
         self.runs[run_id]["state"] = state
 
+    async def resume_run(self, run_id: int) -> dict:
+        self.runs[run_id]["state"] = "running"
+        return self.runs[run_id]
+
 
 class ScriptedEngine:
     """Replays scripted attempts: each a list of texts, chunks or an exception to raise."""
