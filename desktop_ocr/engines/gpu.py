@@ -15,8 +15,8 @@ from __future__ import annotations
 
 import logging
 import sys
-from dataclasses import dataclass, field
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 from desktop_ocr.core import catalog
