@@ -268,4 +268,8 @@ def main(argv: list[str] | None = None) -> int:
         return ocr_main(argv[1:])
     if argv and argv[0] == "doctor":
         return doctor_main(argv[1:])
+    if argv and argv[0] == "models":
+        from desktop_ocr.models_cli import models_main
+
+        return models_main(argv[1:])
     return gui_main(argv)
