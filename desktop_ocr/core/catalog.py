@@ -69,8 +69,10 @@ class ModelEntry:
 
     @property
     def ids(self) -> tuple[str, ...]:
-        """Every name this entry answers to (short name, hub ids), for matching."""
-        return tuple(x for x in (self.name, self.hf, self.modelscope) if x)
+        """Every name this entry answers to (short name, hub ids and their last part, which
+        is what a downloaded folder is usually called), for matching."""
+        hub = [x for x in (self.hf, self.modelscope) if x]
+        return tuple(dict.fromkeys([self.name, *hub, *(h.split("/")[-1] for h in hub)]))
 
 
 @dataclass(frozen=True)
