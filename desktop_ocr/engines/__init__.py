@@ -22,8 +22,7 @@ def choose_auto(settings: Settings) -> tuple[str, str]:
 
     found = lmdeploy_server.find_lmdeploy(settings)
     if found is None:
-        return "cpu", (f"{probe.gpus[0].name} found, but lmdeploy is not installed "
-                       "(pip install 'desktop-ocr[gpu]' or set the lmdeploy command)")
+        return "cpu", f"{probe.gpus[0].name} found, but the local engine (LMDeploy) is not installed"
     return "lmdeploy", f"{probe.gpus[0].name} with {probe.gpus[0].free_gib:.0f} GiB free and lmdeploy found"
 
 

@@ -446,7 +446,10 @@ class DownloadJob:
         """Spawn (or resume: the same command continues the partial files)."""
         if self.running:
             return
-        self._loop = asyncio.get_running_loop()
+        try:
+            self._loop = asyncio.get_running_loop()
+        except RuntimeError:  # a Qt slot under qasync: the loop is set, not "running" here
+            self._loop = asyncio.get_event_loop()
         self._finished = asyncio.Event()
         self._stopping = ""
         self.error_kind = self.message = self.hint = ""
