@@ -16,7 +16,13 @@ from desktop_ocr.core.settings import Settings
 from desktop_ocr.engines import gpu
 from desktop_ocr.engines.gpu import GpuInfo, GpuMetrics, Metrics, Probe
 from desktop_ocr.engines.lmdeploy_server import ServerState
-from desktop_ocr.gui.engine_panel import EnginePanel, advice_text, gpu_text, install_text, model_choices
+from desktop_ocr.gui.engine_panel import (
+    EnginePanel,
+    advice_text,
+    gpu_text,
+    install_text,
+    model_choices,
+)
 from desktop_ocr.gui.main_window import MainWindow
 from desktop_ocr.gui.meters import MetersView
 from desktop_ocr.gui.recognizer import Recognizer
