@@ -634,9 +634,9 @@ class EnginePanel(QDockWidget):
         self.local_box.setVisible(shown in ("lmdeploy", "cpu"))
         # The CPU engine needs no settings, but the GPU line says why InternVL3 is not used.
         local = shown == "lmdeploy"
-        for w in (self.model_combo, self.custom_model, self.lmdeploy_edit, self.lmdeploy_label,
-                  self.refresh_button.parentWidget()):
+        for w in (self.model_combo, self.custom_model, self.lmdeploy_edit, self.lmdeploy_label):
             self._local_form.setRowVisible(w, local)
+        # Models… and Check again stay: with a GPU, models can be fetched before the engine is installed.
         self._local_form.setRowVisible(self.offer_box, local and bool(self.offer_model))
         if local:
             self.custom_model.setVisible(self.model_combo.currentData() == OTHER_MODEL)

@@ -49,7 +49,9 @@ COLUMNS = ("Model", "Family", "Download", "VRAM needed", "Engine", "Licence", "O
 
 
 def size_text(n: float) -> str:
-    return f"{n / 1e9:.1f} GB" if n >= 1e8 else f"{n / 1e6:.0f} MB"
+    if n >= 1e8:
+        return f"{n / 1e9:.1f} GB"
+    return f"{n / 1e6:.0f} MB" if n >= 1e6 else f"{max(1, round(n / 1e3))} kB"
 
 
 class ModelDownloads(QObject):
@@ -174,7 +176,8 @@ class ModelManagerDialog(QDialog):
         self.source_combo.currentIndexChanged.connect(self._source_changed)
         self.mirror_edit.editingFinished.connect(self._source_changed)
         source_row.addWidget(self.source_combo)
-        source_row.addWidget(self.mirror_edit, 1)
+        source_row.addWidget(self.mirror_edit, 3)
+        source_row.addStretch(1)  # takes the room while the URL field is hidden
         layout.addLayout(source_row)
 
         self.progress = QProgressBar()
@@ -332,6 +335,7 @@ class ModelManagerDialog(QDialog):
         self._update_buttons()
 
     def _show_progress(self, job: DownloadJob | None) -> None:
+        self.progress.setVisible(job is not None)
         if job is None:
             self.progress.setValue(0)
             self.progress.setFormat("")
