@@ -58,12 +58,20 @@ class Hub:
         self.root = Path(ns.repos)
         self.dropped: set[str] = set()
         self.lock = threading.Lock()
+        self._repos: dict[str, tuple[tuple, Repo]] = {}
 
     def repo(self, repo_id: str) -> Repo | None:
         folder = self.root / repo_id
         if "/" not in repo_id or not folder.is_dir():
             return None
-        return Repo(repo_id, folder)  # re-read each time: a test may change the files
+        # Hashed again only when a file changed (a test may change them; hashing is slow).
+        key = tuple((str(p), p.stat().st_size, p.stat().st_mtime_ns) for p in sorted(folder.rglob("*")) if p.is_file())
+        with self.lock:
+            cached = self._repos.get(repo_id)
+            if cached is None or cached[0] != key:
+                cached = (key, Repo(repo_id, folder))
+                self._repos[repo_id] = cached
+        return cached[1]
 
     def log(self, **entry) -> None:
         if self.ns.log:
