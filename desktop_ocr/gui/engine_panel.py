@@ -556,7 +556,9 @@ class EnginePanel(QDockWidget):
         self.offer_button.setEnabled(job is None or not job.running)
 
     def _local_shown(self) -> bool:
-        return (self.resolved if self.choice == "auto" else self.choice) == "lmdeploy"
+        """Where the download offer applies: the local engine, or a GPU that could run one."""
+        shown = self.resolved if self.choice == "auto" else self.choice
+        return shown == "lmdeploy" or (shown == "cpu" and self.probe is not None and bool(self.probe.gpus))
 
     def download_offered(self) -> None:
         name = self.offer_model
