@@ -394,6 +394,7 @@ class DownloadJob:
         self.message = ""
         self.hint = ""
         self.returncode: int | None = None
+        self.checking = ""  # the file whose hash is being checked (a big one takes a while)
         self._proc: subprocess.Popen[bytes] | None = None
         self._reader: threading.Thread | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -420,7 +421,9 @@ class DownloadJob:
         if not self.total_bytes:
             return {"running": "starting…", "paused": "paused"}.get(self.state, self.state)
         parts = [f"{_gb(self.done_bytes)} of {_gb(self.total_bytes)}"]
-        if self.state == JobState.RUNNING and self.speed_bps > 0:
+        if self.state == JobState.RUNNING and self.checking:
+            parts.append(f"checking {self.checking}")
+        elif self.state == JobState.RUNNING and self.speed_bps > 0:
             parts.append(f"{self.speed_bps / 1e6:.1f} MB/s")
             eta = self.eta_s
             if eta is not None:
@@ -544,9 +547,12 @@ class DownloadJob:
             self.total_bytes = int(event.get("total") or 0)
             self.done_bytes = int(event.get("done") or 0)
         elif kind == "progress":
+            self.checking = ""
             self.done_bytes = int(event.get("done") or 0)
             self.total_bytes = int(event.get("total") or self.total_bytes)
             self._sample()
+        elif kind == "verify":
+            self.checking = str(event.get("file") or "")
         elif kind == "done":
             self.path = str(event.get("path") or "")
             if event.get("total"):
