@@ -194,5 +194,10 @@ def main(argv: list[str] | None = None) -> int:
         return doctor_main(argv[1:])
     if argv and argv[0] == "history":
         from desktop_ocr.history_cli import history_main  # only when asked: startup time
+
         return history_main(argv[1:])
+    if argv and argv[0] == "models":
+        from desktop_ocr.models_cli import models_main
+
+        return models_main(argv[1:])
     return gui_main(argv)

@@ -29,17 +29,34 @@ def doctor_report(settings: Settings | None = None) -> str:
                          f"compute capability {cc} ({'bf16' if g.bf16 else 'fp16 only'})")
     else:
         lines.append(f"  none: {probe.reason or 'no CUDA GPU found'}")
-    advice = gpu.advise(probe)
+    from desktop_ocr.engines.model_store import ModelStore
+
+    store = ModelStore.from_settings(settings)
+    on_disk = store.complete()
+    advice = gpu.advise(probe, on_disk=on_disk, session_len=settings.session_len)
     if probe.gpus:
-        lines.append("  advice: " + (f"{advice.model} ({advice.dtype}"
+        lines.append("  advice: " + (f"{advice.name} ({advice.dtype}, {advice.backend}"
                                      + (f", --tp {advice.tp}" if advice.tp > 1 else "") + ")"
-                                     if advice.ok else "no InternVL3 size fits"))
+                                     if advice.ok else "no model fits"))
         lines.append(f"          {advice.reason}")
+        if advice.ok:
+            lines.append(f"          on disk: {advice.path}" if advice.path else
+                         f"          not on disk yet: desktop-ocr models pull {advice.name}")
+        if advice.better:
+            lines.append(f"          {advice.better} fits too and reads better: desktop-ocr models pull {advice.better}")
+    lines.append("")
+
+    lines.append("Models")
+    lines.append(f"  folder: {store.root}")
+    lines.append("  on disk: " + (", ".join(f"{n} ({p})" for n, p in on_disk.items()) if on_disk else
+                                  "none (desktop-ocr models list shows the catalog)"))
     lines.append("")
 
     command, how = lmdeploy_server.locate_lmdeploy(settings)
     lines.append("LMDeploy")
     lines.append(f"  {'found, ' if command else 'not available: '}{how}")
+    if not command and probe.gpus:
+        lines.append("  to run models on this GPU: pip install 'desktop-ocr[gpu]' (LMDeploy and PyTorch, about 5 GB)")
     if command:
         lines.append(f"  runs as: {' '.join(command)} serve api_server ...")
     lines.append("")

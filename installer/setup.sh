@@ -32,6 +32,9 @@ python=${PYTHON:-python3}
 .venv/bin/python -m pip install -q --upgrade pip
 if [ "$mode" = test ]; then
   .venv/bin/python -m pip install -q -e '.[test]'
+  # lmdeploy's own CLI parser for the launch-line tests (its CLI files only, under .cache/;
+  # the tests that need it skip with this command as the reason if it could not be fetched).
+  .venv/bin/python tests/tools/lmdeploy_cli.py fetch >/dev/null || echo "warning: lmdeploy's CLI source not fetched"
 else
   .venv/bin/python -m pip install -q -e .
 fi

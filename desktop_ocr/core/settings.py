@@ -41,7 +41,7 @@ class Settings:
     prompt: str = _setting("", "The prompt of the custom task (what to ask the model about the image)")
     language: str = _setting("", "UI and prompt language (en, zh_CN); empty = system language")
     # Local InternVL3 via LMDeploy
-    model: str = _setting("", "InternVL3 model id or local directory; empty = chosen from free VRAM")
+    model: str = _setting("", "Model: a catalog name, a hub id or a local folder; empty = chosen from free VRAM")
     lmdeploy_command: str = _setting("", "lmdeploy executable or Python interpreter that has lmdeploy")
     session_len: int = _setting(16384, "LMDeploy --session-len")
     cache_max_entry_count: float = _setting(0.5, "LMDeploy --cache-max-entry-count (share of free VRAM for the KV cache)")
@@ -50,6 +50,10 @@ class Settings:
     tp: int = _setting(1, "Tensor parallel GPUs (power of two)")
     quant_policy: int = _setting(0, "KV cache quantisation (0, 4 or 8)")
     start_timeout: float = _setting(600.0, "Seconds to wait for the local server to become healthy")
+    # Models on disk (engines/model_store.py)
+    models_dir: str = _setting("", "Folder the app downloads models into; empty = the user data folder")
+    model_folders: list = _setting([], "More folders that hold model folders (or are one)", cli=False)
+    model_source: str = _setting("hf", "Where downloads come from: hf, modelscope, or a Hugging Face mirror URL")
     # Remote OpenAI-compatible server
     endpoint: str = _setting("", "URL of an OpenAI-compatible server (LMDeploy, vLLM, SGLang)")
     api_key: str = _setting("", "API key for --endpoint")

@@ -22,8 +22,18 @@ def choose_auto(settings: Settings) -> tuple[str, str]:
 
     found = lmdeploy_server.find_lmdeploy(settings)
     if found is None:
-        return "cpu", (f"{probe.gpus[0].name} found, but lmdeploy is not installed "
-                       "(pip install 'desktop-ocr[gpu]' or set the lmdeploy command)")
+        return "cpu", f"{probe.gpus[0].name} found, but the local engine (LMDeploy) is not installed"
+    from desktop_ocr.engines.model_store import ModelStore
+
+    store = ModelStore.from_settings(settings)
+    if settings.model:
+        if not store.resolve(settings.model)[0]:
+            return "cpu", f"{probe.gpus[0].name} found, but {settings.model} is not on disk yet (Models… downloads it)"
+    else:
+        advice = gpu.advise(probe, on_disk=store.complete(), session_len=settings.session_len)
+        if advice.ok and not advice.path:
+            return "cpu", (f"{probe.gpus[0].name} found, but no model that fits is on disk yet "
+                           f"(Models… downloads {advice.name})")
     return "lmdeploy", f"{probe.gpus[0].name} with {probe.gpus[0].free_gib:.0f} GiB free and lmdeploy found"
 
 

@@ -1,4 +1,7 @@
-"""GPU probe (NVML via nvidia-ml-py) and the InternVL3 size / dtype advice built on it.
+"""GPU probe (NVML via nvidia-ml-py, a default dependency) and the model advice built on it.
+
+The advice picks from the model catalog (core/catalog.py, resources/models.json) by free
+VRAM, preferring a model that is already on disk.
 
 `probe()` never raises: without the library, without a driver or without a GPU it
 returns an empty list and a `reason` a person can act on. NVML is only imported here,
@@ -12,8 +15,11 @@ from __future__ import annotations
 
 import logging
 import sys
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
+
+from desktop_ocr.core import catalog
 
 log = logging.getLogger(__name__)
 GIB = 1024**3
@@ -42,38 +48,10 @@ class Probe:
     cuda: str = ""
 
 
-@dataclass(frozen=True)
-class ModelSpec:
-    name: str  # short name, e.g. "InternVL3-8B"
-    bf16_gib: float  # weights + runtime in bf16/fp16 (lmdeploy-contract.md)
-    awq_gib: float | None  # with AWQ 4-bit weights, when OpenGVLab publishes them
-    note: str = ""
-
-    @property
-    def repo(self) -> str:
-        return f"OpenGVLab/{self.name}"
-
-
-# From lmdeploy-contract.md (AWQ: the contract gives only the 8B figure).
-MODELS: tuple[ModelSpec, ...] = (
-    ModelSpec("InternVL3-1B", 3, None, "laptops, fast screenshot OCR"),
-    ModelSpec("InternVL3-2B", 5, None, ""),
-    ModelSpec("InternVL3-8B", 17, 8, "best default on a 24 GB card"),
-    ModelSpec("InternVL3-9B", 19, None, ""),
-    ModelSpec("InternVL3-14B", 30, None, "the seed blog's choice (--tp 2 on two cards)"),
-    ModelSpec("InternVL3-38B", 80, None, "multi-GPU, or a remote server"),
-    ModelSpec("InternVL3-78B", 160, None, "multi-GPU, or a remote server"),
-)
-# What auto-selection tries, best first: (size, AWQ). bf16 weights beat AWQ of the same
-# size, and AWQ is only offered where it is the step between 8B and 2B (a 10-16 GB card).
-# 9B is left out: 8B is the recommended default at nearly the same size.
-PREFERENCE: tuple[tuple[str, bool], ...] = (
-    ("InternVL3-78B", False), ("InternVL3-38B", False), ("InternVL3-14B", False),
-    ("InternVL3-8B", False), ("InternVL3-8B", True), ("InternVL3-2B", False),
-    ("InternVL3-1B", False),
-)
-# Keep this much VRAM free beyond the table's figure (display, other apps).
+# Keep this much VRAM free beyond the catalog's figure (display, other apps).
 HEADROOM_GIB = 0.5
+AWQ_MIN_CC = (7, 5)  # TurboMind's 4-bit kernels start at Turing
+MIN_CC = (7, 0)  # TurboMind and the PyTorch engine start at Volta
 
 
 @dataclass(frozen=True)
@@ -84,23 +62,51 @@ class Advice:
     tp: int
     reason: str
     need_gib: float = 0.0
+    name: str = ""  # catalog name ("InternVL3-8B-AWQ")
+    path: str = ""  # the complete local folder when the model is on disk
+    backend: str = "turbomind"
+    better: str = ""  # a model that would fit better but is not on disk (a download to offer)
 
     @property
     def ok(self) -> bool:
         return bool(self.model)
 
+    @property
+    def on_disk(self) -> bool:
+        return bool(self.path)
 
-def _spec(name: str) -> ModelSpec:
-    return next(m for m in MODELS if m.name == name)
+
+def _fits(entry: catalog.ModelEntry, usable: list[GpuInfo], tps: list[int], session_len: int,
+          headroom_gib: float) -> int:
+    """The smallest tensor-parallel size that fits `entry`, or 0."""
+    need = entry.need_gib(session_len)
+    for tp in tps:
+        group = usable[:tp]
+        if entry.awq and any(g.compute_capability < AWQ_MIN_CC for g in group):
+            return 0
+        # Tensor parallel splits evenly, so the card with least free memory decides.
+        if need <= (min(g.free_gib for g in group) - headroom_gib) * tp:
+            return tp
+    return 0
 
 
-def advise(probe: Probe, *, headroom_gib: float = HEADROOM_GIB, platform: str | None = None) -> Advice:
-    """Which InternVL3 size fits the free VRAM, in which dtype, AWQ or not, on how many GPUs."""
+def advise(probe: Probe, *, on_disk: Mapping[str, str] | None = None, session_len: int = 16384,
+           headroom_gib: float = HEADROOM_GIB, platform: str | None = None,
+           cat: catalog.Catalog | None = None) -> Advice:
+    """Which catalog model to run on these GPUs, in which dtype, on how many GPUs.
+
+    `on_disk` maps catalog names to complete local folders: a model already there that
+    fits wins over a download (the best one that fits, in the catalog's order), and
+    `better` then names the download that would fit better, if any. With nothing on
+    disk the default family (InternVL3) is chosen in the catalog's `advice_order`.
+    """
+    cat = cat or catalog.load()
+    on_disk = dict(on_disk or {})
     platform = platform or sys.platform
     if not probe.gpus:
         return Advice("", "", "float16", 1,
                       f"No CUDA GPU ({probe.reason or 'none found'}): use the CPU engine or a remote server.")
-    usable = [g for g in probe.gpus if g.compute_capability >= (7, 0)]
+    usable = [g for g in probe.gpus if g.compute_capability >= MIN_CC]
     if not usable:
         g = probe.gpus[0]
         cc = ".".join(map(str, g.compute_capability))
@@ -111,41 +117,47 @@ def advise(probe: Probe, *, headroom_gib: float = HEADROOM_GIB, platform: str | 
     # Turbomind on Windows runs on one GPU only.
     max_tp = 1 if platform.startswith("win") else len(usable)
     tps = [n for n in (1, 2, 4, 8) if n <= max_tp]
-    best: tuple[ModelSpec, bool, int] | None = None
-    for name, awq in PREFERENCE:
-        spec = _spec(name)
-        need = spec.awq_gib if awq else spec.bf16_gib
-        if need is None:
-            continue
-        for tp in tps:
-            group = usable[:tp]
-            # Tensor parallel splits evenly, so the card with least free memory decides.
-            if need <= (min(g.free_gib for g in group) - headroom_gib) * tp:
-                best = (spec, awq, tp)
-                break
-        if best:
-            break
-    if best is None:
+    order = [cat.require(n) for n in cat.advice_order]
+    # On disk: the advice order first, then every other catalog model, biggest first.
+    rest = sorted((m for m in cat.models if m not in order), key=lambda m: m.params_b, reverse=True)
+    local = [m for m in order + rest if m.name in on_disk]
+    fresh = next(((m, tp) for m in order if (tp := _fits(m, usable, tps, session_len, headroom_gib))), None)
+    chosen = next(((m, tp) for m in local if (tp := _fits(m, usable, tps, session_len, headroom_gib))), None)
+    if chosen is None and fresh is None:
         top = usable[0]
+        smallest = min(order, key=lambda m: m.need_gib(session_len))
         return Advice("", "", "bfloat16" if top.bf16 else "float16", 1,
                       f"{top.name} has {top.free_gib:.1f} GiB free; the smallest model "
-                      f"(InternVL3-1B) needs about {_spec('InternVL3-1B').bf16_gib:.0f} GiB. "
+                      f"({smallest.name}) needs about {smallest.need_gib(session_len):.1f} GiB. "
                       "Close other GPU programs, or use the CPU engine or a remote server.")
-    spec, awq, tp = best
+    better = ""
+    if chosen is None:
+        assert fresh is not None
+        chosen = fresh
+    elif fresh is not None and fresh[0] is not chosen[0] and fresh[0].family == cat.default_family \
+            and chosen[0] in order and order.index(fresh[0]) < order.index(chosen[0]):
+        better = fresh[0].name
+    entry, tp = chosen
     group = usable[:tp]
     dtype = "bfloat16" if all(g.bf16 for g in group) else "float16"
-    need = spec.awq_gib if awq else spec.bf16_gib
+    need = entry.need_gib(session_len)
     free = sum(g.free_gib for g in group)
     where = group[0].name if tp == 1 else f"{tp} x {group[0].name}"
-    why = [f"{spec.name}{' AWQ' if awq else ''} needs about {need:.0f} GiB; {where} has {free:.1f} GiB free"]
-    if awq:
-        why.append(f"the bf16 weights (~{spec.bf16_gib:.0f} GiB) do not fit, AWQ 4-bit does")
+    why = [f"{entry.name} needs about {need:.1f} GiB "
+           f"({entry.weights_gib:.1f} weights + {entry.kv_gib(session_len):.1f} KV cache for "
+           f"{session_len} tokens + {entry.overhead_gib:g} runtime); {where} has {free:.1f} GiB free"]
+    if entry.name in on_disk:
+        why.append("already on disk")
+    if entry.awq and entry.base:
+        base = cat.get(entry.base)
+        if base is not None and not _fits(base, usable, tps, session_len, headroom_gib):
+            why.append(f"the 16-bit weights (~{base.need_gib(session_len):.0f} GiB) do not fit, AWQ 4-bit does")
     if dtype == "float16":
         why.append("compute capability below 8.0: float16 instead of bfloat16")
     if tp > 1:
         why.append(f"split over {tp} GPUs (--tp {tp})")
-    return Advice(spec.repo + ("-AWQ" if awq else ""), "awq" if awq else "", dtype, tp,
-                  "; ".join(why) + ".", need or 0.0)
+    return Advice(entry.hub_id("hf") or entry.hub_id("modelscope"), "awq" if entry.awq else "", dtype, tp,
+                  "; ".join(why) + ".", need, entry.name, on_disk.get(entry.name, ""), entry.backend, better)
 
 
 # ---------------------------------------------------------------- NVML
@@ -162,7 +174,7 @@ def probe() -> Probe:
     try:
         nv = _nvml()
     except ImportError:
-        return Probe(reason="nvidia-ml-py is not installed (pip install 'desktop-ocr[gpu]')")
+        return Probe(reason="nvidia-ml-py is not installed (pip install nvidia-ml-py)")
     try:
         nv.nvmlInit()
     except Exception as exc:  # NVMLError_LibraryNotFound / DriverNotLoaded / ...

@@ -105,6 +105,20 @@ class ModelNotFound(ServerStartError):
     """The model id / path does not exist or could not be downloaded."""
 
 
+class ModelNotDownloaded(ModelNotFound):
+    """The model is not on disk as a complete folder; the server is never asked to fetch it.
+
+    `model` is the catalog name (or hub id) to offer as a download.
+    """
+
+    def __init__(self, model: str, problem: str = "") -> None:
+        what = f"{model} is on disk but incomplete ({problem})" if problem else f"{model} is not on disk"
+        super().__init__(f"{what}.", hint=f"Download it in the engine panel (Models…), or run: "
+                                          f"desktop-ocr models pull {model}")
+        self.model = model
+        self.problem = problem
+
+
 class OutOfMemory(ServerStartError):
     """CUDA ran out of memory while loading."""
 
@@ -191,11 +205,21 @@ def free_port(host: str = HOST) -> int:
         return int(s.getsockname()[1])
 
 
+BACKENDS = ("turbomind", "pytorch")
+
+
 def build_command(prefix: Sequence[str], model: str, *, port: int, api_key: str,
                   session_len: int = 16384, cache_max_entry_count: float = 0.5,
                   model_format: str = "", dtype: str = "", tp: int = 1,
-                  quant_policy: int = 0) -> list[str]:
-    """The argv of the contract's launch line. Never `--chat-template` (removed template)."""
+                  quant_policy: int = 0, backend: str = "turbomind",
+                  model_name: str = MODEL_NAME) -> list[str]:
+    """The argv of the contract's launch line. Never `--chat-template` (removed template).
+
+    `backend` is the catalog's LMDeploy engine for the model (TurboMind, or PyTorch for
+    what TurboMind does not serve); `model_name` is what the server calls it.
+    """
+    if backend not in BACKENDS:
+        raise BadArguments(f"Unknown LMDeploy backend {backend!r}.", hint="Use turbomind or pytorch.")
     if tp < 1 or tp & (tp - 1):
         raise BadArguments(f"--tp must be a power of two, not {tp}.", hint="Use 1, 2, 4 or 8.")
     if quant_policy not in (0, 4, 8):
@@ -203,9 +227,9 @@ def build_command(prefix: Sequence[str], model: str, *, port: int, api_key: str,
     if not 0 < cache_max_entry_count <= 1:
         raise BadArguments(f"--cache-max-entry-count must be in (0, 1], not {cache_max_entry_count}.")
     args = [*prefix, "serve", "api_server", model,
-            "--backend", "turbomind", "--trust-remote-code",
+            "--backend", backend, "--trust-remote-code",
             "--server-name", HOST, "--server-port", str(port),
-            "--model-name", MODEL_NAME,
+            "--model-name", model_name,
             "--session-len", str(session_len), "--cache-max-entry-count", f"{cache_max_entry_count:g}",
             "--api-keys", api_key, "--log-level", "INFO"]
     if model_format:
@@ -430,9 +454,17 @@ class LMDeployServer:
                  env: Mapping[str, str] | None = None,
                  on_state: Callable[[ServerStatus], None] | None = None,
                  on_log: Callable[[str], None] | None = None,
-                 unavailable_reason: str = "") -> None:
+                 unavailable_reason: str = "", backend: str = "turbomind",
+                 model_name: str = MODEL_NAME, missing_model: str = "", missing_problem: str = "",
+                 require_local: bool = True) -> None:
         self.command = list(command) if command else None
         self.model = model
+        self.backend = backend
+        self.model_name = model_name
+        # Set when the wanted model is not on disk: start() then offers the download instead.
+        self.missing_model = missing_model
+        self.missing_problem = missing_problem
+        self.require_local = require_local
         self.session_len = session_len
         self.cache_max_entry_count = cache_max_entry_count
         self.model_format = model_format
@@ -486,7 +518,8 @@ class LMDeployServer:
                              session_len=self.session_len,
                              cache_max_entry_count=self.cache_max_entry_count,
                              model_format=self.model_format, dtype=self.dtype, tp=self.tp,
-                             quant_policy=self.quant_policy)
+                             quant_policy=self.quant_policy, backend=self.backend,
+                             model_name=self.model_name)
 
     def _set(self, state: ServerState, message: str = "", error: EngineError | None = None) -> None:
         self.status = ServerStatus(state, time.monotonic(), message, error, self.port)
@@ -526,11 +559,24 @@ class LMDeployServer:
             err = LMDeployNotFound("lmdeploy was not found.", hint=self.unavailable_reason)
             self._set(ServerState.FAILED, err.user_message, err)
             raise err
+        if not self.model and self.missing_model:
+            err = ModelNotDownloaded(self.missing_model, self.missing_problem)
+            self._set(ServerState.FAILED, err.user_message, err)
+            raise err
         if not self.model:
-            err = ServerStartError("No InternVL3 model is chosen.",
+            err = ServerStartError("No model is chosen.",
                                    hint=self.unavailable_reason or "Set a model id or folder.")
             self._set(ServerState.FAILED, err.user_message, err)
             raise err
+        if self.require_local:
+            # Never let lmdeploy download inside the start timeout: only a complete folder starts.
+            from desktop_ocr.engines.model_store import folder_problem
+
+            problem = folder_problem(Path(self.model)) if Path(self.model).exists() else ""
+            if problem or not Path(self.model).exists():
+                err = ModelNotDownloaded(self.missing_model or self.model, problem)
+                self._set(ServerState.FAILED, err.user_message, err)
+                raise err
         if self.requested_port is not None and not port_is_free(self.requested_port):
             err = PortInUse(f"Port {self.requested_port} is already in use by another program.",
                             hint="Choose another port, or leave it empty to pick a free one.")
@@ -580,6 +626,9 @@ class LMDeployServer:
     def _spawn(self, args: list[str]) -> None:
         env = dict(os.environ if self.env is None else self.env)
         env["PYTHONUNBUFFERED"] = "1"  # log lines as they happen, not in 8 KB blocks
+        # The model is a complete local folder; nothing may reach out to a hub from here.
+        env.setdefault("HF_HUB_OFFLINE", "1")
+        env.setdefault("TRANSFORMERS_OFFLINE", "1")
         logfile = self._open_log()
         if logfile is not None:
             shown = [("***" if prev == "--api-keys" else a) for prev, a in zip(["", *args[:-1]], args, strict=True)]
@@ -755,6 +804,67 @@ class LMDeployServer:
             proc.wait(5.0)
 
 
+# ---------------------------------------------------------------- which model, from where
+
+
+@dataclass(frozen=True)
+class ModelPlan:
+    """What the local server will run: a complete folder, or the model to download first."""
+
+    path: str  # the complete local folder ("" when it is not on disk)
+    name: str  # catalog name, hub id or folder name (for messages and the download offer)
+    family: str  # catalog family id ("" when unknown: InternVL's request shape is used)
+    backend: str
+    served_name: str
+    model_format: str
+    dtype: str
+    tp: int
+    reason: str = ""  # why this model (the advice), or why none
+    missing: str = ""  # the model to download when `path` is empty
+    problem: str = ""  # what is wrong with an incomplete copy
+
+
+def plan_model(settings: Settings, *, probe: Any = None, store: Any = None) -> ModelPlan:
+    """Turn the model setting (or, when empty, the GPU advice) into a local folder to serve."""
+    from desktop_ocr.core import catalog
+    from desktop_ocr.engines import gpu
+    from desktop_ocr.engines.model_store import ModelStore
+
+    cat = catalog.load()
+    store = store or ModelStore.from_settings(settings)
+    wanted, model_format, dtype, tp = settings.model, settings.model_format, settings.dtype, settings.tp
+    reason, path, problem = "", "", ""
+    need_probe = not wanted or dtype == "auto"
+    probe = probe if probe is not None else (gpu.probe() if need_probe else None)
+    if not wanted:
+        advice = gpu.advise(probe, on_disk=store.complete(), session_len=settings.session_len)
+        reason = advice.reason
+        wanted, path = advice.name, advice.path
+        if advice.ok:
+            model_format = model_format or advice.model_format
+            tp = advice.tp if tp == 1 else tp
+    else:
+        path, found = store.resolve(wanted)
+        if not path and found is not None:
+            problem = found.problem
+    if dtype == "auto":
+        # bf16 needs compute capability 8.0; lmdeploy's own default suits newer cards.
+        dtype = "float16" if probe is not None and probe.gpus and not all(g.bf16 for g in probe.gpus) else ""
+    entry = cat.get(wanted) or (cat.get(Path(path).name) if path else None)
+    family = cat.family_of(path) if path else None
+    family = family or (cat.family(entry.family) if entry else None) or cat.family_of(wanted)
+    awq = (entry.awq if entry else False) or wanted.lower().rstrip("/").endswith("awq")
+    if not model_format and awq:
+        model_format = "awq"
+    if entry is not None:
+        backend = entry.backend
+    else:  # a folder the catalog does not know: PyTorch for what TurboMind's table leaves out
+        backend = "pytorch" if family is not None and family.id == "qwen2_5_vl" and not awq else "turbomind"
+    return ModelPlan(path, entry.name if entry else wanted, family.id if family else "", backend,
+                     family.served_name if family else MODEL_NAME, model_format, dtype, tp, reason,
+                     "" if path else wanted, problem)
+
+
 # ---------------------------------------------------------------- the engine
 
 
@@ -769,6 +879,12 @@ class LMDeployEngine:
         self.max_concurrency = max(1, max_concurrency)
         self.client_options = dict(client_options or {})
         self._client: OpenAIEngine | None = None
+        self.plan: ModelPlan | None = None
+
+    @property
+    def family(self) -> str:
+        """The catalog family whose request shape the client sends (InternVL tiles, Qwen pixels)."""
+        return self.plan.family if self.plan is not None else ""
 
     @classmethod
     def from_settings(cls, settings: Settings, *, on_state: Callable[[ServerStatus], None] | None = None,
@@ -778,32 +894,19 @@ class LMDeployEngine:
         Problems (no lmdeploy, nothing fits) surface from start(), as a failed state.
         """
         command, how = locate_lmdeploy(settings)
-        model, model_format, dtype, tp = settings.model, settings.model_format, settings.dtype, settings.tp
-        reason = "" if command else how
-        if not model or dtype == "auto":
-            from desktop_ocr.engines import gpu
-
-            probe = gpu.probe()
-            advice = gpu.advise(probe)
-            if not model:
-                model = advice.model
-                reason = reason or advice.reason
-                if advice.ok:
-                    model_format = model_format or advice.model_format
-                    tp = advice.tp if tp == 1 else tp
-            if dtype == "auto":
-                # bf16 needs compute capability 8.0; lmdeploy's own default suits newer cards.
-                dtype = "float16" if probe.gpus and not all(g.bf16 for g in probe.gpus) else ""
-        if not model_format and model.lower().rstrip("/").endswith("awq"):
-            model_format = "awq"
+        plan = plan_model(settings)
         options: dict[str, Any] = {
             "session_len": settings.session_len, "cache_max_entry_count": settings.cache_max_entry_count,
-            "model_format": model_format, "dtype": dtype, "tp": tp, "quant_policy": settings.quant_policy,
-            "start_timeout": settings.start_timeout, "on_state": on_state, "on_log": on_log,
-            "unavailable_reason": reason,
+            "model_format": plan.model_format, "dtype": plan.dtype, "tp": plan.tp,
+            "quant_policy": settings.quant_policy, "start_timeout": settings.start_timeout,
+            "on_state": on_state, "on_log": on_log, "unavailable_reason": how if not command else plan.reason,
+            "backend": plan.backend, "model_name": plan.served_name, "missing_model": plan.missing,
+            "missing_problem": plan.problem,
         }
         options.update(server_options)
-        return cls(LMDeployServer(command, model, **options), max_concurrency=settings.max_in_flight)
+        engine = cls(LMDeployServer(command, plan.path, **options), max_concurrency=settings.max_in_flight)
+        engine.plan = plan
+        return engine
 
     @property
     def model(self) -> str:
@@ -814,8 +917,9 @@ class LMDeployEngine:
         if self._client is None:
             from desktop_ocr.engines.openai_compat import OpenAIEngine
 
-            self._client = OpenAIEngine(self.server.base_url, self.server.api_key, MODEL_NAME,
-                                        max_concurrency=self.max_concurrency, **self.client_options)
+            self._client = OpenAIEngine(self.server.base_url, self.server.api_key, self.server.model_name,
+                                        max_concurrency=self.max_concurrency, family=self.family,
+                                        **self.client_options)
         await self._client.start()
 
     async def stop(self) -> None:

@@ -120,7 +120,8 @@ class OpenAIEngine:
     def __init__(self, endpoint: str, api_key: str = "", model: str | None = None, *,
                  max_concurrency: int = 4, connect_timeout: float = 10.0,
                  read_timeout: float = 600.0, retries: int = 2, retry_backoff: float = 0.5,
-                 loop_guard: bool = True, guard_options: dict[str, Any] | None = None) -> None:
+                 loop_guard: bool = True, guard_options: dict[str, Any] | None = None,
+                 family: str = "") -> None:
         endpoint = endpoint.strip().rstrip("/")
         if endpoint.endswith("/v1"):
             endpoint = endpoint[:-3]
@@ -129,6 +130,8 @@ class OpenAIEngine:
         self.endpoint = endpoint
         self.api_key = api_key
         self.model = model or None
+        # The catalog family (core/catalog.py) decides the request's shape; "" = from the model name.
+        self.family = family
         self.max_concurrency = max(1, int(max_concurrency))
         self.retries = max(0, retries)
         self.retry_backoff = retry_backoff
@@ -235,16 +238,33 @@ class OpenAIEngine:
 
     # ------------------------------------------------------------ request
 
+    def request_style(self) -> str:
+        """ "internvl" (tiles: max_dynamic_patch) or "qwen2_5_vl" (min/max_pixels), by family."""
+        from desktop_ocr.core import catalog
+
+        cat = catalog.load()
+        family = cat.families.get(self.family) if self.family else cat.guess_family(self.model or "")
+        return family.request if family is not None else "internvl"  # the default family's shape
+
     def build_payload(self, request: Request, image_url: str) -> dict[str, Any]:
-        """The JSON body of the contract for one image."""
+        """The JSON body of the contract for one image, shaped for the model's family.
+
+        InternVL: the prompt, then the image with `max_dynamic_patch` (lmdeploy's InternVL
+        preprocessor reads it). Qwen2.5-VL: the image first, as its chat template expects,
+        with `min_pixels` / `max_pixels` (all lmdeploy's Qwen2-VL preprocessor reads) giving
+        the same token budget as that many 448-px tiles (28-px patches, one token each).
+        """
+        image: dict[str, Any] = {"url": image_url}
+        if self.request_style() == "qwen2_5_vl":
+            image.update(qwen_pixel_limits(request.max_dynamic_patch))
+            content = [{"type": "image_url", "image_url": image}, {"type": "text", "text": request.prompt}]
+        else:
+            image["max_dynamic_patch"] = int(request.max_dynamic_patch)
+            content = [{"type": "text", "text": request.prompt}, {"type": "image_url", "image_url": image}]
         payload: dict[str, Any] = {
             "model": self.model or "internvl3",
             "stream": True,
-            "messages": [{"role": "user", "content": [
-                {"type": "text", "text": request.prompt},
-                {"type": "image_url", "image_url": {"url": image_url,
-                                                    "max_dynamic_patch": int(request.max_dynamic_patch)}},
-            ]}],
+            "messages": [{"role": "user", "content": content}],
             "temperature": request.temperature,
             "top_k": request.top_k,
             "max_tokens": int(request.max_tokens) if request.max_tokens > 0 else DECODING.max_tokens,
@@ -357,6 +377,19 @@ class OpenAIEngine:
         if finish is None:
             raise EngineCrashed(f"The server ended the answer without finishing it{_label(request)}.")
         yield Chunk("", finish, usage)
+
+
+QWEN_PATCH = 28  # Qwen2.5-VL: 14-px patches merged 2 x 2, one token per 28 x 28 pixels
+INTERNVL_TILE_TOKENS = 256  # one 448-px InternVL tile
+
+
+def qwen_pixel_limits(max_dynamic_patch: int) -> dict[str, int]:
+    """Qwen2.5-VL's pixel range for the token budget of `max_dynamic_patch` InternVL tiles
+    (plus the thumbnail tile), so the detail setting means the same for both families."""
+    tiles = max(1, int(max_dynamic_patch)) + (1 if max_dynamic_patch > 1 else 0)
+    per_token = QWEN_PATCH * QWEN_PATCH
+    # The floor upscales a tiny snip to at least 64 tokens, which small text needs.
+    return {"min_pixels": 64 * per_token, "max_pixels": tiles * INTERNVL_TILE_TOKENS * per_token}
 
 
 def _stream_error(error: Any, after_text: bool) -> EngineError:

@@ -1,7 +1,8 @@
 """The engine panel (a dock): choose the recognition engine, start and stop it, watch it.
 
-Engine choice (auto / CPU / local InternVL3 / remote), the InternVL3 model with advice
-from the GPU probe, the remote server's URL and key, the engine's state (stopped /
+Engine choice (auto / CPU / local model / remote), the model with advice from the GPU
+probe and the model catalog (a download offer when it is not on disk, and the model
+manager: Models…), the remote server's URL and key, the engine's state (stopped /
 starting with elapsed time / ready / failed with the reason and a fix), the local
 server's log, and live CPU / RAM / GPU meters while the panel is visible.
 
@@ -39,6 +40,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop_ocr.core import catalog
 from desktop_ocr.core.contract import EngineError, engine_title
 from desktop_ocr.core.notifications import NotificationManager, Severity
 from desktop_ocr.core.settings import Settings
@@ -49,15 +51,17 @@ from desktop_ocr.engines.lmdeploy_server import (
     default_log_path,
     locate_lmdeploy,
 )
+from desktop_ocr.engines.model_store import ModelStore
 from desktop_ocr.gui.engine_host import EngineHost
 from desktop_ocr.gui.meters import MetersView, MetricsPoller
+from desktop_ocr.gui.model_manager import ModelDownloads, ModelManagerDialog, size_text
 
 log = logging.getLogger(__name__)
 
 ENGINE_CHOICES: tuple[tuple[str, str], ...] = (
     ("auto", "Automatic"),
     ("cpu", "CPU (RapidOCR, no GPU needed)"),
-    ("lmdeploy", "InternVL3 on this computer (LMDeploy)"),
+    ("lmdeploy", "A vision model on this computer (LMDeploy)"),
     ("openai", "Remote server (OpenAI-compatible)"),
 )
 OTHER_MODEL = "\x00other"  # the model list's "type an id or a folder" entry
@@ -86,35 +90,50 @@ def gpu_text(probe: gpu.Probe) -> str:
 
 
 def advice_text(probe: gpu.Probe, advice: gpu.Advice) -> str:
-    """Which InternVL3 to run here and why, in a sentence or two."""
+    """Which model to run here and why, in a sentence or two."""
     if not probe.gpus:
-        return "InternVL3 cannot run on this computer: the CPU engine is used, or a remote server."
+        return "No model can run on this computer's GPU: the CPU engine is used, or a remote server."
     if not advice.ok:
-        return f"No InternVL3 size fits. {advice.reason}"
-    name = advice.model.split("/")[-1]
+        return f"No model fits. {advice.reason}"
     how = [advice.dtype]
     if advice.model_format == "awq":
         how.append("AWQ 4-bit weights")
     if advice.tp > 1:
         how.append(f"on {advice.tp} GPUs")
-    return f"Recommended: {name} ({', '.join(how)}). {advice.reason}"
+    text = f"Recommended: {advice.name} ({', '.join(how)}). {advice.reason}"
+    if advice.better:
+        text += f" {advice.better} would fit too and read better: download it with Models…"
+    return text
 
 
-def model_choices(probe: gpu.Probe | None) -> list[tuple[str, str]]:
-    """(label, model id) for the model list; sizes that exceed the free VRAM say so."""
+INSTALL_TEXT = ("To run a model on this GPU, install the local engine once: "
+                "pip install 'desktop-ocr[gpu]' adds LMDeploy and PyTorch (about 5 GB, needs an "
+                "NVIDIA driver); the model itself is a separate download (Models…).")
+
+
+def install_text(probe: gpu.Probe | None, lmdeploy_found: bool) -> str:
+    """What installing the local engine takes, said once, where it applies."""
+    if probe is None or not probe.gpus or lmdeploy_found:
+        return ""
+    return INSTALL_TEXT
+
+
+def model_choices(probe: gpu.Probe | None, on_disk: dict[str, str] | None = None,
+                  session_len: int = 16384) -> list[tuple[str, str]]:
+    """(label, catalog name) for the model list: size, need, on disk, and too big to fit."""
     free = 0.0
     if probe is not None:
-        usable = [g for g in probe.gpus if g.compute_capability >= (7, 0)]
+        usable = [g for g in probe.gpus if g.compute_capability >= gpu.MIN_CC]
         free = sum(max(0.0, g.free_gib - gpu.HEADROOM_GIB) for g in usable)
+    on_disk = on_disk or {}
     out: list[tuple[str, str]] = []
-    for spec in gpu.MODELS:
-        for awq, need in ((False, spec.bf16_gib), (True, spec.awq_gib)):
-            if need is None:
-                continue
-            label = f"{spec.name}{' AWQ' if awq else ''} · about {need:g} GiB"
-            if probe is not None and probe.gpus and need > free:
-                label += " (more than the free VRAM)"
-            out.append((label, spec.repo + ("-AWQ" if awq else "")))
+    for m in catalog.load().models:
+        need = m.need_gib(session_len)
+        label = f"{m.name} · needs {need:.1f} GiB · " + ("on disk" if m.name in on_disk
+                                                          else f"{size_text(m.weights_gb * 1e9)} download")
+        if probe is not None and probe.gpus and need > free:
+            label += " (more than the free VRAM)"
+        out.append((label, m.name))
     return out
 
 
@@ -139,6 +158,11 @@ class EnginePanel(QDockWidget):
         self._switching = False
         self._save_task: asyncio.Task | None = None
         self._save_wanted = False
+        self.on_disk: dict[str, str] = {}
+        self.offer_model = ""  # the model Start would run, when it is not on disk
+        self.downloads = ModelDownloads(settings, notifications, self)
+        self.downloads.finished.connect(self._download_finished)
+        self.models_dialog: ModelManagerDialog | None = None
         self._build()
         self.poller = poller or MetricsPoller(notifications, self)
         self.poller.sampled.connect(self.meters.show_metrics)
@@ -181,17 +205,30 @@ class EnginePanel(QDockWidget):
         self.auto_label = _note()
         layout.addWidget(self.auto_label)
 
-        self.local_box = QGroupBox("InternVL3 on this computer")
+        self.local_box = QGroupBox("A model on this computer")
         local = self._local_form = QFormLayout(self.local_box)
         self.gpu_label = _note("Looking for a GPU…")
         local.addRow(self.gpu_label)
         self.advice_label = _note()
         local.addRow(self.advice_label)
+        self.install_label = _note()
+        self.install_label.hide()
+        local.addRow(self.install_label)
+        self.offer_box = QWidget()
+        offer = QHBoxLayout(self.offer_box)
+        offer.setContentsMargins(0, 0, 0, 0)
+        self.offer_label = _note()
+        self.offer_button = QPushButton("Download")
+        self.offer_button.clicked.connect(self.download_offered)
+        offer.addWidget(self.offer_label, 1)
+        offer.addWidget(self.offer_button, 0, Qt.AlignmentFlag.AlignTop)
+        local.addRow(self.offer_box)
+        self._local_form.setRowVisible(self.offer_box, False)
         self.model_combo = QComboBox()
         self.model_combo.activated.connect(self._model_chosen)
         local.addRow("Model", self.model_combo)
         self.custom_model = QLineEdit()
-        self.custom_model.setPlaceholderText("Hugging Face id or a local folder")
+        self.custom_model.setPlaceholderText("a model folder, or a hub id that is on disk")
         self.custom_model.editingFinished.connect(self._custom_model_edited)
         local.addRow("", self.custom_model)
         self.lmdeploy_edit = QLineEdit(self.settings.lmdeploy_command)
@@ -202,9 +239,18 @@ class EnginePanel(QDockWidget):
         self.lmdeploy_label = _note()
         local.addRow(self.lmdeploy_label)
         self.refresh_button = QPushButton("Check again")
-        self.refresh_button.setToolTip("Probe the GPU and look for lmdeploy again")
+        self.refresh_button.setToolTip("Probe the GPU, look for lmdeploy and the models on disk again")
         self.refresh_button.clicked.connect(self.refresh)
-        local.addRow("", self.refresh_button)
+        self.models_button = QPushButton("Models…")
+        self.models_button.setToolTip("Models on disk; download, pause, resume and remove them")
+        self.models_button.clicked.connect(lambda: self.open_models())
+        local_buttons = QWidget()
+        row = QHBoxLayout(local_buttons)
+        row.setContentsMargins(0, 0, 0, 0)
+        row.addWidget(self.models_button)
+        row.addWidget(self.refresh_button)
+        row.addStretch(1)
+        local.addRow("", local_buttons)
         layout.addWidget(self.local_box)
 
         self.remote_box = QGroupBox("Remote server")
@@ -332,17 +378,28 @@ class EnginePanel(QDockWidget):
             self.refresh_button.setEnabled(False)
             try:
                 probe = await asyncio.to_thread(gpu.probe)
-                advice = gpu.advise(probe)
-                command, how = await asyncio.to_thread(locate_lmdeploy, copy.deepcopy(self.settings))
+                snapshot = copy.deepcopy(self.settings)
+                store = ModelStore.from_settings(snapshot)
+                on_disk = await asyncio.to_thread(store.complete)
+                advice = gpu.advise(probe, on_disk=on_disk, session_len=snapshot.session_len)
+                wanted = snapshot.model or (advice.name if advice.ok else "")
+                path = (await asyncio.to_thread(store.resolve, wanted))[0] if wanted else ""
+                command, how = await asyncio.to_thread(locate_lmdeploy, snapshot)
             except Exception as exc:
                 self.notifications.report(exc, "Checking the GPU failed")
                 return
             finally:
                 self.refresh_button.setEnabled(True)
-            self.probe, self.advice = probe, advice
+            self.probe, self.advice, self.on_disk = probe, advice, on_disk
             self.advice_label.setText(advice_text(probe, advice) if probe.gpus else "")
             self.advice_label.setVisible(bool(probe.gpus))
-            self.lmdeploy_label.setText(("Found: " if command else "Not available: ") + how)
+            install = install_text(probe, bool(command))
+            self.install_label.setText(install)
+            self.install_label.setVisible(bool(install))
+            # Said once: with the install note shown, this line only says what was found.
+            self.lmdeploy_label.setText(("Found: " + how) if command else
+                                        ("Not installed." if install else "Not available: " + how))
+            self._show_offer(wanted if wanted and not path else "")
             self._fill_models()
             self._update_no_gpu_note()
 
@@ -365,13 +422,14 @@ class EnginePanel(QDockWidget):
         combo.clear()
         auto = "Automatic (from the free VRAM)"
         if self.advice is not None and self.advice.ok:
-            auto = f"Automatic: {self.advice.model.split('/')[-1]}"
+            auto = f"Automatic: {self.advice.name}"
         combo.addItem(auto, "")
-        for label, model in model_choices(self.probe):
+        for label, model in model_choices(self.probe, self.on_disk, self.settings.session_len):
             combo.addItem(label, model)
         combo.addItem("Other (a model id or folder)…", OTHER_MODEL)
         current = self.settings.model
-        index = combo.findData(current)
+        entry = catalog.load().get(current) if current and "/" in current and not current.startswith("/") else None
+        index = combo.findData(entry.name if entry is not None else current)
         if index < 0:
             index = combo.findData(OTHER_MODEL)
             self.custom_model.setText(current)
@@ -456,6 +514,14 @@ class EnginePanel(QDockWidget):
             if self._dirty or r.engine is None or (self.choice != "auto" and r.engine.name != self.choice):
                 if not await self._switch(self.choice):
                     return
+            plan = getattr(r.engine, "plan", None)
+            if plan is not None and plan.missing and getattr(r.engine.server, "command", None):
+                # Not a failed start: the model is simply not here yet. Offer the download.
+                self._show_offer(plan.missing, plan.problem)
+                self._show_state_text("Not downloaded", "#b26a00",
+                                      f"{plan.missing} is not on this computer yet.",
+                                      "Download it (the button above, or Models…); Start works once it is here.")
+                return
             try:
                 await r.start_engine()
             except asyncio.CancelledError:
@@ -473,6 +539,57 @@ class EnginePanel(QDockWidget):
 
         return self._spawn(run())
 
+    # ------------------------------------------------------------ models on disk
+
+    def _show_offer(self, name: str, problem: str = "") -> None:
+        """Offer the download of `name` (the model Start would run); "" hides the offer."""
+        self.offer_model = name
+        entry = catalog.load().get(name) if name else None
+        self._local_form.setRowVisible(self.offer_box, bool(name) and self._local_shown())
+        if not name:
+            return
+        size = f" ({size_text(entry.weights_gb * 1e9)})" if entry is not None else ""
+        why = f" A copy is incomplete: {problem}." if problem else ""
+        self.offer_label.setText(f"{name}{size} is not on this computer yet.{why}")
+        self.offer_button.setText(f"Download {name}" if entry is not None else "Models…")
+        job = self.downloads.job(name)
+        self.offer_button.setEnabled(job is None or not job.running)
+
+    def _local_shown(self) -> bool:
+        """Where the download offer applies: the local engine, or a GPU that could run one."""
+        shown = self.resolved if self.choice == "auto" else self.choice
+        return shown == "lmdeploy" or (shown == "cpu" and self.probe is not None and bool(self.probe.gpus))
+
+    def download_offered(self) -> None:
+        name = self.offer_model
+        entry = catalog.load().get(name) if name else None
+        self.open_models(entry.name if entry is not None else None)
+
+    def open_models(self, download: str | None = None) -> ModelManagerDialog:
+        """Show the model manager; with `download`, start downloading that model in it."""
+        if self.models_dialog is None:
+            advised = self.advice.name if self.advice is not None and self.advice.ok else ""
+            self.models_dialog = ModelManagerDialog(self.downloads, self.notifications, self, advised=advised)
+        dialog = self.models_dialog
+        dialog.show()
+        dialog.raise_()
+        if download:
+            async def start_when_listed() -> None:
+                await dialog.refresh()
+                dialog.start_download(download)
+                self._show_offer(self.offer_model)
+
+            self._spawn(start_when_listed())
+        return dialog
+
+    def _download_finished(self, job: Any) -> None:
+        if job.state == "done":
+            # The engine was built when the model was missing: build it again on Start.
+            self._dirty = True
+            self.refresh()
+        elif job.name == self.offer_model:
+            self._show_offer(self.offer_model)
+
     def open_log_file(self) -> None:
         server = getattr(self.engines.engine, "server", None)
         path: Path = (getattr(server, "log_path", None) or default_log_path())
@@ -483,6 +600,10 @@ class EnginePanel(QDockWidget):
 
     async def shutdown(self) -> None:
         """Stop sampling and finish background work (the engine host stops the engine)."""
+        self.downloads.stop_all()  # paused, not lost: the same download resumes next time
+        if self.models_dialog is not None:
+            await self.models_dialog.shutdown()
+            self.models_dialog.close()
         for task in list(self._tasks):
             task.cancel()
         for task in list(self._tasks):
@@ -515,24 +636,25 @@ class EnginePanel(QDockWidget):
         self.local_box.setVisible(shown in ("lmdeploy", "cpu"))
         # The CPU engine needs no settings, but the GPU line says why InternVL3 is not used.
         local = shown == "lmdeploy"
-        for w in (self.model_combo, self.custom_model, self.lmdeploy_edit, self.lmdeploy_label,
-                  self.refresh_button):
+        for w in (self.model_combo, self.custom_model, self.lmdeploy_edit, self.lmdeploy_label):
             self._local_form.setRowVisible(w, local)
+        # Models… and Check again stay: with a GPU, models can be fetched before the engine is installed.
+        self._local_form.setRowVisible(self.offer_box, local and bool(self.offer_model))
         if local:
             self.custom_model.setVisible(self.model_combo.currentData() == OTHER_MODEL)
-        self.local_box.setTitle("InternVL3 on this computer" if local else "GPU")
+        self.local_box.setTitle("A model on this computer" if local else "GPU")
         self.remote_box.setVisible(shown == "openai")
         self.log_box.setVisible(shown == "lmdeploy")
         self._update_no_gpu_note()
 
     def _update_no_gpu_note(self) -> None:
         used = {"cpu": "The CPU engine is used.", "openai": "Recognition runs on the remote server.",
-                "lmdeploy": "The local InternVL3 server needs one."}
+                "lmdeploy": "The local model server needs one."}
         self.meters.no_gpu_suffix = used.get(self.resolved, "")
         if self.probe is not None:
-            instead = {"cpu": " InternVL3 cannot run here; the CPU engine is used instead.",
+            instead = {"cpu": " No vision model can run here; the CPU engine is used instead.",
                        "openai": " Recognition runs on the remote server.",
-                       "lmdeploy": " The local InternVL3 server needs one: choose the CPU engine or a "
+                       "lmdeploy": " The local model server needs one: choose the CPU engine or a "
                                    "remote server."}
             no_gpu = "" if self.probe.gpus else instead.get(self.resolved, "")
             self.gpu_label.setText(gpu_text(self.probe) + no_gpu)

@@ -125,3 +125,11 @@ def install_fake_lmdeploy(tmp_path: Path, monkeypatch) -> FakeLMDeploy:
     monkeypatch.setenv("FAKE_LMDEPLOY_DELAY", "0.3")
     monkeypatch.setenv("FAKE_LMDEPLOY_INIT", "0.3")
     return fake
+
+
+def make_model_folder(path: Path, architecture: str = "InternVLChatModel") -> Path:
+    """A folder the app accepts as a complete model (config.json and a weight file)."""
+    path.mkdir(parents=True, exist_ok=True)
+    (path / "config.json").write_text(json.dumps({"architectures": [architecture]}))
+    (path / "model.safetensors").write_bytes(b"\0" * 64)
+    return path

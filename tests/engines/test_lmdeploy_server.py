@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 
 import pytest
-from engine_helpers import make_image, pid_alive, run, wait_dead
+from engine_helpers import make_image, make_model_folder, pid_alive, run, wait_dead
 
 from desktop_ocr.core.contract import EngineUnavailable, FinishReason, Request, collect
 from desktop_ocr.core.settings import Settings
@@ -21,6 +21,7 @@ from desktop_ocr.engines.lmdeploy_server import (
     BadArguments,
     LMDeployEngine,
     LMDeployServer,
+    ModelNotDownloaded,
     ModelNotFound,
     NativeCrash,
     OutOfMemory,
@@ -33,7 +34,14 @@ from desktop_ocr.engines.lmdeploy_server import (
     locate_lmdeploy,
 )
 
-MODEL = "OpenGVLab/InternVL3-8B"
+MODEL = "OpenGVLab/InternVL3-8B"  # replaced by a complete local folder of that name below
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _model_folder(tmp_path_factory):
+    # The server only ever starts on a complete local folder (never a hub id to download).
+    global MODEL
+    MODEL = str(make_model_folder(tmp_path_factory.mktemp("models") / "InternVL3-8B"))
 
 
 def server_for(fake, **kw) -> LMDeployServer:
@@ -273,7 +281,7 @@ def test_server_dies_with_a_killed_app(fake_lmdeploy, tmp_path):
         sys.path.insert(0, {os.getcwd()!r})
         from desktop_ocr.engines.lmdeploy_server import LMDeployServer
         async def main():
-            s = LMDeployServer([{str(fake_lmdeploy.exe)!r}], "m", start_timeout=15,
+            s = LMDeployServer([{str(fake_lmdeploy.exe)!r}], {MODEL!r}, start_timeout=15,
                                poll_initial=0.05, poll_max=0.2)
             await s.start()
             print(s.pid, flush=True)
@@ -321,14 +329,54 @@ def test_from_settings_without_lmdeploy_fails_on_start_with_reason(monkeypatch, 
     assert run(engine.health()).state == "failed"
 
 
-def test_from_settings_passes_options(fake_lmdeploy):
-    s = Settings(engine="lmdeploy", model="/models/InternVL3-8B-AWQ", lmdeploy_command=str(fake_lmdeploy.exe),
+def test_from_settings_passes_options(fake_lmdeploy, tmp_path):
+    folder = str(make_model_folder(tmp_path / "InternVL3-8B-AWQ"))
+    s = Settings(engine="lmdeploy", model=folder, lmdeploy_command=str(fake_lmdeploy.exe),
                  session_len=8192, cache_max_entry_count=0.4, quant_policy=8, dtype="float16",
                  start_timeout=12)
     server = LMDeployEngine.from_settings(s).server
     args = server.build_args(4242, "K")
-    assert args[0] == str(fake_lmdeploy.exe) and args[3] == "/models/InternVL3-8B-AWQ"
+    assert args[0] == str(fake_lmdeploy.exe) and args[3] == folder
     for flag, value in (("--model-format", "awq"), ("--session-len", "8192"),
                         ("--cache-max-entry-count", "0.4"), ("--quant-policy", "8"), ("--dtype", "float16")):
         assert args[args.index(flag) + 1] == value
     assert server.start_timeout == 12
+
+
+def test_a_model_not_on_disk_is_never_handed_to_lmdeploy(fake_lmdeploy, tmp_path):
+    # GIVEN a catalog model that is in none of the model folders
+    s = Settings(engine="lmdeploy", model="InternVL3-2B", lmdeploy_command=str(fake_lmdeploy.exe),
+                 models_dir=str(tmp_path / "models"), dtype="bfloat16")
+    engine = LMDeployEngine.from_settings(s, start_timeout=5)
+    # WHEN it is started, THEN it fails at once with the download to make, and spawned nothing
+    with pytest.raises(ModelNotDownloaded) as info:
+        run(engine.start())
+    assert info.value.model == "InternVL3-2B" and "models pull InternVL3-2B" in info.value.hint
+    assert not fake_lmdeploy.argv_file.exists()
+    # GIVEN a folder that lacks one of its weight shards: refused as incomplete, naming why
+    broken = make_model_folder(tmp_path / "InternVL3-8B")
+    (broken / "model.safetensors").unlink()
+    (broken / "model.safetensors.index.json").write_text('{"weight_map": {"a": "model-00001-of-00002.safetensors"}}')
+    with pytest.raises(ModelNotDownloaded, match="incomplete"):
+        run(LMDeployServer([str(fake_lmdeploy.exe)], str(broken), start_timeout=5).start())
+    assert not fake_lmdeploy.argv_file.exists()
+
+
+def test_the_family_decides_backend_and_served_name(fake_lmdeploy, tmp_path):
+    # GIVEN a Qwen2.5-VL folder: PyTorch engine, served as qwen2.5-vl, and requests it understands
+    folder = make_model_folder(tmp_path / "Qwen2.5-VL-7B-Instruct", "Qwen2_5_VLForConditionalGeneration")
+    s = Settings(engine="lmdeploy", model=str(folder), lmdeploy_command=str(fake_lmdeploy.exe), dtype="bfloat16")
+    engine = LMDeployEngine.from_settings(s, start_timeout=15, stop_timeout=3, poll_initial=0.05, poll_max=0.2)
+
+    async def go():
+        await engine.start()
+        try:
+            return await collect(engine, Request(make_image(), max_dynamic_patch=4))
+        finally:
+            await engine.stop()
+
+    text, finish = run(go())
+    argv = fake_lmdeploy.argv()
+    assert argv[argv.index("--backend") + 1] == "pytorch"
+    assert argv[argv.index("--model-name") + 1] == "qwen2.5-vl"
+    assert finish is FinishReason.STOP and text

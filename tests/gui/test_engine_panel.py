@@ -8,7 +8,7 @@ import re
 
 import psutil
 import pytest
-from engine_helpers import API_KEY, make_image, pid_alive, wait_dead
+from engine_helpers import API_KEY, make_image, make_model_folder, pid_alive, wait_dead
 from PySide6.QtCore import Qt
 
 from desktop_ocr.core.notifications import Severity
@@ -18,14 +18,26 @@ from desktop_ocr.engines import gpu
 from desktop_ocr.engines.gpu import GpuInfo, GpuMetrics, Metrics, Probe
 from desktop_ocr.engines.lmdeploy_server import ServerState
 from desktop_ocr.gui.engine_host import EngineHost
-from desktop_ocr.gui.engine_panel import EnginePanel, advice_text, gpu_text, model_choices
+from desktop_ocr.gui.engine_panel import (
+    EnginePanel,
+    advice_text,
+    gpu_text,
+    install_text,
+    model_choices,
+)
 from desktop_ocr.gui.main_window import MainWindow
 from desktop_ocr.gui.meters import MetersView
 from desktop_ocr.gui.result_view import ResultView
 from desktop_ocr.gui.runs import RunController
 
-MODEL = "OpenGVLab/InternVL3-1B"
+MODEL = "InternVL3-1B"  # a complete local folder of that name: see `model_dir`
 HAS_GPU = bool(gpu.probe().gpus)
+
+
+@pytest.fixture
+def model_dir(tmp_path):
+    """InternVL3-1B as a complete folder: the local server only ever starts on one."""
+    return str(make_model_folder(tmp_path / "models-by-hand" / MODEL))
 
 
 def _children() -> set[int]:
@@ -68,9 +80,9 @@ def _state(panel: EnginePanel) -> ServerState:
     return panel.engines.engine_status.state
 
 
-def test_local_start_ready_log_and_stop(make_panel, fake_lmdeploy, qtbot, monkeypatch):
+def test_local_start_ready_log_and_stop(make_panel, fake_lmdeploy, qtbot, monkeypatch, model_dir):
     monkeypatch.setenv("FAKE_LMDEPLOY_DELAY", "1.2")  # long enough to see "starting" tick
-    settings = Settings(engine="lmdeploy", lmdeploy_command=str(fake_lmdeploy.exe), model=MODEL,
+    settings = Settings(engine="lmdeploy", lmdeploy_command=str(fake_lmdeploy.exe), model=model_dir,
                         start_timeout=30)
     panel = make_panel(settings)
     seen: list[ServerState] = []
@@ -82,9 +94,9 @@ def test_local_start_ready_log_and_stop(make_panel, fake_lmdeploy, qtbot, monkey
     qtbot.waitUntil(lambda: bool(re.search(r"Starting… [1-9]\d* s", panel.state_label.text())), timeout=10_000)
     assert panel.stop_button.isEnabled() and not panel.start_button.isEnabled()
     qtbot.waitUntil(lambda: _state(panel) is ServerState.READY, timeout=20_000)
-    assert "Ready" in panel.state_label.text() and "InternVL3" in panel.state_label.text()
+    assert "Ready" in panel.state_label.text() and "LMDeploy" in panel.state_label.text()
     assert seen[-2:] == [ServerState.STARTING, ServerState.READY]
-    assert fake_lmdeploy.argv()[2] == MODEL  # the panel's settings reached the launch line
+    assert fake_lmdeploy.argv()[2] == model_dir  # the panel's settings reached the launch line
     # The server's own lines appear live in the log view.
     qtbot.waitUntil(lambda: "Uvicorn running on http://127.0.0.1" in panel.log_view.toPlainText(), timeout=5_000)
     assert "matching vision model" in panel.log_view.toPlainText()
@@ -102,9 +114,9 @@ def test_local_start_ready_log_and_stop(make_panel, fake_lmdeploy, qtbot, monkey
     assert not [n for n in panel.notifications.seen if n.severity is Severity.ERROR]  # type: ignore[attr-defined]
 
 
-def test_failed_start_shows_reason_and_fix(make_panel, fake_lmdeploy, qtbot, monkeypatch):
+def test_failed_start_shows_reason_and_fix(make_panel, fake_lmdeploy, qtbot, monkeypatch, model_dir):
     monkeypatch.setenv("FAKE_LMDEPLOY_SCENARIO", "oom")
-    panel = make_panel(Settings(engine="lmdeploy", lmdeploy_command=str(fake_lmdeploy.exe), model=MODEL))
+    panel = make_panel(Settings(engine="lmdeploy", lmdeploy_command=str(fake_lmdeploy.exe), model=model_dir))
     panel.start()
     qtbot.waitUntil(lambda: _state(panel) is ServerState.FAILED, timeout=20_000)
     assert "Failed" in panel.state_label.text()
@@ -117,9 +129,9 @@ def test_failed_start_shows_reason_and_fix(make_panel, fake_lmdeploy, qtbot, mon
     assert panel.start_button.isEnabled() and not panel.stop_button.isEnabled()
 
 
-def test_stop_while_starting_cancels_the_start(make_panel, fake_lmdeploy, qtbot, monkeypatch):
+def test_stop_while_starting_cancels_the_start(make_panel, fake_lmdeploy, qtbot, monkeypatch, model_dir):
     monkeypatch.setenv("FAKE_LMDEPLOY_DELAY", "30")
-    panel = make_panel(Settings(engine="lmdeploy", lmdeploy_command=str(fake_lmdeploy.exe), model=MODEL))
+    panel = make_panel(Settings(engine="lmdeploy", lmdeploy_command=str(fake_lmdeploy.exe), model=model_dir))
     panel.start()
     qtbot.waitUntil(lambda: len(fake_lmdeploy.pids()) == 2, timeout=10_000)
     panel.stop()
@@ -166,8 +178,8 @@ def test_remote_discovers_model_and_streams_into_result_view(make_panel, standin
     assert (saved.engine, saved.api_key) == ("openai", API_KEY)
 
 
-def test_switching_engine_stops_the_local_server(make_panel, fake_lmdeploy, qtbot):
-    panel = make_panel(Settings(engine="lmdeploy", lmdeploy_command=str(fake_lmdeploy.exe), model=MODEL))
+def test_switching_engine_stops_the_local_server(make_panel, fake_lmdeploy, qtbot, model_dir):
+    panel = make_panel(Settings(engine="lmdeploy", lmdeploy_command=str(fake_lmdeploy.exe), model=model_dir))
     panel.start()
     qtbot.waitUntil(lambda: _state(panel) is ServerState.READY, timeout=20_000)
     pids = fake_lmdeploy.pids()
@@ -213,13 +225,13 @@ def _probe(*gpus: tuple[str, float, float, tuple[int, int]]) -> Probe:
      ["Recommended: InternVL3-8B-AWQ (float16, AWQ 4-bit weights)", "compute capability below 8.0"],
      ["(bfloat16"]),
     (_probe(("NVIDIA GeForce GTX 1080 Ti", 11.0, 10.8, (6, 1))),
-     ["No InternVL3 size fits", "older than TurboMind supports"], ["Recommended"]),
+     ["No model fits", "older than TurboMind supports"], ["Recommended"]),
     (_probe(("NVIDIA RTX 4090", 24.0, 23.0, (8, 9)), ("NVIDIA RTX 4090", 24.0, 23.0, (8, 9))),
-     ["InternVL3-14B", "on 2 GPUs", "--tp 2"], []),
+     ["InternVL3-38B-AWQ", "on 2 GPUs", "--tp 2"], []),
     (_probe(("NVIDIA GeForce GTX 1650", 4.0, 3.8, (7, 5))),
-     ["Recommended: InternVL3-1B (float16)"], []),
-    (_probe(("NVIDIA GeForce GTX 1650", 4.0, 3.2, (7, 5))),  # a browser holds the rest
-     ["No InternVL3 size fits", "3.2 GiB free", "Close other GPU programs"], ["Recommended"]),
+     ["Recommended: InternVL3-2B-AWQ (float16, AWQ 4-bit weights)"], []),
+    (_probe(("NVIDIA GeForce GTX 1650", 4.0, 1.9, (7, 5))),  # a browser holds the rest
+     ["No model fits", "1.9 GiB free", "Close other GPU programs"], ["Recommended"]),
 ])
 def test_advice_text_for_synthetic_probes(probe, expect, absent):
     text = advice_text(probe, gpu.advise(probe, platform="linux"))
@@ -234,28 +246,38 @@ def test_gpu_text_and_model_list_follow_the_probe():
     assert gpu_text(probe) == ("GPU 0: NVIDIA GeForce RTX 3090, 23.2 of 24.0 GiB free, "
                                "compute capability 8.6 (bf16)")
     assert gpu_text(Probe(reason="no NVIDIA driver")) == "No NVIDIA GPU found: no NVIDIA driver."
-    labels = dict((model, label) for label, model in model_choices(probe))
-    assert "more than the free VRAM" not in labels["OpenGVLab/InternVL3-8B"]
-    assert "more than the free VRAM" in labels["OpenGVLab/InternVL3-14B"]
-    assert "OpenGVLab/InternVL3-8B-AWQ" in labels
+    labels = dict((model, label) for label, model in model_choices(probe, {"InternVL3-2B": "/m/2b"}))
+    assert "more than the free VRAM" not in labels["InternVL3-8B"] and "15.9 GB download" in labels["InternVL3-8B"]
+    assert "more than the free VRAM" in labels["InternVL3-14B"]
+    assert "on disk" in labels["InternVL3-2B"] and "Qwen2.5-VL-7B" in labels
     # Without a probe (or a GPU) nothing is marked: there is nothing to compare with.
     assert not any("free VRAM" in label for label, _ in model_choices(None))
 
 
-def test_panel_shows_advice_from_the_probe(make_panel, qtbot, monkeypatch):
+def test_install_note_is_said_once_where_it_applies():
+    card = _probe(("NVIDIA GeForce RTX 4070", 12.0, 11.0, (8, 9)))
+    assert "pip install 'desktop-ocr[gpu]'" in install_text(card, lmdeploy_found=False)
+    assert install_text(card, lmdeploy_found=True) == ""
+    assert install_text(Probe(reason="no driver"), lmdeploy_found=False) == ""
+
+
+def test_panel_shows_advice_from_the_probe(make_panel, qtbot, monkeypatch, tmp_path):
     probe = _probe(("NVIDIA GeForce RTX 2080 Ti", 11.0, 10.6, (7, 5)))
     monkeypatch.setattr(gpu, "probe", lambda: probe)
-    panel = make_panel(Settings(engine="lmdeploy"))
+    panel = make_panel(Settings(engine="lmdeploy", models_dir=str(tmp_path / "models")))
     qtbot.waitUntil(lambda: "Recommended" in panel.advice_label.text(), timeout=20_000)
     assert "InternVL3-8B-AWQ" in panel.advice_label.text()
     assert "RTX 2080 Ti, 10.6 of 11.0 GiB free, compute capability 7.5 (fp16 only)" in panel.gpu_label.text()
     assert panel.model_combo.itemText(0) == "Automatic: InternVL3-8B-AWQ"
+    # Nothing on disk: the advised model is offered as a download, in place.
+    assert panel.offer_box.isVisible() and "InternVL3-8B-AWQ" in panel.offer_label.text()
+    assert panel.offer_button.text() == "Download InternVL3-8B-AWQ"
     # Choosing a model saves it.
-    index = panel.model_combo.findData("OpenGVLab/InternVL3-2B")
+    index = panel.model_combo.findData("InternVL3-2B")
     panel.model_combo.setCurrentIndex(index)
     panel.model_combo.activated.emit(index)
-    assert panel.settings.model == "OpenGVLab/InternVL3-2B"
-    qtbot.waitUntil(lambda: Settings.load().model == "OpenGVLab/InternVL3-2B", timeout=5_000)
+    assert panel.settings.model == "InternVL3-2B"
+    qtbot.waitUntil(lambda: Settings.load().model == "InternVL3-2B", timeout=5_000)
 
 
 def test_meters_show_each_gpu():

@@ -45,6 +45,7 @@ class Config:
     def __init__(self, ns: argparse.Namespace) -> None:
         self.api_keys: list[str] = ns.api_keys or []
         self.model_name: str = ns.model_name
+        self.family: str = ns.family
         self.scenario: str = ns.scenario
         self.session_len: int = ns.session_len
         self.init_delay: float = ns.init_delay
@@ -200,7 +201,22 @@ class StandinHandler(BaseHTTPRequestHandler):
             size = _image_size(data)
             if size is None:
                 return 400, "Request preprocessing failed.", bad
-            image_tokens += 256 * _tiles(size, int(info.get("max_dynamic_patch", 12)))
+            # What lmdeploy's preprocessor of the served family reads (vl/model/internvl.py,
+            # vl/model/qwen2.py); the other keys are ignored there, so they are here.
+            params = {k: v for k, v in info.items() if k != "url"}
+            with self.cfg.lock:
+                self.cfg.stats["last_image_params"] = params  # type: ignore[assignment]
+                self.cfg.stats["last_content_types"] = [p.get("type") for p in _parts(body)]  # type: ignore[assignment]
+            if self.cfg.family == "qwen2_5_vl":
+                tokens = _qwen_tokens(size, int(params.get("min_pixels", 56 * 56)),
+                                      int(params.get("max_pixels", 28 * 28 * 16384)))
+                if tokens is None:
+                    return 400, "Request preprocessing failed.", bad
+                image_tokens += tokens
+            else:
+                image_tokens += 256 * _tiles(size, int(info.get("max_dynamic_patch", 12)))
+            with self.cfg.lock:
+                self.cfg.stats["last_image_tokens"] = image_tokens
         prompt_tokens = image_tokens + len(_prompt_text(body)) // 4 + 20
         if prompt_tokens + (max_tokens or 0) > self.cfg.session_len:
             return 400, (f"Input length ({prompt_tokens + (max_tokens or 0)}) must be smaller than "
@@ -346,6 +362,22 @@ def _image_size(data: bytes) -> tuple[int, int] | None:
         return None
 
 
+def _qwen_tokens(size: tuple[int, int], min_pixels: int, max_pixels: int) -> int | None:
+    """Qwen2-VL's smart_resize: both sides multiples of 28, the area within the limits."""
+    w, h = size
+    if not w or not h or min_pixels > max_pixels:
+        return None
+    f = 28
+    hb, wb = max(f, round(h / f) * f), max(f, round(w / f) * f)
+    if hb * wb > max_pixels:
+        beta = math.sqrt(h * w / max_pixels)
+        hb, wb = max(f, math.floor(h / beta / f) * f), max(f, math.floor(w / beta / f) * f)
+    elif hb * wb < min_pixels:
+        beta = math.sqrt(min_pixels / (h * w))
+        hb, wb = math.ceil(h * beta / f) * f, math.ceil(w * beta / f) * f
+    return (hb // f) * (wb // f)
+
+
 def _tiles(size: tuple[int, int], max_patch: int) -> int:
     w, h = size
     if not w or not h:
@@ -359,6 +391,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--port", type=int, default=0)
     p.add_argument("--api-keys", nargs="*", default=None)
     p.add_argument("--model-name", default="internvl3")
+    p.add_argument("--family", default="internvl", choices=("internvl", "qwen2_5_vl"),
+                   help="whose image parameters the server reads (lmdeploy's preprocessor for it)")
     p.add_argument("--scenario", default="normal")
     p.add_argument("--session-len", type=int, default=16384)
     p.add_argument("--bind-delay", type=float, default=0.0, help="refuse connections this long")

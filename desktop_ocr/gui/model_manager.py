@@ -1,0 +1,477 @@
+"""The model manager: which models are on disk, and downloading, pausing, resuming,
+cancelling and removing them (View > Engine panel > Models…).
+
+`ModelDownloads` owns the download jobs (engines/model_download.py: each a child
+process) so they go on when the dialog closes; the dialog is a view of it and of the
+model store. Scanning the disk runs in a worker thread; the jobs report on the event
+loop; widgets are touched on the GUI thread only.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import shutil
+from collections.abc import Coroutine
+from typing import Any
+
+from PySide6.QtCore import QObject, Qt, QTimer, QUrl, Signal
+from PySide6.QtGui import QDesktopServices
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QDialog,
+    QFileDialog,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QProgressBar,
+    QPushButton,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from desktop_ocr.core import catalog
+from desktop_ocr.core.notifications import NotificationManager, Severity
+from desktop_ocr.core.settings import Settings
+from desktop_ocr.engines.model_download import DownloadJob, JobState
+from desktop_ocr.engines.model_store import SOURCES, LocalModel, ModelStore, PartialDownload
+
+SOURCE_CHOICES: tuple[tuple[str, str], ...] = (
+    ("hf", "Hugging Face"),
+    ("mirror", "A Hugging Face mirror (URL)"),
+    ("modelscope", "ModelScope (魔搭)"),
+)
+COLUMNS = ("Model", "Family", "Download", "VRAM needed", "Engine", "Licence", "On this computer")
+
+
+def size_text(n: float) -> str:
+    if n >= 1e8:
+        return f"{n / 1e9:.1f} GB"
+    return f"{n / 1e6:.0f} MB" if n >= 1e6 else f"{max(1, round(n / 1e3))} kB"
+
+
+class ModelDownloads(QObject):
+    """The running and stopped downloads of this session (one job per model)."""
+
+    changed = Signal(object)  # DownloadJob
+    finished = Signal(object)  # DownloadJob, in a final state (done, failed, cancelled, paused)
+
+    def __init__(self, settings: Settings, notifications: NotificationManager,
+                 parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.settings = settings
+        self.notifications = notifications
+        self.jobs: dict[str, DownloadJob] = {}
+        self.env: dict[str, str] | None = None  # tests point the child at the fake hub
+
+    def store(self) -> ModelStore:
+        return ModelStore.from_settings(self.settings)
+
+    def job(self, name: str) -> DownloadJob | None:
+        return self.jobs.get(name)
+
+    @property
+    def active(self) -> DownloadJob | None:
+        return next((j for j in self.jobs.values() if j.state == JobState.RUNNING), None)
+
+    def start(self, name: str, source: str) -> DownloadJob:
+        """Start or resume `name` from `source` ("hf", "modelscope" or a mirror URL)."""
+        job = self.jobs.get(name)
+        if job is None or job.source != source or job.state == JobState.DONE:
+            job = DownloadJob(name, self.store().root, source=source, on_change=self._on_change, env=self.env)
+            self.jobs[name] = job
+        job.start()
+        return job
+
+    def pause(self, name: str) -> None:
+        if (job := self.jobs.get(name)) is not None:
+            job.pause()
+
+    def cancel(self, name: str) -> None:
+        job = self.jobs.get(name)
+        if job is None:  # a download stopped in an earlier session: remove its files
+            job = DownloadJob(name, self.store().root, on_change=self._on_change)
+            self.jobs[name] = job
+        job.cancel()
+
+    def _on_change(self, job: DownloadJob) -> None:
+        self.changed.emit(job)
+        if job.state in (JobState.DONE, JobState.FAILED, JobState.CANCELLED, JobState.PAUSED):
+            self.finished.emit(job)
+            if job.state == JobState.DONE:
+                self.notifications.notify(f"{job.name} is downloaded and ready to use.", Severity.INFO)
+            elif job.state == JobState.FAILED:
+                self.notifications.notify(f"Downloading {job.name} failed: {job.message} {job.hint}".strip(),
+                                          Severity.ERROR)
+
+    def stop_all(self) -> None:
+        """Pause every running download (the partial files stay for a resume)."""
+        for job in self.jobs.values():
+            if job.running:
+                job.pause()
+
+
+class ModelManagerDialog(QDialog):
+    """Which models are on disk, their sizes and VRAM needs; download and remove them."""
+
+    modelsChanged = Signal()
+
+    def __init__(self, downloads: ModelDownloads, notifications: NotificationManager,
+                 parent: QWidget | None = None, *, advised: str = "") -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Models")
+        self.setObjectName("modelManager")
+        self.downloads = downloads
+        self.settings = downloads.settings
+        self.notifications = notifications
+        self.advised = advised
+        self.catalog = catalog.load()
+        self._local: list[LocalModel] = []
+        self._partials: dict[str, PartialDownload] = {}
+        self._tasks: set[asyncio.Task] = set()
+        self._confirm_remove = ""
+        self._build()
+        downloads.changed.connect(self._on_job)
+        downloads.finished.connect(lambda _job: self.refresh())
+        self.refresh()
+
+    # ------------------------------------------------------------ construction
+
+    def _build(self) -> None:
+        layout = QVBoxLayout(self)
+        self.folder_label = QLabel()
+        self.folder_label.setWordWrap(True)
+        self.folder_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        layout.addWidget(self.folder_label)
+
+        self.table = QTableWidget(0, len(COLUMNS))
+        self.table.setHorizontalHeaderLabels(COLUMNS)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.verticalHeader().setVisible(False)
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        header.setStretchLastSection(True)
+        self.table.itemSelectionChanged.connect(self._update_buttons)
+        layout.addWidget(self.table, 1)
+
+        source_row = QHBoxLayout()
+        source_row.addWidget(QLabel("Download from"))
+        self.source_combo = QComboBox()
+        for key, label in SOURCE_CHOICES:
+            self.source_combo.addItem(label, key)
+        self.mirror_edit = QLineEdit()
+        self.mirror_edit.setPlaceholderText("https://hf-mirror.com")
+        source = self.settings.model_source
+        if source.startswith("http"):
+            self.source_combo.setCurrentIndex(self.source_combo.findData("mirror"))
+            self.mirror_edit.setText(source)
+        else:
+            self.source_combo.setCurrentIndex(max(0, self.source_combo.findData(source)))
+        self.source_combo.currentIndexChanged.connect(self._source_changed)
+        self.mirror_edit.editingFinished.connect(self._source_changed)
+        source_row.addWidget(self.source_combo)
+        source_row.addWidget(self.mirror_edit, 3)
+        source_row.addStretch(1)  # takes the room while the URL field is hidden
+        layout.addLayout(source_row)
+
+        self.progress = QProgressBar()
+        self.progress.setRange(0, 1000)
+        self.progress.setTextVisible(True)
+        self.progress_label = QLabel()
+        self.progress_label.setWordWrap(True)
+        layout.addWidget(self.progress)
+        layout.addWidget(self.progress_label)
+
+        buttons = QHBoxLayout()
+        self.download_button = QPushButton("Download")
+        self.download_button.clicked.connect(self.download_selected)
+        self.pause_button = QPushButton("Pause")
+        self.pause_button.clicked.connect(self.pause_selected)
+        self.cancel_button = QPushButton("Cancel download")
+        self.cancel_button.clicked.connect(self.cancel_selected)
+        self.remove_button = QPushButton("Delete from disk")
+        self.remove_button.clicked.connect(self.remove_selected)
+        self.add_folder_button = QPushButton("Add folder…")
+        self.add_folder_button.setToolTip("A folder that holds models (or is one), e.g. downloaded by hand")
+        self.add_folder_button.clicked.connect(self.add_folder)
+        self.open_button = QPushButton("Open folder")
+        self.open_button.clicked.connect(self.open_selected)
+        for b in (self.download_button, self.pause_button, self.cancel_button, self.remove_button,
+                  self.open_button, self.add_folder_button):
+            buttons.addWidget(b)
+        buttons.addStretch(1)
+        close = QPushButton("Close")
+        close.clicked.connect(self.accept)
+        buttons.addWidget(close)
+        layout.addLayout(buttons)
+        self._source_changed()
+        self.resize(900, 560)
+
+    # ------------------------------------------------------------ helpers
+
+    def _spawn(self, coro: Coroutine[Any, Any, Any]) -> asyncio.Task:
+        task = asyncio.ensure_future(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return task
+
+    @property
+    def source(self) -> str:
+        key = self.source_combo.currentData()
+        if key == "mirror":
+            return self.mirror_edit.text().strip().rstrip("/")
+        return str(key)
+
+    def selected(self) -> str:
+        rows = self.table.selectionModel().selectedRows()
+        if not rows:
+            return ""
+        item = self.table.item(rows[0].row(), 0)
+        return str(item.data(Qt.ItemDataRole.UserRole)) if item is not None else ""
+
+    def select(self, name: str) -> None:
+        for row in range(self.table.rowCount()):
+            item = self.table.item(row, 0)
+            if item is not None and item.data(Qt.ItemDataRole.UserRole) == name:
+                self.table.selectRow(row)
+                self.table.scrollToItem(item)
+                return
+
+    def _source_changed(self, *_args: Any) -> None:
+        self.mirror_edit.setVisible(self.source_combo.currentData() == "mirror")
+        source = self.source
+        valid = source in ("hf", "modelscope") or source.startswith(("http://", "https://"))
+        if valid and source != self.settings.model_source:
+            self.settings.model_source = source  # the next start of the app offers the same
+            self._spawn(asyncio.to_thread(_save_copy, self.settings))
+        self._update_buttons()
+
+    # ------------------------------------------------------------ the table
+
+    def refresh(self) -> asyncio.Task:
+        async def run() -> None:
+            store = self.downloads.store()
+            try:
+                local, partials, free = await asyncio.to_thread(_scan, store)
+            except Exception as exc:
+                self.notifications.report(exc, "Reading the models folder failed")
+                return
+            self._local = local
+            self._partials = {p.name: p for p in partials}
+            self.folder_label.setText(f"Models are downloaded to {store.root} ({size_text(free)} free there). "
+                                      "Models in the Hugging Face and ModelScope caches and in added folders "
+                                      "are found too.")
+            self._fill()
+            self.modelsChanged.emit()
+
+        return self._spawn(run())
+
+    def _fill(self) -> None:
+        keep = self.selected()
+        self.table.setRowCount(0)
+        names: list[str] = []
+        for m in self.catalog.models:
+            names.append(m.name)
+            fam = self.catalog.family(m.family).title
+            size = ("~" if m.weights_estimated else "") + size_text(m.weights_gb * 1e9)
+            cells = [m.name + ("  ★ advised" if m.name == self.advised else ""), fam, size,
+                     f"{m.need_gib(self.settings.session_len):.1f} GiB", m.backend,
+                     m.licence + ("" if m.licence_seen else " (check the card)"), self._status(m.name)]
+            self._add_row(m.name, cells, m.note)
+        for lm in self._local:
+            if lm.entry is None and lm.name not in names:
+                names.append(lm.name)
+                fam = self.catalog.family_of(str(lm.path))
+                self._add_row(lm.name, [lm.name, fam.title if fam else "?", "", "", "", "",
+                                        self._status(lm.name)], str(lm.path))
+        if keep:
+            self.select(keep)
+        self._update_buttons()
+
+    def _add_row(self, name: str, cells: list[str], tip: str) -> None:
+        row = self.table.rowCount()
+        self.table.insertRow(row)
+        for col, text in enumerate(cells):
+            item = QTableWidgetItem(text)
+            if col == 0:
+                item.setData(Qt.ItemDataRole.UserRole, name)
+            if tip:
+                item.setToolTip(tip)
+            self.table.setItem(row, col, item)
+
+    def _copies(self, name: str) -> list[LocalModel]:
+        return [lm for lm in self._local if lm.name == name]
+
+    def _status(self, name: str) -> str:
+        job = self.downloads.job(name)
+        if job is not None and job.state in (JobState.RUNNING, JobState.FAILED):
+            return ("downloading: " if job.state == JobState.RUNNING else "failed: ") + job.describe()
+        done = [c for c in self._copies(name) if c.complete]
+        if done:
+            c = done[0]
+            return f"{size_text(c.size_bytes)} in {c.path} ({SOURCES[c.source]})"
+        part = self._partials.get(name)
+        if part is not None:
+            return f"download stopped at {100 * part.fraction:.0f} % ({size_text(part.done_bytes)}): Download resumes it"
+        broken = [c for c in self._copies(name) if not c.complete]
+        if broken:
+            return f"incomplete: {broken[0].problem} ({broken[0].path})"
+        return "—"
+
+    def _on_job(self, job: DownloadJob) -> None:
+        for row in range(self.table.rowCount()):
+            item = self.table.item(row, 0)
+            if item is not None and item.data(Qt.ItemDataRole.UserRole) == job.name:
+                cell = self.table.item(row, len(COLUMNS) - 1)
+                if cell is not None:
+                    cell.setText(self._status(job.name))
+        self._show_progress(job)
+        self._update_buttons()
+
+    def _show_progress(self, job: DownloadJob | None) -> None:
+        self.progress.setVisible(job is not None)
+        if job is None:
+            self.progress.setValue(0)
+            self.progress.setFormat("")
+            self.progress_label.setText("")
+            return
+        self.progress.setValue(int(1000 * job.fraction))
+        self.progress.setFormat(f"{job.name}: {100 * job.fraction:.0f} %")
+        text = job.describe()
+        if job.state == JobState.FAILED and job.hint:
+            text += " " + job.hint
+        self.progress_label.setText(text)
+
+    # ------------------------------------------------------------ actions
+
+    def _update_buttons(self) -> None:
+        name = self.selected()
+        job = self.downloads.job(name) if name else None
+        running = job is not None and job.state == JobState.RUNNING
+        on_disk = any(c.complete for c in self._copies(name))
+        removable = any(c.source in ("app", "hf-cache") for c in self._copies(name)) or name in self._partials
+        entry = self.catalog.get(name) if name else None
+        source_ok = bool(self.source) and (self.source != "modelscope" or (entry is not None and entry.modelscope))
+        busy = self.downloads.active is not None
+        self.download_button.setEnabled(bool(name) and entry is not None and not on_disk and not busy and source_ok)
+        self.download_button.setText("Resume" if name in self._partials or (job and job.state == JobState.PAUSED)
+                                     else "Download")
+        self.pause_button.setEnabled(running)
+        self.cancel_button.setEnabled(running or name in self._partials)
+        self.remove_button.setEnabled(bool(name) and removable and not running)
+        if self._confirm_remove != name:
+            self.remove_button.setText("Delete from disk")
+        self.open_button.setEnabled(on_disk)
+        if job is not None:
+            self._show_progress(job)
+        elif not busy:
+            self._show_progress(None)
+
+    def download_selected(self) -> None:
+        name = self.selected()
+        if not name:
+            return
+        self.start_download(name)
+
+    def start_download(self, name: str) -> DownloadJob | None:
+        """Start (or resume) `name` from the chosen source, after a free-disk look."""
+        source = self.source
+        if not source:
+            self.notifications.notify("Enter the mirror's URL first (e.g. https://hf-mirror.com).", Severity.WARNING)
+            return None
+        entry = self.catalog.get(name)
+        root = self.downloads.store().root
+        if entry is not None:
+            root.mkdir(parents=True, exist_ok=True)
+            have = self._partials[name].done_bytes if name in self._partials else 0
+            free = shutil.disk_usage(root).free
+            if entry.weights_gb * 1e9 - have > free:
+                self.notifications.notify(
+                    f"{name} needs about {size_text(entry.weights_gb * 1e9 - have)} more; {root} has "
+                    f"{size_text(free)} free. Free some space first.", Severity.WARNING)
+                return None
+        try:
+            job = self.downloads.start(name, source)
+        except OSError as exc:
+            self.notifications.report(exc, f"Starting the download of {name} failed")
+            return None
+        self.select(name)
+        self._on_job(job)
+        return job
+
+    def pause_selected(self) -> None:
+        self.downloads.pause(self.selected())
+
+    def cancel_selected(self) -> None:
+        name = self.selected()
+        if name:
+            self.downloads.cancel(name)
+            self.refresh()
+
+    def remove_selected(self) -> None:
+        name = self.selected()
+        if not name:
+            return
+        if self._confirm_remove != name:
+            # A second click deletes: a dialog box would be one more window for one yes.
+            self._confirm_remove = name
+            size = sum(c.size_bytes for c in self._copies(name) if c.source in ("app", "hf-cache"))
+            self.remove_button.setText(f"Click again to delete {size_text(size)}")
+            QTimer.singleShot(4000, self._reset_remove)
+            return
+        self._confirm_remove = ""
+        self.remove_button.setText("Delete from disk")
+
+        async def run() -> None:
+            store = self.downloads.store()
+            try:
+                await asyncio.to_thread(store.remove, name)
+            except (PermissionError, OSError) as exc:
+                self.notifications.notify(str(exc), Severity.WARNING)
+            await self.refresh()
+
+        self._spawn(run())
+
+    def _reset_remove(self) -> None:
+        self._confirm_remove = ""
+        self.remove_button.setText("Delete from disk")
+
+    def add_folder(self, folder: str | None = None) -> None:
+        if folder is None:
+            folder = QFileDialog.getExistingDirectory(self, "A folder with models")
+        if not folder:
+            return
+        if folder not in self.settings.model_folders:
+            self.settings.model_folders = [*self.settings.model_folders, folder]
+            self._spawn(asyncio.to_thread(_save_copy, self.settings))
+        self.refresh()
+
+    def open_selected(self) -> None:
+        done = [c for c in self._copies(self.selected()) if c.complete]
+        if done:
+            QDesktopServices.openUrl(QUrl.fromLocalFile(str(done[0].path)))
+
+    async def shutdown(self) -> None:
+        for task in list(self._tasks):
+            task.cancel()
+        for task in list(self._tasks):
+            with contextlib.suppress(BaseException):
+                await task
+
+
+def _scan(store: ModelStore) -> tuple[list[LocalModel], list[PartialDownload], int]:
+    store.root.mkdir(parents=True, exist_ok=True)
+    return store.scan(), store.partials(), shutil.disk_usage(store.root).free
+
+
+def _save_copy(settings: Settings) -> None:
+    import copy
+
+    copy.deepcopy(settings).save()
+
