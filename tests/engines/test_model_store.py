@@ -46,7 +46,9 @@ def test_the_hugging_face_cache_is_found_and_judged_by_its_shards(tmp_path):
     # GIVEN a complete InternVL3-8B and an InternVL3-2B with a shard missing (an interrupted `hf download`)
     cache = tmp_path / "hf"
     good = hf_cache_model(cache, "OpenGVLab/InternVL3-8B", sharded())
-    bad = hf_cache_model(cache, "OpenGVLab/InternVL3-2B", sharded(missing=True))
+    # (its own commit: huggingface_hub deletes revisions by commit hash, and two repositories
+    # sharing one made the deletion depend on the order the cache scan listed them in)
+    bad = hf_cache_model(cache, "OpenGVLab/InternVL3-2B", sharded(missing=True), commit="b" * 40)
     store = ModelStore(tmp_path / "models", hf_cache=cache, modelscope_cache=tmp_path / "ms")
     found = {m.name: m for m in store.scan()}
     # THEN the complete one is usable, the other names what is missing, and only one counts
