@@ -35,7 +35,8 @@ def _setting(default: Any, help: str, cli: bool = True, choices: tuple[str, ...]
 
 @dataclass
 class Settings:
-    engine: str = _setting("auto", "Engine: auto, cpu, lmdeploy (local InternVL3) or openai (remote server)",
+    engine: str = _setting("auto", "Engine: auto, cpu, lmdeploy (local InternVL3), transformers (InternVL3 "
+                           "on CPU, Mac or older GPUs) or openai (remote server)",
                            choices=ENGINE_CHOICES)
     task: str = _setting("text", "What to extract (text, markdown, table, handwriting, formula, fields, custom)")
     language: str = _setting("", "UI and prompt language (en, zh_CN); empty = system language")
@@ -49,13 +50,18 @@ class Settings:
     tp: int = _setting(1, "Tensor parallel GPUs (power of two)")
     quant_policy: int = _setting(0, "KV cache quantisation (0, 4 or 8)")
     start_timeout: float = _setting(600.0, "Seconds to wait for the local server to become healthy")
+    # InternVL3 on Hugging Face transformers (a worker process; CPU, Apple MPS, any NVIDIA GPU)
+    transformers_model: str = _setting("", "Folder of an InternVL3 -hf checkpoint for the transformers engine; empty = --model")
+    transformers_device: str = _setting("auto", "transformers engine device: auto, cuda, mps or cpu", choices=("auto", "cuda", "mps", "cpu"))
+    transformers_dtype: str = _setting("auto", "transformers engine dtype: auto (bf16 on CUDA 8.0+, else fp16; MPS fp16; CPU fp32), bfloat16, float16 or float32", choices=("auto", "bfloat16", "float16", "float32"))
+    transformers_8bit: bool = _setting(False, "transformers engine: load the weights in 8 bits (bitsandbytes, NVIDIA GPUs)")
     # Remote OpenAI-compatible server
     endpoint: str = _setting("", "URL of an OpenAI-compatible server (LMDeploy, vLLM, SGLang)")
     api_key: str = _setting("", "API key for --endpoint")
     max_in_flight: int = _setting(4, "Requests in flight at once against a server")
     # Decoding
     max_tokens: int = _setting(DECODING.max_tokens, "Token limit of one answer")
-    max_dynamic_patch: int = _setting(DECODING.max_dynamic_patch, "InternVL3 tiles per image (1-12): detail level")
+    max_dynamic_patch: int = _setting(DECODING.max_dynamic_patch, "InternVL3 tiles per image (1-12): detail level, for LMDeploy and transformers alike")
     repetition_penalty: float = _setting(DECODING.repetition_penalty, "Repetition penalty")
     # Behaviour
     copy_snip_result: bool = _setting(True, "Copy the text of a snip to the clipboard automatically", cli=False)
