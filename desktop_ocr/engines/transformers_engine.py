@@ -343,7 +343,8 @@ class WorkerProcess:
         assert proc.stderr is not None
         try:
             for raw in proc.stderr:
-                line = raw.decode("utf-8", "replace").rstrip("\r\n")
+                # A progress bar redraws itself with \r: keep what a terminal would show.
+                line = raw.decode("utf-8", "replace").rstrip("\r\n").split("\r")[-1]
                 with self._tail_lock:
                     self._tail.append(line)
                 if logfile is not None:
