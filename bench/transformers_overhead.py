@@ -35,12 +35,8 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 from desktop_ocr.core.contract import Request  # noqa: E402
 from desktop_ocr.core.imaging import load_image  # noqa: E402
-from desktop_ocr.engines.transformers_engine import (  # noqa: E402
-    TransformersEngine,
-    WorkerConfig,
-    WorkerProcess,
-    prepare_frame,
-)
+from desktop_ocr.engines.transformers_engine import TransformersEngine, prepare_frame  # noqa: E402
+from desktop_ocr.engines.transformers_process import WorkerConfig, WorkerProcess  # noqa: E402
 
 CORPUS = ROOT.parent / "shared" / "corpus" / "files"
 # A receipt photo, a scanned table, a Chinese PDF page: three shapes, three tile counts.

@@ -25,14 +25,9 @@ from PIL import Image
 from desktop_ocr.core.contract import EngineCrashed, FinishReason, Request, Turn
 from desktop_ocr.engines.internvl_tiling import tile_count
 from desktop_ocr.engines.lmdeploy_server import ServerState
-from desktop_ocr.engines.transformers_engine import (
-    TransformersEngine,
-    WorkerConfig,
-    WorkerDied,
-    WorkerProcess,
-    prepare_frame,
-)
+from desktop_ocr.engines.transformers_engine import TransformersEngine, prepare_frame
 from desktop_ocr.engines.transformers_plan import BadModelConfig, ModelFolderMissing
+from desktop_ocr.engines.transformers_process import WorkerConfig, WorkerDied, WorkerProcess
 
 pytestmark = pytest.mark.slow
 
@@ -58,8 +53,11 @@ def loop():
 
 
 @pytest.fixture(scope="module")
-def engine(tiny_internvl, loop):
-    eng = TransformersEngine(WorkerProcess(WorkerConfig(str(tiny_internvl.folder))), loop_guard=False)
+def engine(tiny_internvl, loop, tmp_path_factory):
+    # A module fixture starts before the per-test isolated dirs: give the log its own place.
+    log_path = tmp_path_factory.mktemp("worker-log") / "transformers-worker.log"
+    eng = TransformersEngine(WorkerProcess(WorkerConfig(str(tiny_internvl.folder)), log_path=log_path),
+                             loop_guard=False)
     loop.run(eng.start(), timeout=300)
     yield eng
     loop.run(eng.stop())
@@ -269,7 +267,7 @@ def test_a_worker_that_dies_mid_answer_is_reported(tiny_internvl):
 
 PARENT = """
 import asyncio, sys
-from desktop_ocr.engines.transformers_engine import WorkerConfig, WorkerProcess
+from desktop_ocr.engines.transformers_process import WorkerConfig, WorkerProcess
 
 async def main():
     worker = WorkerProcess(WorkerConfig(sys.argv[1]))
