@@ -10,7 +10,7 @@ from desktop_ocr.core.settings import Settings
 
 
 def doctor_report(settings: Settings | None = None) -> str:
-    """The text `desktop-ocr doctor` prints. Never raises for a missing GPU or lmdeploy."""
+    """The text `desktop-ocr doctor` prints. Never raises for a missing GPU, lmdeploy or torch."""
     from desktop_ocr.engines import choose_auto, gpu, lmdeploy_server
 
     settings = settings or Settings.load()
@@ -59,6 +59,11 @@ def doctor_report(settings: Settings | None = None) -> str:
         lines.append("  to run models on this GPU: pip install 'desktop-ocr[gpu]' (LMDeploy and PyTorch, about 5 GB)")
     if command:
         lines.append(f"  runs as: {' '.join(command)} serve api_server ...")
+    lines.append("")
+
+    from desktop_ocr.engines.transformers_engine import doctor_lines
+
+    lines += doctor_lines(settings)
     lines.append("")
 
     lines.append("Remote server")

@@ -31,7 +31,11 @@ python=${PYTHON:-python3}
 [ -x .venv/bin/python ] || "$python" -m venv .venv
 .venv/bin/python -m pip install -q --upgrade pip
 if [ "$mode" = test ]; then
-  .venv/bin/python -m pip install -q -e '.[test]'
+  # The transformers engine's tests run a tiny model on the CPU. torch first, pinned: a
+  # bare "torch" requirement with none installed pulls a multi-GB CUDA build, while this
+  # pin takes the CPU wheel the machines here keep on disk (pip's constraint file).
+  .venv/bin/python -m pip install -q torch==2.13.0
+  .venv/bin/python -m pip install -q -e '.[test,transformers]'
   # lmdeploy's own CLI parser for the launch-line tests (its CLI files only, under .cache/;
   # the tests that need it skip with this command as the reason if it could not be fetched).
   .venv/bin/python tests/tools/lmdeploy_cli.py fetch >/dev/null || echo "warning: lmdeploy's CLI source not fetched"

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import importlib.util
 import os
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -29,3 +31,25 @@ def _isolated_dirs(tmp_path_factory, monkeypatch):
     monkeypatch.setenv("XDG_DATA_HOME", str(home / "data"))
     monkeypatch.setenv("XDG_STATE_HOME", str(home / "state"))
     monkeypatch.setenv("XDG_CACHE_HOME", str(home / "cache"))
+
+
+@dataclass(frozen=True)
+class TinyInternVL:
+    folder: Path
+    tokens_per_tile: int
+    eos_token_id: int
+    image_token_id: int
+    vocab_size: int
+
+
+@pytest.fixture(scope="session")
+def tiny_internvl(tmp_path_factory) -> TinyInternVL:
+    """A tiny random-weight InternVL "-hf" folder, built once per run (tests/tiny_internvl.py)."""
+    missing = [m for m in ("torch", "transformers") if importlib.util.find_spec(m) is None]
+    if missing:
+        pytest.skip(f"the transformers engine tests need {' and '.join(missing)} "
+                    "(bash installer/setup.sh test installs them)")
+    from tiny_internvl import make
+
+    folder = tmp_path_factory.mktemp("tiny-internvl")
+    return TinyInternVL(folder, **make(folder))

@@ -25,6 +25,7 @@ if TYPE_CHECKING:
 ENGINES: dict[str, str] = {
     "cpu": "CPU (RapidOCR)",
     "lmdeploy": "InternVL3 (local LMDeploy)",
+    "transformers": "InternVL3 (transformers)",
     "openai": "Remote server",
 }
 ENGINE_IDS: tuple[str, ...] = tuple(ENGINES)

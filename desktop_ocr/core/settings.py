@@ -35,7 +35,8 @@ def _setting(default: Any, help: str, cli: bool = True, choices: tuple[str, ...]
 
 @dataclass
 class Settings:
-    engine: str = _setting("auto", "Engine: auto, cpu, lmdeploy (local InternVL3) or openai (remote server)",
+    engine: str = _setting("auto", "Engine: auto, cpu, lmdeploy (local InternVL3), transformers (InternVL3 "
+                           "on CPU, Mac or older GPUs) or openai (remote server)",
                            choices=ENGINE_CHOICES)
     task: str = _setting("text", "What to extract (text, markdown, table, handwriting, formula, fields, custom)")
     prompt: str = _setting("", "The prompt of the custom task (what to ask the model about the image)")
@@ -54,13 +55,18 @@ class Settings:
     models_dir: str = _setting("", "Folder the app downloads models into; empty = the user data folder")
     model_folders: list = _setting([], "More folders that hold model folders (or are one)", cli=False)
     model_source: str = _setting("hf", "Where downloads come from: hf, modelscope, or a Hugging Face mirror URL")
+    # InternVL3 on Hugging Face transformers (a worker process; CPU, Apple MPS, any NVIDIA GPU)
+    transformers_model: str = _setting("", "Folder of an InternVL3 -hf checkpoint for the transformers engine; empty = --model")
+    transformers_device: str = _setting("auto", "transformers engine device: auto, cuda, mps or cpu", choices=("auto", "cuda", "mps", "cpu"))
+    transformers_dtype: str = _setting("auto", "transformers engine dtype: auto (bf16 on CUDA 8.0+, else fp16; MPS fp16; CPU fp32), bfloat16, float16 or float32", choices=("auto", "bfloat16", "float16", "float32"))
+    transformers_8bit: bool = _setting(False, "transformers engine: load the weights in 8 bits (bitsandbytes, NVIDIA GPUs)")
     # Remote OpenAI-compatible server
     endpoint: str = _setting("", "URL of an OpenAI-compatible server (LMDeploy, vLLM, SGLang)")
     api_key: str = _setting("", "API key for --endpoint")
     max_in_flight: int = _setting(4, "Requests in flight at once against a server")
     # Decoding
     max_tokens: int = _setting(DECODING.max_tokens, "Token limit of one answer")
-    max_dynamic_patch: int = _setting(DECODING.max_dynamic_patch, "InternVL3 tiles per image (1-12): detail level")
+    max_dynamic_patch: int = _setting(DECODING.max_dynamic_patch, "InternVL3 tiles per image (1-12): detail level, for LMDeploy and transformers alike")
     repetition_penalty: float = _setting(DECODING.repetition_penalty, "Repetition penalty")
     # Behaviour
     copy_snip_result: bool = _setting(True, "Copy the text of a snip to the clipboard automatically", cli=False)

@@ -17,24 +17,49 @@ def choose_auto(settings: Settings) -> tuple[str, str]:
 
     probe = gpu.probe()
     if not probe.gpus:
-        return "cpu", f"no CUDA GPU found ({probe.reason})" if probe.reason else "no CUDA GPU found"
+        why = f"no CUDA GPU found ({probe.reason})" if probe.reason else "no CUDA GPU found"
+        return _transformers_or_cpu(settings, why)
     from desktop_ocr.engines import lmdeploy_server
 
     found = lmdeploy_server.find_lmdeploy(settings)
     if found is None:
-        return "cpu", f"{probe.gpus[0].name} found, but the local engine (LMDeploy) is not installed"
+        return _transformers_or_cpu(
+            settings, f"{probe.gpus[0].name} found, but the local engine (LMDeploy) is not installed")
     from desktop_ocr.engines.model_store import ModelStore
 
     store = ModelStore.from_settings(settings)
     if settings.model:
         if not store.resolve(settings.model)[0]:
-            return "cpu", f"{probe.gpus[0].name} found, but {settings.model} is not on disk yet (Models… downloads it)"
+            return _transformers_or_cpu(
+                settings, f"{probe.gpus[0].name} found, but {settings.model} is not on disk yet "
+                          "(Models… downloads it)")
     else:
         advice = gpu.advise(probe, on_disk=store.complete(), session_len=settings.session_len)
         if advice.ok and not advice.path:
-            return "cpu", (f"{probe.gpus[0].name} found, but no model that fits is on disk yet "
-                           f"(Models… downloads {advice.name})")
+            return _transformers_or_cpu(
+                settings, f"{probe.gpus[0].name} found, but no model that fits is on disk yet "
+                          f"(Models… downloads {advice.name})")
     return "lmdeploy", f"{probe.gpus[0].name} with {probe.gpus[0].free_gib:.0f} GiB free and lmdeploy found"
+
+
+def _transformers_or_cpu(settings: Settings, why_not_lmdeploy: str) -> tuple[str, str]:
+    """Without LMDeploy, InternVL3 on transformers when its model folder is configured and
+    usable here; else the CPU engine. Only a configured folder counts: a CPU-only laptop is
+    not handed a vision-language model it did not ask for."""
+    if not settings.transformers_model:
+        return "cpu", why_not_lmdeploy
+    from desktop_ocr.core.contract import EngineError
+    from desktop_ocr.engines import transformers_plan
+
+    missing = transformers_plan.missing_packages()
+    if missing:
+        return "cpu", f"{why_not_lmdeploy}; the transformers engine lacks {' and '.join(missing)}"
+    try:
+        folder = transformers_plan.inspect_model_folder(
+            transformers_plan.resolve_model(settings.transformers_model))
+    except EngineError as exc:
+        return "cpu", f"{why_not_lmdeploy}; the transformers model folder is unusable: {exc}"
+    return "transformers", f"{why_not_lmdeploy}; InternVL3 runs on transformers from {folder.path}"
 
 
 def create_engine(settings: Settings, name: str | None = None) -> Engine:
@@ -56,4 +81,8 @@ def create_engine(settings: Settings, name: str | None = None) -> Engine:
         from desktop_ocr.engines.lmdeploy_server import LMDeployEngine
 
         return LMDeployEngine.from_settings(settings)
+    if name == "transformers":
+        from desktop_ocr.engines.transformers_engine import TransformersEngine
+
+        return TransformersEngine.from_settings(settings)
     raise EngineUnavailable(f"Unknown engine {name!r}.", hint=f"Choose one of: auto, {', '.join(ENGINE_IDS)}.")

@@ -62,6 +62,7 @@ ENGINE_CHOICES: tuple[tuple[str, str], ...] = (
     ("auto", "Automatic"),
     ("cpu", "CPU (RapidOCR, no GPU needed)"),
     ("lmdeploy", "A vision model on this computer (LMDeploy)"),
+    ("transformers", "A vision model on this computer (transformers)"),
     ("openai", "Remote server (OpenAI-compatible)"),
 )
 OTHER_MODEL = "\x00other"  # the model list's "type an id or a folder" entry
@@ -238,6 +239,11 @@ class EnginePanel(QDockWidget):
         local.addRow("lmdeploy", self.lmdeploy_edit)
         self.lmdeploy_label = _note()
         local.addRow(self.lmdeploy_label)
+        self.folder_edit = QLineEdit(self.settings.transformers_model)
+        self.folder_edit.setPlaceholderText("folder of an InternVL3 -hf model, e.g. InternVL3-1B-hf")
+        self.folder_edit.setToolTip("transformers loads this folder; nothing is downloaded")
+        self.folder_edit.editingFinished.connect(self._folder_edited)
+        local.addRow("Model folder", self.folder_edit)
         self.refresh_button = QPushButton("Check again")
         self.refresh_button.setToolTip("Probe the GPU, look for lmdeploy and the models on disk again")
         self.refresh_button.clicked.connect(self.refresh)
@@ -411,7 +417,8 @@ class EnginePanel(QDockWidget):
         if self._probed and self.lmdeploy_edit.text() != self.settings.lmdeploy_command:
             self.refresh()  # a different lmdeploy: look for it again
         for edit, value in ((self.url_edit, self.settings.endpoint), (self.key_edit, self.settings.api_key),
-                            (self.lmdeploy_edit, self.settings.lmdeploy_command)):
+                            (self.lmdeploy_edit, self.settings.lmdeploy_command),
+                            (self.folder_edit, self.settings.transformers_model)):
             if edit.text() != value and not edit.hasFocus():
                 edit.setText(value)
         if self.model_combo.currentData() != self.settings.model or self.settings.model == "":
@@ -458,6 +465,9 @@ class EnginePanel(QDockWidget):
     def _custom_model_edited(self) -> None:
         if self.model_combo.currentData() == OTHER_MODEL:
             self._setting_changed(model=self.custom_model.text().strip())
+
+    def _folder_edited(self) -> None:
+        self._setting_changed(transformers_model=self.folder_edit.text().strip())
 
     def _lmdeploy_edited(self) -> None:
         if self._setting_changed(lmdeploy_command=self.lmdeploy_edit.text().strip()):
@@ -633,29 +643,35 @@ class EnginePanel(QDockWidget):
         self.auto_label.setVisible(self.choice == "auto")
         if self.choice == "auto" and self.engines.engine is None:
             self.auto_label.setText("Automatic: deciding…")
-        self.local_box.setVisible(shown in ("lmdeploy", "cpu"))
+        self.local_box.setVisible(shown in ("lmdeploy", "cpu", "transformers"))
         # The CPU engine needs no settings, but the GPU line says why InternVL3 is not used.
         local = shown == "lmdeploy"
         for w in (self.model_combo, self.custom_model, self.lmdeploy_edit, self.lmdeploy_label):
             self._local_form.setRowVisible(w, local)
         # Models… and Check again stay: with a GPU, models can be fetched before the engine is installed.
         self._local_form.setRowVisible(self.offer_box, local and bool(self.offer_model))
+        self._local_form.setRowVisible(self.folder_edit, shown == "transformers")
         if local:
             self.custom_model.setVisible(self.model_combo.currentData() == OTHER_MODEL)
-        self.local_box.setTitle("A model on this computer" if local else "GPU")
+        self.local_box.setTitle({"lmdeploy": "A model on this computer",
+                                 "transformers": "A model on this computer (transformers)"}.get(shown, "GPU"))
         self.remote_box.setVisible(shown == "openai")
-        self.log_box.setVisible(shown == "lmdeploy")
+        self.log_box.setVisible(shown in ("lmdeploy", "transformers"))
+        self.log_box.setTitle("Worker log" if shown == "transformers" else "Server log")
         self._update_no_gpu_note()
 
     def _update_no_gpu_note(self) -> None:
         used = {"cpu": "The CPU engine is used.", "openai": "Recognition runs on the remote server.",
-                "lmdeploy": "The local model server needs one."}
+                "lmdeploy": "The local model server needs one.",
+                "transformers": "InternVL3 runs on the CPU (or the Apple GPU)."}
         self.meters.no_gpu_suffix = used.get(self.resolved, "")
         if self.probe is not None:
             instead = {"cpu": " No vision model can run here; the CPU engine is used instead.",
                        "openai": " Recognition runs on the remote server.",
                        "lmdeploy": " The local model server needs one: choose the CPU engine or a "
-                                   "remote server."}
+                                   "remote server.",
+                       "transformers": " transformers runs InternVL3 on the CPU (slow: a small model "
+                                       "such as InternVL3-1B suits) or the Apple GPU."}
             no_gpu = "" if self.probe.gpus else instead.get(self.resolved, "")
             self.gpu_label.setText(gpu_text(self.probe) + no_gpu)
         if self.meters.last is not None:

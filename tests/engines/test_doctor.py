@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import pytest
+
 from desktop_ocr.core.settings import Settings
 from desktop_ocr.doctor import doctor_report
 
@@ -60,3 +62,25 @@ def test_auto_uses_the_gpu_only_once_a_model_is_on_disk(monkeypatch, tmp_path, f
     name, why = choose_auto(Settings(models_dir=str(models), lmdeploy_command=str(fake_lmdeploy.exe),
                                      model="InternVL3-14B"))
     assert name == "cpu" and "InternVL3-14B is not on disk yet" in why
+
+
+@pytest.mark.slow
+def test_doctor_says_the_transformers_engine_can_run_on_the_cpu(tiny_internvl, monkeypatch, tmp_path):
+    monkeypatch.setenv("PATH", str(tmp_path))
+    # GIVEN a usable InternVL "-hf" folder on a machine without a GPU
+    text = doctor_report(Settings(transformers_model=str(tiny_internvl.folder)))
+    # THEN doctor names the folder, the CPU in float32, says it can run, and auto picks it
+    section = text.split("Transformers (")[1].split("\n\n")[0]
+    assert f"model: {tiny_internvl.folder}" in section
+    assert "device: the CPU in float32" in section
+    assert "can run: yes" in section
+    assert "auto picks: transformers" in text
+
+
+@pytest.mark.slow
+def test_doctor_says_why_the_transformers_engine_cannot_run(tiny_internvl, tmp_path):
+    text = doctor_report(Settings(transformers_model=str(tmp_path / "nowhere"), transformers_device="mps"))
+    section = text.split("Transformers (")[1].split("\n\n")[0]
+    assert "can run: no, because the model folder" in section and "does not exist" in section
+    assert "Apple GPU (MPS)" in section
+    assert "auto picks: cpu" in text and "transformers model folder is unusable" in text

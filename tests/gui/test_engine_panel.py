@@ -309,3 +309,37 @@ def test_main_window_toggles_the_panel(qtbot, aloop, notes, app_dirs):
     task = aloop.create_task(panel.shutdown())
     qtbot.waitUntil(task.done, timeout=10_000)
     win.close()
+
+
+@pytest.mark.slow
+def test_transformers_engine_from_the_panel(make_panel, tiny_internvl, qtbot):
+    # GIVEN the panel on the CPU engine
+    panel = make_panel(Settings(engine="cpu"))
+    # WHEN the user picks transformers, types the model folder and presses Start
+    index = panel.engine_combo.findData("transformers")
+    assert index >= 0
+    panel.engine_combo.setCurrentIndex(index)
+    panel.engine_combo.activated.emit(index)
+    assert panel.folder_edit.isVisible() and not panel.lmdeploy_edit.isVisible()
+    assert not panel.model_combo.isVisible() and panel.log_box.title() == "Worker log"
+    qtbot.keyClicks(panel.folder_edit, str(tiny_internvl.folder))
+    qtbot.keyClick(panel.folder_edit, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: panel.start_button.isEnabled(), timeout=10_000)
+    qtbot.mouseClick(panel.start_button, Qt.MouseButton.LeftButton)
+    # THEN the worker loads the folder on the CPU, and its log shows in the panel
+    qtbot.waitUntil(lambda: _state(panel) is ServerState.READY, timeout=120_000)
+    assert "ready on the CPU in float32" in panel.detail_label.text()
+    assert "[worker] loading" in panel.log_view.toPlainText()
+    pid = panel.recognizer.engine.server.pid
+    # AND an image is recognised through it, streaming into the result view
+    view = ResultView()
+    qtbot.addWidget(view)
+    panel.settings.max_tokens = 12
+    with qtbot.waitSignal(panel.recognizer.finished, timeout=60_000) as blocker:
+        panel.recognizer.recognize(make_image((640, 480)), "page.png")
+    assert blocker.args[0].text
+    # AND Stop ends the worker process
+    qtbot.mouseClick(panel.stop_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: _state(panel) is ServerState.STOPPED, timeout=20_000)
+    assert wait_dead([pid]) == []
+    assert Settings.load().transformers_model == str(tiny_internvl.folder)
