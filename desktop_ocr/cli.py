@@ -74,6 +74,9 @@ def _gui_parser() -> argparse.ArgumentParser:
                        help="snip a screen region and recognise it (hands over to a running app)")
     start.add_argument("--clipboard", action="store_true",
                        help="recognise the clipboard's image (hands over to a running app)")
+    p.add_argument("--resume", action="store_true",
+                   help="finish the batch that did not finish last time (after a crash), "
+                        "without asking; what finished is not recognised again")
     add_cli_flags(p)
     return p
 
@@ -183,7 +186,7 @@ def gui_main(argv: list[str] | None = None) -> int:
     from desktop_ocr.gui.app import run
 
     action = "snip" if args.snip else "clipboard" if args.clipboard else "show"
-    return run(settings, args.paths, action)
+    return run(settings, args.paths, action, resume=args.resume)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -13,9 +13,11 @@ from desktop_ocr.core.settings import Settings
 log = logging.getLogger(__name__)
 
 
-def run(settings: Settings, paths: list[Path] | None = None, action: str = "show") -> int:
+def run(settings: Settings, paths: list[Path] | None = None, action: str = "show", *,
+        resume: bool = False) -> int:
     """Start the app, or hand `action` ("show", "snip", "clipboard") and `paths` to the
-    instance already running and return at once."""
+    instance already running and return at once. `resume`: finish an unfinished batch
+    without asking (else the window offers it)."""
     from desktop_ocr.gui.single_instance import Message, claim, hand_over
 
     message = Message(action, [str(p.resolve()) for p in paths or []])
@@ -95,7 +97,7 @@ def run(settings: Settings, paths: list[Path] | None = None, action: str = "show
     _after_first_paint(window, window.add_engine_panel)
     if paths:
         bus.openPaths.emit(list(paths))
-    asyncio.ensure_future(window.offer_resume())
+    asyncio.ensure_future(window.offer_resume(at_once=resume))
 
     closed = asyncio.Event()
     app.aboutToQuit.connect(closed.set)

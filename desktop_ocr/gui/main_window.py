@@ -1410,9 +1410,9 @@ class MainWindow(QMainWindow):
                                  f"{time.strftime('%Y-%m-%d %H:%M', time.localtime(result.created))}")
         self._update_actions()
 
-    async def offer_resume(self) -> None:
+    async def offer_resume(self, at_once: bool = False) -> None:
         """After a crash or kill mid-batch: offer to finish what was left (what finished is
-        taken from the library, not recognised again)."""
+        taken from the library, not recognised again); `at_once`: resume without asking."""
         if self.library is None:
             return
         try:
@@ -1427,6 +1427,9 @@ class MainWindow(QMainWindow):
             sources = [s for s in sources if s.path is not None and s.path.exists()]
             if not sources:
                 continue
+            if at_once:
+                self.resume_run(run.id, sources)
+                return
             names = ", ".join(s.name for s in sources[:3]) + ("…" if len(sources) > 3 else "")
             self.notifications.notify(
                 f"A recognition of {len(sources)} {'file' if len(sources) == 1 else 'files'} "

@@ -330,14 +330,18 @@ def test_transformers_engine_from_the_panel(make_panel, tiny_internvl, qtbot):
     qtbot.waitUntil(lambda: _state(panel) is ServerState.READY, timeout=120_000)
     assert "ready on the CPU in float32" in panel.detail_label.text()
     assert "[worker] loading" in panel.log_view.toPlainText()
-    pid = panel.recognizer.engine.server.pid
+    pid = panel.engines.engine.server.pid
     # AND an image is recognised through it, streaming into the result view
     view = ResultView()
     qtbot.addWidget(view)
     panel.settings.max_tokens = 12
-    with qtbot.waitSignal(panel.recognizer.finished, timeout=60_000) as blocker:
-        panel.recognizer.recognize(make_image((640, 480)), "page.png")
-    assert blocker.args[0].text
+    panel.runs.text.connect(lambda _part, t: view.append_text(t))
+    with qtbot.waitSignal(panel.runs.finished, timeout=60_000) as blocker:
+        panel.runs.start([Source(image=make_image((640, 480)), kind="paste", label="page.png")],
+                         "paste", "page.png")
+    (result,) = blocker.args[1].results
+    assert result.ok and result.text and result.engine == "transformers"
+    assert view.full_text() == result.text
     # AND Stop ends the worker process
     qtbot.mouseClick(panel.stop_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: _state(panel) is ServerState.STOPPED, timeout=20_000)
