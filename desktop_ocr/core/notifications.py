@@ -22,6 +22,7 @@ from types import TracebackType
 from desktop_ocr.core.atomic import SaveError
 from desktop_ocr.core.contract import EngineError
 from desktop_ocr.core.imaging import ImageError
+from desktop_ocr.core.logs import active_log_file
 
 log = logging.getLogger("desktop_ocr.errors")
 
@@ -45,8 +46,9 @@ def user_message(exc: BaseException) -> str:
     if isinstance(exc, EngineError):
         return exc.user_message
     from desktop_ocr.core.documents import DocumentError
+    from desktop_ocr.core.regions import SpecError
 
-    if isinstance(exc, (ImageError, DocumentError, SaveError)):
+    if isinstance(exc, (ImageError, DocumentError, SaveError, SpecError)):
         return str(exc)
     if isinstance(exc, FileNotFoundError):
         return f"File not found: {exc.filename or exc}"
@@ -56,8 +58,12 @@ def user_message(exc: BaseException) -> str:
         return "The disk is full. Free some space and try again; nothing was overwritten."
     if isinstance(exc, MemoryError):
         return "Not enough memory for this operation. Try a smaller image or region."
-    text = str(exc) or type(exc).__name__
-    return f"Something went wrong: {text}. Details are in the log file."
+    if isinstance(exc, BrokenPipeError):
+        return "The output was closed before everything was written."
+    text = (str(exc) or type(exc).__name__).rstrip(". ")
+    # Point at the log only when this process writes one (the caller logs the traceback).
+    where = active_log_file()
+    return f"Something went wrong: {text}." + (f" Details are in the log file ({where})." if where else "")
 
 
 Subscriber = Callable[[Notification], None]

@@ -570,8 +570,13 @@ class LMDeployServer:
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             if path.exists():
-                os.replace(path, path.with_name(path.name + ".1"))
-            return open(path, "w", encoding="utf-8")  # noqa: SIM115 - closed by the reader thread
+                previous = path.with_name(path.name + ".1")
+                os.replace(path, previous)
+                with contextlib.suppress(OSError):
+                    os.chmod(previous, 0o600)  # a log left 0644 by an older version
+            from desktop_ocr.core.logs import open_private
+
+            return open_private(path, "w")  # 0600, like every log; closed by the reader thread
         except OSError:
             log.warning("cannot write the server log to %s", path, exc_info=True)
             return None
