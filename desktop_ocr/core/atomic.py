@@ -31,16 +31,9 @@ class SaveError(OSError):
         return str(self.args[0]) if self.args else "Saving failed."
 
 
-def atomic_write(path: str | os.PathLike[str], write: bytes | Callable[[BinaryIO], Any], *,
-                 mode: int | None = None, make_parents: bool = False) -> Path:
-    """Write `path` so that it is either the old file or the complete new one.
-
-    `write` is the content, or a function writing it to a binary file object. `mode`
-    forces the file's permissions (0o600 for private files); without it a replaced file
-    keeps its mode and a new one gets the umask's. `make_parents` creates missing folders
-    (for the app's own files; an export into a folder that is not there is refused).
-    Raises SaveError (the cause chained) on any failure; the temporary file is removed.
-    """
+def _resolve(path: str | os.PathLike[str], make_parents: bool
+             ) -> tuple[Path, Path, os.stat_result | None]:
+    """(the name asked for, the file to replace, its stat or None); raises SaveError."""
     asked = Path(path)
     try:
         # The final target of a chain of links; the name itself when it is not a link.
@@ -63,8 +56,6 @@ def atomic_write(path: str | os.PathLike[str], write: bytes | Callable[[BinaryIO
         if exc.errno == errno.ENOTDIR:
             raise SaveError(f"Cannot save {asked}: {parent} is not a folder.") from exc
         st = None
-    existed = st is not None
-    kept = " The existing file was left unchanged." if existed else ""
     if not parent.exists():
         raise SaveError(f"Cannot save {asked}: the folder {parent} does not exist.")
     if not parent.is_dir():
@@ -74,6 +65,28 @@ def atomic_write(path: str | os.PathLike[str], write: bytes | Callable[[BinaryIO
     if st is not None and not stat.S_ISREG(st.st_mode):
         raise SaveError(f"Cannot save {asked}: it is not a regular file ({_kind(st.st_mode)}); "
                         "choose a file name.")
+    return asked, target, st
+
+
+def check_target(path: str | os.PathLike[str]) -> None:
+    """Raise SaveError unless a save to `path` could go ahead (folder there, not a folder,
+    device, pipe or socket): lets a command refuse a bad --out before any work."""
+    _resolve(path, make_parents=False)
+
+
+def atomic_write(path: str | os.PathLike[str], write: bytes | Callable[[BinaryIO], Any], *,
+                 mode: int | None = None, make_parents: bool = False) -> Path:
+    """Write `path` so that it is either the old file or the complete new one.
+
+    `write` is the content, or a function writing it to a binary file object. `mode`
+    forces the file's permissions (0o600 for private files); without it a replaced file
+    keeps its mode and a new one gets the umask's. `make_parents` creates missing folders
+    (for the app's own files; an export into a folder that is not there is refused).
+    Raises SaveError (the cause chained) on any failure; the temporary file is removed.
+    """
+    asked, target, st = _resolve(path, make_parents)
+    parent = target.parent
+    kept = " The existing file was left unchanged." if st is not None else ""
     tmp = parent / f".{target.name}.{secrets.token_hex(4)}.tmp"
     try:
         # 0o666 lets the umask decide a new file's mode, as for any new file

@@ -134,6 +134,15 @@ class EngineCrashed(EngineError):
     """The engine died or broke a stream half-way."""
 
 
+class EngineDied(EngineCrashed):
+    """The engine's own process is gone (exit code, log tail in the message). Every later
+    request fails the same way until `start()` is called again, which restarts it: a
+    batch reports this once, then stops or restarts the engine (restart_engine_on_crash)."""
+
+    returncode: int | None = None
+    log_tail: tuple[str, ...] = ()
+
+
 class BadImage(EngineError):
     """The image cannot be read, is damaged, or is too large to process."""
 
