@@ -807,7 +807,8 @@ class LMDeployEngine:
             "unavailable_reason": reason,
         }
         options.update(server_options)
-        return cls(LMDeployServer(command, model, **options), max_concurrency=settings.max_in_flight)
+        return cls(LMDeployServer(command, model, **options), max_concurrency=settings.max_in_flight,
+                   client_options={"timeout": settings.timeout})
 
     async def start(self) -> None:
         await self.server.start()
