@@ -67,6 +67,8 @@ class Config:
         self.blank_lines: int = ns.blank_lines
         self.hang: str = ns.hang
         self.keepalive_interval: float = ns.keepalive_interval
+        self.die_after: int = ns.die_after
+        self.chats = 0
         self.text: str = ns.text if ns.text is not None else DEFAULT_TEXT
         self.started = time.monotonic()
         self.slots = threading.Semaphore(max(1, ns.capacity))
@@ -224,7 +226,9 @@ class StandinHandler(BaseHTTPRequestHandler):
         with self.cfg.lock:
             self.cfg.stats["requests"] += 1
             self.cfg.stats["last_repetition_penalty"] = body.get("repetition_penalty")
-        self._stream(body, scenario)
+            self.cfg.chats += 1
+            die = bool(self.cfg.die_after) and self.cfg.chats % self.cfg.die_after == 0
+        self._stream(body, "die" if die else scenario)
 
     def _validate(self, body: Any) -> tuple[int, str, str] | None:
         bad = "invalid_request_error"
@@ -322,6 +326,13 @@ class StandinHandler(BaseHTTPRequestHandler):
                 if completion >= max_tokens:
                     finish = "length"
                     break
+                if scenario == "die" and i == 3:
+                    # The whole server process dies mid-answer, as on a CUDA fault.
+                    sys.stderr.write("RuntimeError: CUDA error: an illegal memory access was encountered\n")
+                    sys.stderr.flush()
+                    import os
+
+                    os._exit(1)
                 if scenario == "crash" and i == 3:
                     # A dying server: the chunked body is never terminated.
                     self.wfile.flush()
@@ -465,6 +476,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--hang", choices=("none", "all", "chat"), default="none",
                    help="accept connections and never answer: every request, or chat only")
     p.add_argument("--keepalive-interval", type=float, default=0.2)
+    p.add_argument("--die-after", type=int, default=0,
+                   help="the process dies mid-answer on every Nth chat request (0: never)")
     return p.parse_args(argv)
 
 
