@@ -148,8 +148,7 @@ def decode(img: Image.Image) -> Image.Image:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             img.load()
-        if _tiff_errors.names:
-            raise ImageError(f"The image is damaged and cannot be decoded (libtiff: {_tiff_errors.names[0]}).")
+        failed = list(_tiff_errors.names)
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
         raise ImageError(f"The image is too large to process ({LIMIT_TEXT}).") from None
     except OSError as exc:
@@ -163,6 +162,8 @@ def decode(img: Image.Image) -> Image.Image:
         raise ImageError("Not enough memory to decode this image.") from None
     finally:
         _tiff_errors.names = None
+    if failed:
+        raise ImageError(f"The image is damaged and cannot be decoded (libtiff: {failed[0]}).")
     return img
 
 
