@@ -12,6 +12,7 @@ import base64
 import io
 import logging
 import math
+import re
 import threading
 import warnings
 from pathlib import Path
@@ -136,7 +137,9 @@ def open_checked(source: Path | bytes) -> Image.Image:
     except OSError as exc:
         raise ImageError(f"The image is damaged and cannot be opened ({exc}).") from None
     except Exception as exc:  # Pillow plugins raise assorted errors on fuzzed headers
-        raise ImageError(f"The image is damaged and cannot be opened ({exc}).") from None
+        # KeyError(320) or b'\x01' says nothing to a user; a sentence from Pillow does.
+        detail = f" ({exc})" if re.search(r"[A-Za-z]{4}", str(exc)) else ""
+        raise ImageError(f"The image is damaged and cannot be opened{detail}.") from None
     check_size(*img.size)
     return img
 
