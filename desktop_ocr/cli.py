@@ -42,6 +42,7 @@ PROG = "desktop-ocr"
 EXIT_USAGE = 64
 EXIT_BROKEN_PIPE = 128 + 13  # what a shell reports for a filter killed by SIGPIPE
 CLI_LOG = "desktop-ocr-cli.log"  # beside the window's log, so the two never rotate each other
+WATCHDOG_ARG = "__desktop_ocr_watchdog__"  # engines/watchdog.FROZEN_ARG (a test keeps them equal)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -403,6 +404,10 @@ def gui_main(argv: list[str] | None = None) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == [WATCHDOG_ARG]:  # a frozen app runs itself as a server's watchdog
+        from desktop_ocr.engines.watchdog import main as watchdog_main
+
+        return watchdog_main(argv[1:])
     if argv and argv[0] == "ocr":
         try:
             return ocr_main(argv[1:])

@@ -70,18 +70,22 @@ def setup_logging(level: int = logging.INFO, name: str = LOG_NAME) -> Path | Non
     for handler in root.handlers:
         if isinstance(handler, logging.FileHandler) and Path(handler.baseFilename) == path:
             return path
+    logging.captureWarnings(True)  # warnings.warn (Pillow's "Truncated File Read", ...)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         handler = PrivateRotatingFileHandler(path, maxBytes=2_000_000, backupCount=3,
                                              encoding="utf-8", delay=True)
         handler.stream = handler._open()  # open now: a message may name this file
     except OSError:
+        # No log then, but still no raw library lines on the terminal (Python's last-resort
+        # handler prints to stderr when a record finds no handler at all).
+        if not root.handlers:
+            root.addHandler(logging.NullHandler())
         return None
     handler.setFormatter(logging.Formatter(
         "%(asctime)s %(levelname)s %(name)s [%(process)d:%(threadName)s] %(message)s"))
     # On the root logger: third-party warnings land here instead of on stderr (Python's
     # last-resort handler prints them raw when no handler is found).
     root.addHandler(handler)
-    logging.captureWarnings(True)  # warnings.warn (Pillow's "Truncated File Read", ...)
     _active = path
     return path

@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
+import stat
 import subprocess
 import sys
 import textwrap
@@ -132,6 +133,8 @@ def test_normal_stop_releases_the_watchdog(fake_lmdeploy, monkeypatch):
     pids, watchdog = run(go())
     # THEN the whole tree is gone, the one that left its group too, and the watchdog exited
     assert wait_dead(pids, 3) == [] and wait_dead([watchdog], 3) == []
+    # AND the server's log (file names, prompts) is readable by the user only
+    assert server.log_path.exists() and stat.S_IMODE(server.log_path.stat().st_mode) == 0o600
 
 
 def test_server_death_mid_answer_is_reported_with_its_cause_and_restarts(fake_lmdeploy, monkeypatch):
@@ -223,3 +226,27 @@ def test_stream_after_death_does_not_hang(fake_lmdeploy, monkeypatch):
         return took
 
     assert run(go()) < 1.0
+
+
+def test_a_frozen_app_can_be_its_own_watchdog():
+    # GIVEN a process tree in a session of its own, and the app's entry point started the
+    # way a frozen build starts its watchdog (no `python -m` there: the app runs itself)
+    from desktop_ocr.engines.watchdog import FROZEN_ARG, spawn_options
+
+    target = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"], **spawn_options())
+    read, write = os.pipe()
+    guard = subprocess.Popen([sys.executable, "-c", "import sys; from desktop_ocr.cli import main; "
+                              "sys.exit(main(sys.argv[1:]))", FROZEN_ARG, str(target.pid), "0.5"],
+                             stdin=read, start_new_session=True)
+    os.close(read)
+    try:
+        # WHEN the app's end of the pipe closes (the app died)
+        os.close(write)
+        # THEN the watchdog ends the tree and exits
+        assert guard.wait(10) == 0
+        assert target.wait(5) is not None
+    finally:
+        for proc in (target, guard):
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
