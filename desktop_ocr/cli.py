@@ -2,29 +2,43 @@
 
 Exit codes of `ocr`: 0 all inputs recognised, 1 some failed, 2 every input failed (or the
 engine could not start), 64 bad usage (argparse uses 2 for that, but 2 already means
-"all inputs failed" here, so usage errors are moved out of its way).
+"all inputs failed" here, so usage errors are moved out of its way), 130 Ctrl+C, 129 / 143
+SIGHUP / SIGTERM (the same clean stop as Ctrl+C: no server is left running), 141 the
+reader of stdout went away (`| head -1`: quietly, like any Unix filter).
+
+Usage errors (--pages, --out, --format, --task, --timeout) are found before any file is
+opened or any engine started.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import logging
 import os
+import signal
 import sys
+from collections.abc import Coroutine
 from pathlib import Path
+from typing import Any
 
 from desktop_ocr import APP_NAME, __version__
+from desktop_ocr.core.atomic import check_target
 from desktop_ocr.core.contract import EngineError
-from desktop_ocr.core.export import FORMATS, ExportError, export
+from desktop_ocr.core.export import FORMATS, ExportError, export, format_for
+from desktop_ocr.core.logs import setup_logging
 from desktop_ocr.core.notifications import user_message
-from desktop_ocr.core.regions import RegionSpec, SpecError, parse_region
+from desktop_ocr.core.regions import RegionSpec, SpecError, page_ranges, parse_region
 from desktop_ocr.core.settings import Settings, add_cli_flags, apply_cli
 from desktop_ocr.core.tasks import TASK_IDS
 
 log = logging.getLogger(__name__)
 PROG = "desktop-ocr"
 EXIT_USAGE = 64
+EXIT_BROKEN_PIPE = 128 + 13  # what a shell reports for a filter killed by SIGPIPE
+CLI_LOG = "desktop-ocr-cli.log"  # beside the window's log, so the two never rotate each other
+WATCHDOG_ARG = "__desktop_ocr_watchdog__"  # engines/watchdog.FROZEN_ARG (a test keeps them equal)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -37,7 +51,7 @@ def _ocr_parser() -> argparse.ArgumentParser:
     p = _Parser(prog=f"{PROG} ocr", description="Recognise images and PDFs and print the text.")
     p.add_argument("paths", nargs="+", type=Path, metavar="PATH", help="images or PDFs to recognise")
     p.add_argument("--out", type=Path,
-                   help="also save the result: .txt, .md, .html, .json, .csv or .xlsx (tables as sheets)")
+                   help="also save the result: .txt, .md, .html, .json, .csv, .tsv or .xlsx (tables as sheets)")
     p.add_argument("--format", choices=FORMATS, help="file format of --out, whatever its extension")
     p.add_argument("--json", action="store_true", help="print one JSON object per input")
     p.add_argument("--pages", default="", metavar="SPEC",
@@ -117,11 +131,17 @@ async def _run_ocr(args: argparse.Namespace, settings: Settings) -> int:
         if library is not None:
             await library.close()
     printer.close(summary.results)
+    if printer.broken_pipe:
+        return _quiet_broken_pipe()
     if pipeline.reused:
-        print(f"{PROG}: reused {pipeline.reused} stored "
-              f"{'result' if pipeline.reused == 1 else 'results'} (--resume)", file=sys.stderr)
+        _say(f"reused {pipeline.reused} stored {'result' if pipeline.reused == 1 else 'results'} "
+             "(--resume)")
+    if summary.stopped and not any(m == summary.stopped for _, m in printer.said_errors):
+        _say(f"engine: {summary.stopped}")
     if summary.stopped:
-        print(f"{PROG}: engine: {summary.stopped}", file=sys.stderr)
+        left = sum(not printer.finished_input(i) for i in range(len(sources)))
+        if 0 < left < len(sources):  # a batch cut short: say how much of it is missing
+            _say(f"stopped: {left} more input{'s' if left > 1 else ''} not recognised.")
     ok = [r for r in summary.results if r.ok]
     if args.out and ok:
         try:
@@ -147,10 +167,9 @@ def _open_library(settings: Settings):
                         max_entries=settings.history_max_entries, on_notice=notice)
 
 
-def ocr_main(argv: list[str]) -> int:
-    parser = _ocr_parser()
-    args = parser.parse_args(argv)
-    settings = apply_cli(Settings.load(), args)
+def _check_usage(parser: argparse.ArgumentParser, args: argparse.Namespace,
+                 settings: Settings) -> None:
+    """Refuse bad usage (exit 64) before any file is opened or any engine started."""
     if args.prompt and args.task is None:
         settings.task = "custom"  # a prompt given on its own asks the custom task
     if settings.task not in TASK_IDS:
@@ -160,12 +179,92 @@ def ocr_main(argv: list[str]) -> int:
     if args.resume and args.no_history:
         parser.error("--resume reuses results from the history library; drop --no-history")
     try:
-        return asyncio.run(_run_ocr(args, settings))
+        page_ranges(args.pages)
+    except SpecError as exc:
+        parser.error(f"argument --pages: {exc}")
+    if args.out is not None:
+        try:
+            format_for(args.out, args.format)
+            check_target(args.out)
+        except ExportError as exc:
+            parser.error(f"argument --out: {exc}")
+    if not settings.timeout > 0:
+        parser.error(f"argument --timeout: {settings.timeout:g} is not a number of seconds above 0")
+
+
+class Stopped(Exception):
+    """SIGTERM or SIGHUP arrived; the work was cancelled and the engine stopped."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signal.Signals(signum).name)
+        self.signum = signum
+
+
+async def _until_signalled(work: Coroutine[Any, Any, int]) -> int:
+    """Run `work`; SIGTERM / SIGHUP cancel it like Ctrl+C does, so its `finally` (engine
+    stop: no server outlives us) runs, then raise Stopped."""
+    loop = asyncio.get_running_loop()
+    task = asyncio.current_task()
+    got: list[int] = []
+
+    def on_signal(signum: int) -> None:
+        if not got and task is not None:  # a second signal must not cut the clean stop short
+            got.append(signum)
+            task.cancel()
+
+    hooked = []
+    for sig in (getattr(signal, "SIGTERM", None), getattr(signal, "SIGHUP", None)):
+        if sig is None:
+            continue
+        try:
+            loop.add_signal_handler(sig, on_signal, int(sig))
+            hooked.append(sig)
+        except (NotImplementedError, RuntimeError, ValueError):  # Windows, not the main thread
+            pass
+    try:
+        return await work
+    except asyncio.CancelledError:
+        if got:
+            raise Stopped(got[0]) from None
+        raise
+    finally:
+        for sig in hooked:
+            loop.remove_signal_handler(sig)
+
+
+def _say(line: str) -> None:
+    """One line on stderr; a closed terminal (SIGHUP) must not turn it into a traceback."""
+    with contextlib.suppress(OSError, ValueError):
+        print(f"{PROG}: {line}", file=sys.stderr, flush=True)
+
+
+def _quiet_broken_pipe() -> int:
+    # Python would report the failed flush of stdout at exit: point stdout at /dev/null.
+    with contextlib.suppress(OSError, ValueError):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    return EXIT_BROKEN_PIPE
+
+
+def ocr_main(argv: list[str]) -> int:
+    parser = _ocr_parser()
+    args = parser.parse_args(argv)
+    setup_logging(name=CLI_LOG)
+    settings = apply_cli(Settings.load(), args)
+    _check_usage(parser, args, settings)
+    try:
+        return asyncio.run(_until_signalled(_run_ocr(args, settings)))
     except KeyboardInterrupt:
-        print(f"{PROG}: cancelled", file=sys.stderr)
+        _say("cancelled")
         return 130
+    except Stopped as exc:
+        _say(f"stopped by {exc}")
+        return 128 + exc.signum
+    except BrokenPipeError:
+        return _quiet_broken_pipe()
     except OSError as exc:
-        print(f"{PROG}: {user_message(exc)}", file=sys.stderr)
+        log.exception("ocr failed")
+        _say(user_message(exc))
         return 2
 
 
@@ -191,8 +290,15 @@ def gui_main(argv: list[str] | None = None) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == [WATCHDOG_ARG]:  # a frozen app runs itself as a server's watchdog
+        from desktop_ocr.engines.watchdog import main as watchdog_main
+
+        return watchdog_main(argv[1:])
     if argv and argv[0] == "ocr":
-        return ocr_main(argv[1:])
+        try:
+            return ocr_main(argv[1:])
+        except BrokenPipeError:  # e.g. `desktop-ocr ocr --help | head -1`
+            return _quiet_broken_pipe()
     if argv and argv[0] == "doctor":
         return doctor_main(argv[1:])
     if argv and argv[0] == "history":

@@ -38,12 +38,16 @@ class OcrPrinter:
         self.failed: set[int] = set()
         self.complete: set[int] = set()
         self.parts_of: dict[int, range] = {}
-        self.waiting_said = 0.0
+        self.waiting_said: dict[int, int] = {}  # part index -> waiting lines said
+        self.broken_pipe = False
+        self.said_errors: set[tuple[int | None, str]] = set()  # (part, message) on stderr
 
     # ---------------------------------------------------------------- events
 
     def on_event(self, event) -> None:
         if isinstance(event, pl.SourceOpened):
+            if event.notice:  # "damaged; repaired as far as possible": one line, details logged
+                self._say(f"{_input_name(event.source)}: {event.notice}")
             span = range(event.first_part, event.first_part + event.parts)
             self.parts_of[event.source_index] = span
             for k in span:
@@ -56,7 +60,7 @@ class OcrPrinter:
             message = event.message
             if isinstance(event.error, PasswordRequired) and "--password" not in message:
                 message += " Give it with --password."
-            self.err.write(f"{PROG}: {_input_name(event.source)}: {message}\n")
+            self._say(f"{_input_name(event.source)}: {message}")
             self.failed.add(event.source_index)
             self.done[event.index] = event.result.with_(error=message)
             self._advance()
@@ -77,15 +81,24 @@ class OcrPrinter:
             if index == self.head and self.head_started:
                 self._write(index, event.text)
         elif isinstance(event, pl.PartWaiting):
-            if event.seconds >= 5 and event.seconds - self.waiting_said >= 5:
-                self.waiting_said = event.seconds
-                self.err.write(f"{PROG}: {event.part.label}: waiting for the server… "
-                               f"{event.seconds:.0f} s\n")
-                self.err.flush()
+            # A line while the server keeps us waiting: at 5 s, then every 15 s.
+            step = 0 if event.seconds < 5 else 1 + int((event.seconds - 5) // 15)
+            if step > self.waiting_said.get(event.part.index, 0):
+                self.waiting_said[event.part.index] = step
+                self._say(f"{event.part.label}: waiting for the server… {event.seconds:.0f} s")
         elif isinstance(event, pl.PartFinished):
             self.done[event.part.index] = event.result
-            self.waiting_said = 0.0
             self._advance()
+        elif isinstance(event, (pl.EngineRestarted, pl.RunStopped)):
+            # Said once, with its cause and the input it happened on (the part's own
+            # error line, the same words, is said only if this was not).
+            key = (event.part.index if event.part is not None else None, event.message)
+            if key not in self.said_errors:
+                where = f"{event.part.label}: " if event.part is not None else "engine: "
+                self._say(where + event.message)
+                self.said_errors.add(key)
+            if isinstance(event, pl.EngineRestarted):
+                self._say("restarting the engine (once)…")
 
     # ---------------------------------------------------------------- output
 
@@ -93,8 +106,23 @@ class OcrPrinter:
         si = self.source_of[index]
         self.printed.setdefault(si, []).append(text)
         if not self.json_mode:
+            self._out(text)
+
+    def _out(self, text: str) -> None:
+        try:
             self.out.write(text)
             self.out.flush()
+        except BrokenPipeError:
+            # Nobody reads stdout any more (`| head -1`): stop the run, quietly.
+            self.broken_pipe = True
+            raise pl.StopRun("the output was closed") from None
+
+    def _say(self, line: str) -> None:
+        try:
+            self.err.write(f"{PROG}: {line}\n")
+            self.err.flush()
+        except (OSError, ValueError):  # a closed terminal (SIGHUP) must not stop the run
+            pass
 
     def _start_head(self) -> None:
         self.head_started = True
@@ -117,13 +145,14 @@ class OcrPrinter:
                 self._start_head()
             if si is not None:
                 if not result.ok and index in self.chunks:
-                    self.err.write(f"{PROG}: {result.label}: {result.error}\n")
+                    if (index, result.error) not in self.said_errors:
+                        self._say(f"{result.label}: {result.error}")
+                        self.said_errors.add((index, result.error))
                     self.failed.add(si)
                 elif result.finish == FinishReason.LENGTH.value:
-                    self.err.write(f"{PROG}: {result.label}: output cut at the token limit\n")
+                    self._say(f"{result.label}: output cut at the token limit")
                 elif result.finish == FinishReason.REPETITION.value:
-                    self.err.write(f"{PROG}: {result.label}: stopped a repetition loop; "
-                                   "the output is cut\n")
+                    self._say(f"{result.label}: stopped a repetition loop; the output is cut")
             self.head += 1
             self.head_started = False
             if si is not None and self.head not in self.parts_of.get(si, range(0)):
@@ -138,8 +167,7 @@ class OcrPrinter:
         if self.json_mode:
             self._json(si, parts, text)
         elif text and not text.endswith("\n"):
-            self.out.write("\n")
-        self.out.flush()
+            self._out("\n")
 
     def _json(self, si: int, parts: list[PartResult], text: str) -> None:
         source = self.sources[si]
@@ -156,14 +184,17 @@ class OcrPrinter:
             if self.task == "fields":
                 fields = [parse_fields(r.text) for r in parts if r.ok]
                 payload["fields"] = fields[0] if len(fields) == 1 else fields
-        self.out.write(json.dumps(payload, ensure_ascii=False) + "\n")
+        self._out(json.dumps(payload, ensure_ascii=False) + "\n")
 
     def close(self, results: list[PartResult]) -> None:
         """The run ended (or stopped): say what is left, in order."""
-        self._advance()
-        for si in range(len(self.sources)):
-            if si not in self.complete and si in self.parts_of:
-                self._input_done(si)
+        try:
+            self._advance()
+            for si in range(len(self.sources)):
+                if si not in self.complete and si in self.parts_of:
+                    self._input_done(si)
+        except pl.StopRun:  # the output was closed meanwhile: broken_pipe says so
+            pass
 
     def failed_inputs(self) -> set[int]:
         return set(self.failed)

@@ -76,8 +76,49 @@ def test_a_broken_subscriber_does_not_hide_the_message(manager):
     (OSError(errno.ENOSPC, "No space left on device"), "disk is full"),
     (FileNotFoundError(2, "No such file", "/x/y.png"), "/x/y.png"),
     (MemoryError(), "memory"),
-    (KeyError("zzz"), "log file"),
+    (KeyError("zzz"), "Something went wrong: 'zzz'."),
 ])
 def test_user_messages_are_plain(exc, words):
     assert words in user_message(exc)
     assert "Traceback" not in user_message(exc)
+
+
+def test_the_log_file_is_named_only_when_this_process_writes_one(monkeypatch, tmp_path):
+    import desktop_ocr.core.logs as logs
+
+    # GIVEN no log is written (a CLI run that could not open one)
+    monkeypatch.setattr(logs, "_active", None)
+    # THEN an unexpected error does not send the user to a log that does not exist
+    assert "log" not in user_message(KeyError("zzz"))
+    # GIVEN a log file is written THEN the message says where it is
+    monkeypatch.setattr(logs, "_active", tmp_path / "x.log")
+    assert f"Details are in the log file ({tmp_path / 'x.log'})" in user_message(KeyError("zzz"))
+
+
+def test_log_files_are_private(monkeypatch, tmp_path):
+    import logging
+    import stat
+
+    import desktop_ocr.core.logs as logs
+
+    # GIVEN an old log left world-readable by an earlier version
+    monkeypatch.setattr(logs, "log_dir", lambda: tmp_path)
+    old = tmp_path / "t.log"
+    old.write_text("old\n")
+    old.chmod(0o644)
+    # WHEN logging starts and the log rotates
+    path = setup_logging(name="t.log")
+    handler = next(h for h in logging.getLogger().handlers
+                   if getattr(h, "baseFilename", "") == str(path))
+    try:
+        logging.getLogger("desktop_ocr.test").warning("secret file name")
+        handler.doRollover()
+        logging.getLogger("desktop_ocr.test").warning("after rotation")
+        handler.flush()
+        # THEN the log and the rotated one are readable by the user only
+        assert stat.S_IMODE(path.stat().st_mode) == 0o600
+        assert stat.S_IMODE((tmp_path / "t.log.1").stat().st_mode) == 0o600
+        assert "after rotation" in path.read_text()
+    finally:
+        logging.getLogger().removeHandler(handler)
+        handler.close()

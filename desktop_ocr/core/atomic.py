@@ -4,12 +4,20 @@ Content goes to a temporary file in the target's folder, is flushed and fsynced,
 `os.replace` puts it in place, so a crash, a full disk or a killed process leaves either
 the old file or the complete new one, never half of either. Exports, settings, saved
 prompts and the library's side files all come through here.
+
+Only regular files are replaced. A symlink is followed to its final target, and that
+target is replaced in its own folder (the link stays a link; `os.replace` onto the link
+itself would turn it into a file and leave the target stale). A device, named pipe or
+socket is refused: replacing `/dev/null` with a file (as root) breaks the system, and
+"saving" into a pipe is not atomic anyway.
 """
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import os
+import stat
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -22,6 +30,49 @@ class SaveError(OSError):
         return str(self.args[0]) if self.args else "Saving failed."
 
 
+def _resolve(path: str | os.PathLike[str], make_parents: bool
+             ) -> tuple[Path, Path, os.stat_result | None]:
+    """(the name asked for, the file to replace, its stat or None); raises SaveError."""
+    asked = Path(path)
+    try:
+        # The final target of a chain of links; the name itself when it is not a link.
+        target = Path(os.path.realpath(asked, strict=False)) if asked.is_symlink() else asked
+    except OSError as exc:  # a link loop (ELOOP) or an unreadable folder on the way
+        raise SaveError(_message(asked, exc)) from exc
+    parent = target.parent
+    if make_parents:
+        try:
+            parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise SaveError(_message(asked, exc)) from exc
+    try:
+        st: os.stat_result | None = os.stat(target)
+    except FileNotFoundError:
+        st = None
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise SaveError(f"Cannot save {asked}: its symbolic links go round in a loop.") from exc
+        if exc.errno == errno.ENOTDIR:
+            raise SaveError(f"Cannot save {asked}: {parent} is not a folder.") from exc
+        st = None
+    if not parent.exists():
+        raise SaveError(f"Cannot save {asked}: the folder {parent} does not exist.")
+    if not parent.is_dir():
+        raise SaveError(f"Cannot save {asked}: {parent} is not a folder.")
+    if st is not None and stat.S_ISDIR(st.st_mode):
+        raise SaveError(f"Cannot save {asked}: a folder of that name is there.")
+    if st is not None and not stat.S_ISREG(st.st_mode):
+        raise SaveError(f"Cannot save {asked}: it is not a regular file ({_kind(st.st_mode)}); "
+                        "choose a file name.")
+    return asked, target, st
+
+
+def check_target(path: str | os.PathLike[str]) -> None:
+    """Raise SaveError unless a save to `path` could go ahead (folder there, not a folder,
+    device, pipe or socket): lets a command refuse a bad --out before any work."""
+    _resolve(path, make_parents=False)
+
+
 def atomic_write(path: str | os.PathLike[str], write: bytes | Callable[[BinaryIO], Any], *,
                  mode: int | None = None, make_parents: bool = False) -> Path:
     """Write `path` so that it is either the old file or the complete new one.
@@ -32,28 +83,16 @@ def atomic_write(path: str | os.PathLike[str], write: bytes | Callable[[BinaryIO
     (for the app's own files; an export into a folder that is not there is refused).
     Raises SaveError (the cause chained) on any failure; the temporary file is removed.
     """
-    target = Path(path)
+    asked, target, st = _resolve(path, make_parents)
     parent = target.parent
-    if make_parents:
-        try:
-            parent.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            raise SaveError(_message(target, exc)) from exc
-    existed = target.exists()
-    kept = " The existing file was left unchanged." if existed else ""
-    if not parent.exists():
-        raise SaveError(f"Cannot save {target}: the folder {parent} does not exist.")
-    if not parent.is_dir():
-        raise SaveError(f"Cannot save {target}: {parent} is not a folder.")
-    if target.is_dir():
-        raise SaveError(f"Cannot save {target}: a folder of that name is there.")
+    kept = " The existing file was left unchanged." if st is not None else ""
     tmp = parent / f".{target.name}.{os.urandom(4).hex()}.tmp"
     try:
         # 0o666 lets the umask decide a new file's mode, as for any new file
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0),
                      0o600 if mode is not None else 0o666)
     except OSError as exc:
-        raise SaveError(_message(target, exc) + kept) from exc
+        raise SaveError(_message(asked, exc, parent) + kept) from exc
     try:
         with os.fdopen(fd, "wb") as fh:
             if callable(write):
@@ -64,11 +103,13 @@ def atomic_write(path: str | os.PathLike[str], write: bytes | Callable[[BinaryIO
             os.fsync(fh.fileno())
         if mode is not None:
             os.chmod(tmp, mode)
-        elif existed:
-            try:
-                os.chmod(tmp, target.stat().st_mode & 0o7777)
-            except OSError:
-                pass
+        elif st is not None:
+            with contextlib.suppress(OSError):
+                os.chmod(tmp, stat.S_IMODE(st.st_mode))
+        if st is not None and hasattr(os, "chown") and os.geteuid() == 0:
+            # root saving a user's file must not hand it to root
+            with contextlib.suppress(OSError):
+                os.chown(tmp, st.st_uid, st.st_gid)
         os.replace(tmp, target)
     except BaseException as exc:
         try:
@@ -76,9 +117,19 @@ def atomic_write(path: str | os.PathLike[str], write: bytes | Callable[[BinaryIO
         except OSError:
             pass
         if isinstance(exc, OSError) and not isinstance(exc, SaveError):
-            raise SaveError(_message(target, exc) + kept) from exc
+            raise SaveError(_message(asked, exc, parent) + kept) from exc
         raise
-    return target
+    return asked
+
+
+def _kind(mode: int) -> str:
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device"
+    if stat.S_ISFIFO(mode):
+        return "a named pipe"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    return "a special file"
 
 
 def atomic_write_text(path: str | os.PathLike[str], text: str, *, mode: int | None = None,
@@ -86,8 +137,8 @@ def atomic_write_text(path: str | os.PathLike[str], text: str, *, mode: int | No
     return atomic_write(path, text.encode("utf-8"), mode=mode, make_parents=make_parents)
 
 
-def _message(target: Path, exc: OSError) -> str:
-    where = target.parent
+def _message(target: Path, exc: OSError, where: Path | None = None) -> str:
+    where = where or target.parent
     code = exc.errno
     if code in (errno.ENOSPC, getattr(errno, "EDQUOT", -1)):
         why = f"the disk holding {where} is full"

@@ -136,8 +136,12 @@ class EngineCrashed(EngineError):
 
 
 class EngineDied(EngineCrashed):
-    """The engine's process is gone (exit code and last log lines in the message): every
-    further request fails the same way until it is started again."""
+    """The engine's own process is gone (exit code, log tail in the message). Every later
+    request fails the same way until `start()` is called again, which restarts it: a
+    batch reports this once, then stops or restarts the engine (restart_engine_on_crash)."""
+
+    returncode: int | None = None
+    log_tail: tuple[str, ...] = ()
 
 
 class BadImage(EngineError):

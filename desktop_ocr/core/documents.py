@@ -512,6 +512,15 @@ class Document:
     def closed(self) -> bool:
         return self._closed
 
+    @property
+    def notice(self) -> str:
+        """One line for the user when the file was damaged and repaired ("" when not);
+        the details (MuPDF's messages) are in `warnings`, for the log."""
+        if self.repaired:
+            return ("The file is damaged; it was repaired as far as possible, and some pages "
+                    "or content may be missing.")
+        return ""
+
     def close(self) -> None:
         if self._closed:
             return
@@ -621,6 +630,55 @@ def _is_image_magic(head: bytes) -> bool:
     return head.startswith(_IMAGE_MAGIC) or (head[:4] == b"RIFF" and head[8:12] == b"WEBP")
 
 
+def sniff(head: bytes) -> str:
+    """What the first KB of a file says it is: pdf, image, zip, mobi, html, xml, text or
+    unknown. Names lie (a web page saved as .pdf, a PNG sent as .pdf); bytes do not."""
+    if b"%PDF" in head[:1024]:  # readers accept junk before the header, within the first KB
+        return "pdf"
+    if _is_image_magic(head):
+        return "image"
+    if head.startswith(b"PK\x03\x04"):
+        return "zip"
+    if head[60:68] == b"BOOKMOBI":
+        return "mobi"
+    low = head.lstrip(b"\xef\xbb\xbf \t\r\n").lower()
+    if low.startswith(b"<!doctype html") or any(t in low[:512] for t in (b"<html", b"<body", b"<head")):
+        return "html"
+    if low.startswith(b"<"):
+        return "xml"
+    if head and b"\0" not in head:
+        try:
+            head.decode("utf-8")
+            return "text"
+        except UnicodeDecodeError as exc:
+            if exc.start >= len(head) - 3:  # a character cut at the end of the 1 KB
+                return "text"
+    return "unknown"
+
+
+# What the content of a PDF-like name must be, and how a user names that kind.
+_NEEDS = {"pdf": ("pdf", "a PDF"), "xps": ("zip", "an XPS document"), "epub": ("zip", "an EPUB"),
+          "cbz": ("zip", "a CBZ comic"), "fb2": ("xml", "an FB2 book"), "mobi": ("mobi", "a MOBI book")}
+_LOOKS = {"html": "a web page (HTML)", "xml": "an XML file", "text": "plain text",
+          "zip": "a ZIP archive", "mobi": "a MOBI book", "unknown": "something else"}
+
+
+def _kind_of(head: bytes, suffix: str) -> str:
+    """pdf / xps / epub / ... / image, or "unknown" (then Pillow gets a try); raises
+    DocumentError for a document name whose bytes are something else."""
+    found = sniff(head)
+    if found in ("pdf", "image"):
+        return found  # content wins over the name
+    kind = PDF_LIKE_SUFFIXES.get(suffix)
+    if kind is not None:
+        need, title = _NEEDS[kind]
+        if found == need:
+            return kind
+        raise DocumentError(f"This file is named {suffix} but is not {title}: it looks like "
+                            f"{_LOOKS.get(found, 'something else')}.")
+    return "image" if suffix in imaging.IMAGE_SUFFIXES else "unknown"
+
+
 def open_document(source: Path | str | bytes, password: str | None = None, *,
                   name: str | None = None, cache: RenderCache | None = None) -> Document:
     """Open a PDF (or XPS/EPUB/CBZ/FB2/MOBI), a multi-frame TIFF/GIF or any raster image.
@@ -643,15 +701,11 @@ def open_document(source: Path | str | bytes, password: str | None = None, *,
             raise DocumentError("The file is empty (0 bytes).")
         name = name or "document"
         suffix = Path(name).suffix.lower()
-    head = _head(source)
-    if b"%PDF" in head:
-        kind = "pdf"
-    elif _is_image_magic(head) or suffix in imaging.IMAGE_SUFFIXES:
-        kind = "image"
-    elif suffix in PDF_LIKE_SUFFIXES:
-        kind = PDF_LIKE_SUFFIXES[suffix]
-    else:
-        kind = "unknown"
+    try:
+        head = _head(source)
+    except OSError as exc:
+        raise DocumentError(f"The file cannot be read ({exc.strerror or exc}).") from None
+    kind = _kind_of(head, suffix)
 
     if kind == "unknown":
         try:
@@ -679,6 +733,9 @@ def _open_image(source: Path | bytes, name: str, cache: RenderCache | None) -> D
 
 def _open_pdf(source: Path | bytes, kind: str, name: str, password: str | None,
               cache: RenderCache | None) -> Document:
+    damaged = ("This PDF is damaged: nothing recoverable (cut short by an interrupted download "
+               "or copy?)." if kind == "pdf" else f"This {kind.upper()} document is damaged: "
+               "nothing recoverable.")
     with MUPDF_LOCK:
         pymupdf = _mupdf()
         pymupdf.TOOLS.reset_mupdf_warnings()
@@ -690,10 +747,7 @@ def _open_pdf(source: Path | bytes, kind: str, name: str, password: str | None,
         except pymupdf.EmptyFileError:
             raise DocumentError("The file is empty (0 bytes).") from None
         except Exception:
-            what = "a PDF" if kind == "pdf" else f"a readable {kind.upper()} document"
-            raise DocumentError(
-                f"This file is not {what}, or it is damaged beyond repair."
-            ) from None
+            raise DocumentError(damaged) from None
         try:
             if doc.needs_pass:
                 if password is None:
@@ -701,11 +755,19 @@ def _open_pdf(source: Path | bytes, kind: str, name: str, password: str | None,
                 if not doc.authenticate(password):
                     raise WrongPassword("The password is wrong; this PDF did not open.")
             if doc.page_count < 1:
-                raise DocumentError("The document has no pages (it may be damaged beyond repair).")
+                raise DocumentError(damaged)
             repaired = bool(getattr(doc, "is_repaired", False))
+            if repaired and not _anything_recovered(pymupdf, doc):
+                raise DocumentError(damaged)
             warnings = [w for w in pymupdf.TOOLS.mupdf_warnings().splitlines() if w.strip()]
-        except BaseException:
+        except DocumentError:
             doc.close()  # nothing stays half-open after a refused password or a bad file
+            raise
+        except Exception:  # MuPDF raises assorted errors on damaged files ("code=7: ...")
+            doc.close()
+            raise DocumentError(damaged) from None
+        except BaseException:
+            doc.close()
             raise
     path = source if isinstance(source, Path) else None
     return Document(_PdfSource(doc, kind), name, path, cache=cache, repaired=repaired,
@@ -723,6 +785,28 @@ def open_decoded(path: Path, password: str | None = None) -> Document:
             doc.close()
             raise
     return doc
+
+
+# A repaired PDF whose first pages are all blank is the shell of a cut file (MuPDF finds
+# the page objects but not their content): that is "nothing recoverable", not a result.
+_RECOVERY_PAGES = 8
+_RECOVERY_SIDE = 200.0
+
+
+def _anything_recovered(pymupdf, doc) -> bool:
+    for index in range(min(doc.page_count, _RECOVERY_PAGES)):
+        try:
+            page = doc.load_page(index)
+            if page.get_text("text").strip():
+                return True
+            rect = page.rect
+            scale = min(0.25, _RECOVERY_SIDE / max(rect.width, rect.height, 1.0))
+            pix = page.get_pixmap(matrix=pymupdf.Matrix(scale, scale), alpha=False)
+            if not pix.is_unicolor:
+                return True
+        except Exception:  # this page is lost; another may have survived
+            continue
+    return False
 
 
 def document_from_image(img: Image.Image, name: str = "Image", *,

@@ -5,9 +5,13 @@ renders the whole file in memory, then `atomic_write` puts it in place: a tempor
 in the target folder, fsync, os.replace. A failure at any step leaves the previous file
 as it was and raises `ExportError` with a message fit for the user.
 
-Text that a spreadsheet could run as a formula (starting with = + - @, or a tab or CR)
-is never written as one: xlsx cells holding text are typed as strings, and in CSV such
-text gets a leading apostrophe unless it is a plain number like -5.
+Text that a spreadsheet could run as a formula (starting with = + - @, their full-width
+forms, a tab or a CR) is never written as one, wherever data leaves the app: `csv_safe`
+is the one neutralising function. In CSV, TSV, the clipboard's TSV and HTML flavours and
+Markdown / HTML table cells such text gets a leading apostrophe (what a spreadsheet user
+types to mean "this is text"); in xlsx the cell is typed as a string and quote-prefixed,
+so the value stays exact and editing it in Excel does not turn it into a formula. Plain
+numbers like -5 are left alone.
 """
 
 from __future__ import annotations
@@ -31,11 +35,15 @@ from desktop_ocr.core.tables import Document, Table, TextSegment, parse, parse_v
 from desktop_ocr.core.tasks import parse_fields
 
 __all__ = ["ExportError", "ExportItem", "FORMATS", "format_for", "render", "export",
-           "export_table", "csv_safe", "items_from_results", "export_batch"]
+           "export_table", "csv_safe", "formula_risk", "table_tsv", "table_html",
+           "items_from_results", "export_batch"]
 
-FORMATS = ("xlsx", "csv", "md", "html", "txt", "json")
-_ALIASES = {"markdown": "md", "htm": "html", "text": "txt", "xls": "xlsx", "tsv": "csv"}
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+FORMATS = ("xlsx", "csv", "tsv", "md", "html", "txt", "json")
+_ALIASES = {"markdown": "md", "htm": "html", "text": "txt", "xls": "xlsx", "tab": "tsv"}
+# What starts a formula in Excel, LibreOffice or Google Sheets (full-width forms too:
+# East Asian input methods type them, and Excel reads them as the ASCII ones).
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\uff1d", "\uff0b", "\uff0d", "\uff20")
+_INERT = set(" =+-@\t\r\uff1d\uff0b\uff0d\uff20")
 _XLSX_CELL_MAX = 32767
 
 
@@ -151,6 +159,8 @@ def render(items: Sequence[ExportItem], fmt: str, *, csv_bom: bool = False,
         return _xlsx(items, typed)
     if kind == "csv":
         return _csv(items).encode("utf-8-sig" if csv_bom else "utf-8")
+    if kind == "tsv":
+        return _csv(items, delimiter="\t").encode("utf-8-sig" if csv_bom else "utf-8")
     if kind == "md":
         return _md(items).encode("utf-8")
     if kind == "html":
@@ -194,6 +204,7 @@ def _xlsx(items: Sequence[ExportItem], typed: bool) -> bytes:
             ws.append([_xl_text(v) for v in row])
             for c in ws[ws.max_row]:
                 c.data_type = "s"
+                c.quotePrefix = formula_risk(c.value or "")
         for c in ws[1]:
             c.font = bold
         ws.column_dimensions["A"].width = 30
@@ -208,6 +219,7 @@ def _xlsx(items: Sequence[ExportItem], typed: bool) -> bytes:
             if isinstance(c.value, str):
                 c.value = _xl_text(c.value)
                 c.data_type = "s"
+                c.quotePrefix = formula_risk(c.value)
     for col, width in zip("ABCDEFG", (10, 50, 6, 20, 10, 8, 30), strict=True):
         ws.column_dimensions[col].width = width
     buf = io.BytesIO()
@@ -241,6 +253,8 @@ def _fill_sheet(ws: Any, table: Table, typed: bool, bold: Any, wrap: Any,
             else:
                 cell.value = _xl_text(text)
                 cell.data_type = "s"  # never a formula, whatever the text starts with
+                if formula_risk(text):
+                    cell.quotePrefix = True  # and editing it in Excel keeps it text
             if "\n" in text:
                 cell.alignment = wrap
             if r < table.header_rows:
@@ -262,16 +276,34 @@ def _display_width(text: str) -> float:
                 for line in text.splitlines()), default=0)
 
 
+def formula_risk(text: str) -> bool:
+    """Would a spreadsheet read `text` as a formula? Plain numbers (-5, +1.5e3 is not one)
+    and cells of nothing but signs ("-", "--") are safe: nothing there can call anything."""
+    if not text.startswith(_FORMULA_START) or not set(text) - _INERT:
+        return False
+    return parse_value(text).kind == "text"
+
+
 def csv_safe(text: str) -> str:
-    """Text a spreadsheet must not run as a formula gets a leading apostrophe."""
-    if text.startswith(_FORMULA_START) and parse_value(text).kind == "text":
-        return "'" + text
-    return text
+    """The one neutralising function: text a spreadsheet must not run as a formula gets
+    a leading apostrophe (CSV, TSV, clipboard, Markdown and HTML cells)."""
+    return "'" + text if formula_risk(text) else text
 
 
-def _csv(items: Sequence[ExportItem]) -> str:
+def table_tsv(table: Table) -> str:
+    """A table as tab-separated text for a spreadsheet (clipboard, grid Copy)."""
+    return table.to_tsv(cell=csv_safe)
+
+
+def table_html(table: Table) -> str:
+    """A table as an HTML <table> whose cells cannot run as formulas when pasted."""
+    return table.to_html(cell=csv_safe)
+
+
+def _csv(items: Sequence[ExportItem], delimiter: str = ",") -> str:
     out = io.StringIO()
-    w = csv.writer(out, lineterminator="\r\n")
+    # A tab in a TSV cell is quoted like a comma in CSV (Excel and LibreOffice read both).
+    w = csv.writer(out, lineterminator="\r\n", delimiter=delimiter)
     first = True
     for item in items:
         tables = item.all_tables()
@@ -296,7 +328,8 @@ def _segments(item: ExportItem) -> list[TextSegment | Table]:
 
 
 def _md_table(t: Table) -> str:
-    return t.to_html() if t.merged_ranges() else t.to_markdown()
+    # Cell text is escaped: a recognised "<img onerror=...>" must stay text in a viewer.
+    return t.to_html(cell=csv_safe) if t.merged_ranges() else t.to_markdown(cell=csv_safe)
 
 
 def _md(items: Sequence[ExportItem]) -> str:
@@ -323,7 +356,7 @@ def _html(items: Sequence[ExportItem]) -> str:
         body.append(f"<section><h2>{html.escape(item.label)}</h2>")
         for seg in _segments(item):
             if isinstance(seg, Table):
-                body.append(seg.to_html())
+                body.append(seg.to_html(cell=csv_safe))
             elif seg.text.strip():
                 body.append(f'<div class="text">{html.escape(seg.text.strip())}</div>')
         body.append("</section>")

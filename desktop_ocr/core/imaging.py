@@ -10,7 +10,10 @@ from __future__ import annotations
 
 import base64
 import io
+import logging
 import math
+import re
+import threading
 import warnings
 from pathlib import Path
 
@@ -18,14 +21,55 @@ from PIL import Image, ImageChops, ImageFile, ImageOps, UnidentifiedImageError
 
 from desktop_ocr.core.contract import DECODING
 
-# Above this many pixels we refuse instead of decoding: a 30,000 x 30,000 header would
-# otherwise ask for 2.7 GB of RGB. 180 MP is an A0 sheet at 300 dpi with room to spare.
-MAX_PIXELS = 180_000_000
+# The one pixel limit, for image files, pastes and rendered pages alike: an A0 sheet
+# scanned at 300 dpi (9933 x 14043 = 139.5 MP) fits; a 30,000 x 30,000 header (2.7 GB of
+# RGB before any check) does not. Decoding one at the limit takes ~600 MB.
+MAX_PIXELS = 150_000_000
+LIMIT_TEXT = f"the limit is {MAX_PIXELS // 1_000_000} megapixels"
 
-# Pillow raises DecompressionBombError at 2 x MAX_IMAGE_PIXELS and warns above it; make
-# its threshold ours so the check happens while reading the header, before any decode.
-Image.MAX_IMAGE_PIXELS = MAX_PIXELS // 2
+# Pillow warns above MAX_IMAGE_PIXELS (and raises at twice that); open_checked turns its
+# warning into our refusal, so the check happens on the header, before any decode, and
+# at exactly MAX_PIXELS.
+Image.MAX_IMAGE_PIXELS = MAX_PIXELS
 ImageFile.LOAD_TRUNCATED_IMAGES = False
+log = logging.getLogger(__name__)
+
+
+def _route_libtiff_errors() -> None:
+    """libtiff prints its errors ("Fax4Decode: Bad code word ...") on stderr itself;
+    Pillow then raises an OSError we turn into one plain line. Send libtiff's text to the
+    log instead. Best effort: where Pillow's libtiff cannot be reached, nothing changes."""
+    global _tiff_handler
+    try:
+        import ctypes
+
+        from PIL import _imaging
+
+        # dlsym through _imaging finds the libtiff Pillow itself links (wheels bundle one).
+        set_handler = ctypes.CDLL(_imaging.__file__).TIFFSetErrorHandler
+    except (ImportError, OSError, AttributeError):
+        return
+    handler_type = ctypes.CFUNCTYPE(None, ctypes.c_char_p, ctypes.c_char_p, ctypes.c_void_p)
+
+    def on_error(module: bytes | None, fmt: bytes | None, _args: int | None) -> None:
+        # The va_list is left alone (its layout is the ABI's): the format names the fault.
+        name = (module or b"").decode("utf-8", "replace")
+        log.info("libtiff: %s: %s", name, (fmt or b"").decode("utf-8", "replace"))
+        seen = getattr(_tiff_errors, "names", None)
+        if seen is not None:
+            seen.append(name or "error")
+
+    _tiff_handler = handler_type(on_error)  # kept alive: libtiff holds the pointer
+    set_handler.restype = ctypes.c_void_p
+    set_handler.argtypes = [handler_type]
+    set_handler(_tiff_handler)
+
+
+_tiff_handler = None
+# Per thread: the libtiff errors of the decode running there (decode() reads them; Pillow
+# may hand back garbled rows after one, which no engine should see).
+_tiff_errors = threading.local()
+_route_libtiff_errors()
 
 IMAGE_SUFFIXES = frozenset(
     {".png", ".jpg", ".jpeg", ".jpe", ".tif", ".tiff", ".bmp", ".dib", ".webp", ".gif",
@@ -42,8 +86,8 @@ def check_size(width: int, height: int) -> None:
         raise ImageError("The image has no pixels.")
     if width * height > MAX_PIXELS:
         raise ImageError(
-            f"The image is too large ({width:,} x {height:,} pixels; the limit is "
-            f"{MAX_PIXELS // 1_000_000} megapixels). Scale it down or crop it first."
+            f"The image is too large ({width:,} x {height:,} pixels; {LIMIT_TEXT}). "
+            "Scale it down or crop it first."
         )
 
 
@@ -85,27 +129,31 @@ def open_checked(source: Path | bytes) -> Image.Image:
             img = Image.open(fp)
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
         raise ImageError(
-            "The image is too large (its header claims more than "
-            f"{MAX_PIXELS // 1_000_000} megapixels). Scale it down or crop it first."
+            f"The image is too large (its header claims more pixels than that; {LIMIT_TEXT}). "
+            "Scale it down or crop it first."
         ) from None
     except UnidentifiedImageError:
         raise ImageError("This is not an image file, or its format is not supported.") from None
     except OSError as exc:
         raise ImageError(f"The image is damaged and cannot be opened ({exc}).") from None
     except Exception as exc:  # Pillow plugins raise assorted errors on fuzzed headers
-        raise ImageError(f"The image is damaged and cannot be opened ({exc}).") from None
+        # KeyError(320) or b'\x01' says nothing to a user; a sentence from Pillow does.
+        detail = f" ({exc})" if re.search(r"[A-Za-z]{4}", str(exc)) else ""
+        raise ImageError(f"The image is damaged and cannot be opened{detail}.") from None
     check_size(*img.size)
     return img
 
 
 def decode(img: Image.Image) -> Image.Image:
     """Fully decode the current frame; truncated or corrupt data raises ImageError."""
+    _tiff_errors.names = []
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             img.load()
+        failed = list(_tiff_errors.names)
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-        raise ImageError("The image is too large to process.") from None
+        raise ImageError(f"The image is too large to process ({LIMIT_TEXT}).") from None
     except OSError as exc:
         text = str(exc)
         if "truncated" in text.lower() or "end of file" in text.lower():
@@ -115,6 +163,10 @@ def decode(img: Image.Image) -> Image.Image:
         raise ImageError(f"The image is damaged and cannot be decoded ({exc}).") from None
     except MemoryError:
         raise ImageError("Not enough memory to decode this image.") from None
+    finally:
+        _tiff_errors.names = None
+    if failed:
+        raise ImageError(f"The image is damaged and cannot be decoded (libtiff: {failed[0]}).")
     return img
 
 

@@ -50,10 +50,11 @@ def user_message(exc: BaseException) -> str:
         return exc.user_message
     from desktop_ocr.core.documents import DocumentError, PageError
     from desktop_ocr.core.imaging import ImageError
+    from desktop_ocr.core.regions import SpecError
 
     if isinstance(exc, PageError) and isinstance(exc.__cause__, ImageError):
         return str(exc.__cause__)  # "the image is truncated", not "page 1 cannot be rendered"
-    if isinstance(exc, (ImageError, DocumentError, SaveError)):
+    if isinstance(exc, (ImageError, DocumentError, SaveError, SpecError)):
         return str(exc)
     if isinstance(exc, FileNotFoundError):
         return f"File not found: {exc.filename or exc}"
@@ -63,8 +64,14 @@ def user_message(exc: BaseException) -> str:
         return "The disk is full. Free some space and try again; nothing was overwritten."
     if isinstance(exc, MemoryError):
         return "Not enough memory for this operation. Try a smaller image or region."
-    text = str(exc) or type(exc).__name__
-    return f"Something went wrong: {text}. Details are in the log file."
+    if isinstance(exc, BrokenPipeError):
+        return "The output was closed before everything was written."
+    text = (str(exc) or type(exc).__name__).rstrip(". ")
+    # Point at the log only when this process writes one (the caller logs the traceback).
+    from desktop_ocr.core.logs import active_log_file
+
+    where = active_log_file()
+    return f"Something went wrong: {text}." + (f" Details are in the log file ({where})." if where else "")
 
 
 Subscriber = Callable[[Notification], None]

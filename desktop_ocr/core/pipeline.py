@@ -236,6 +236,7 @@ class SourceOpened:
     parts: int  # how many parts it contributed: indices first_part .. first_part + parts - 1
     first_part: int
     pages: int  # how many of its pages are in the run
+    notice: str = ""  # e.g. "damaged; repaired as far as possible" (details in the log)
 
 
 @dataclass(frozen=True)
@@ -286,7 +287,11 @@ class Progress:
 
 @dataclass(frozen=True)
 class EngineRestarted:
+    """The engine's process died (`message`: its cause) while `part` ran; it is being
+    started again, once per run."""
+
     message: str
+    part: Part | None = None
 
 
 @dataclass(frozen=True)
@@ -294,6 +299,7 @@ class RunStopped:
     """The run could not go on (the engine died again or cannot be reached)."""
 
     message: str
+    part: Part | None = None  # the part it happened on, when there was one
 
 
 Event = (SourceOpened | SourceFailed | PartStarted | PartText | PartWaiting | PartFinished
@@ -386,6 +392,11 @@ class _Stop(Exception):
     """The run cannot go on; `str()` says why."""
 
 
+class StopRun(Exception):
+    """Raised by an event handler to end the run at once (e.g. nobody reads the output
+    any more); the run returns with `stopped` set to its message."""
+
+
 # ====================================================================== the pipeline
 
 class Pipeline:
@@ -408,7 +419,10 @@ class Pipeline:
         self._running_gate = asyncio.Event()
         self._running_gate.set()
         self._restarts = 0
+        self._generation = 0  # bumped by each restart of the engine
         self._restart_lock = asyncio.Lock()
+        # The engine died for good on this part: the run stops once its result is kept.
+        self._stop_after: tuple[str, Part] | None = None
         self._engine_started = False
 
     # ---------------------------------------------------------------- events
@@ -418,6 +432,8 @@ class Pipeline:
             return
         try:
             self.on_event(event)
+        except StopRun:
+            raise
         except Exception:  # a view's bug must not end the run
             log.exception("pipeline event handler failed on %s", type(event).__name__)
 
@@ -490,7 +506,9 @@ class Pipeline:
             for si, source in enumerate(sources):
                 try:
                     doc, parts = await self._plan_source(si, source, index)
-                except (*OPEN_ERRORS, OSError, ValueError) as exc:
+                except Exception as exc:  # noqa: BLE001 - one input fails alone, the batch goes on
+                    if not isinstance(exc, (*OPEN_ERRORS, OSError, ValueError)):
+                        log.exception("planning %s failed", source.name)
                     message = user_message(exc)
                     failed = _source_failure(source, _open_message(source, message))
                     counts["planned"] += 1
@@ -508,7 +526,8 @@ class Pipeline:
                 counts["planned"] += len(parts)
                 counts["sources_left"] -= 1
                 self._emit(SourceOpened(si, source, doc.page_count, len(parts), index,
-                                         len({p.page for p in parts})))
+                                         len({p.page for p in parts}),
+                                         getattr(doc, "notice", "") or ""))
                 progress()
                 for part in parts:
                     await queue.put(part)
@@ -524,8 +543,16 @@ class Pipeline:
                 if part is None:
                     return
                 self._emit(PartStarted(part))
-                result = await self._run_part(part)
+                try:
+                    result = await self._run_part(part)
+                except (asyncio.CancelledError, _Stop, StopRun):
+                    raise
+                except Exception as exc:  # noqa: BLE001 - a surprise on a hostile file: this part only
+                    log.exception("%s failed", part.label)
+                    result = part.result(error=user_message(exc))
                 await finish(part.index, result, part)
+                if self._stop_after is not None:
+                    raise _Stop(self._stop_after[0])
 
         tasks = [asyncio.ensure_future(planner())]
         tasks += [asyncio.ensure_future(worker()) for _ in range(width)]
@@ -538,7 +565,10 @@ class Pipeline:
         except _Stop as exc:
             state = "failed"
             summary.stopped = str(exc)
-            self._emit(RunStopped(str(exc)))
+            self._emit(RunStopped(str(exc), self._stop_after[1] if self._stop_after else None))
+        except StopRun as exc:
+            state = "cancelled"
+            summary.stopped = str(exc)
         except BaseException:
             state = "failed"
             raise
@@ -654,6 +684,8 @@ class Pipeline:
         return await self._recognise(part, image, thumb, began)
 
     async def _ensure(self) -> Engine:
+        async with self._restart_lock:  # a restart in progress: wait for the new engine
+            pass
         engine = await self.engine.ensure()
         self._engine_started = True
         return engine
@@ -668,9 +700,19 @@ class Pipeline:
         first_token: float | None = None
         attempts = 0
         usage: dict[str, Any] | None = None
+        extra: dict[str, Any] = {}
         engine: Engine | None = None
+
+        def failed(error: str) -> PartResult:
+            return part.result(text="".join(texts), error=error,
+                               engine=engine.name if engine else "",
+                               model=_model(engine) if engine else "",
+                               seconds=time.monotonic() - began, attempts=attempts,
+                               thumbnail=thumb, first_token_s=_since(began, first_token))
+
         while True:
             attempts += 1
+            generation = self._generation  # which life of the engine this attempt talks to
             try:
                 try:
                     engine = await self._ensure()
@@ -687,8 +729,12 @@ class Pipeline:
                                 first_token = time.monotonic()
                             texts.append(chunk.text)
                             self._emit(PartText(part, chunk.text))
-                        if chunk.info and "waiting_s" in chunk.info:
-                            self._emit(PartWaiting(part, float(chunk.info["waiting_s"])))
+                        if chunk.info:
+                            if "waiting_s" in chunk.info:
+                                self._emit(PartWaiting(part, float(chunk.info["waiting_s"])))
+                            # What else the engine says about the answer (e.g. the CPU
+                            # engine's line boxes) stays with the result.
+                            extra.update((k, v) for k, v in chunk.info.items() if k != "waiting_s")
                         if chunk.finish_reason is not None:
                             finish = chunk.finish_reason
                             usage = chunk.usage
@@ -701,22 +747,26 @@ class Pipeline:
             except _Stop:
                 raise
             except EngineDied as exc:
-                if texts or not await self._restart(exc):
-                    raise _Stop(exc.user_message) from exc
-                continue  # restarted: try the part again
-            except EngineError as exc:
+                restarted = await self._restart(exc, part, generation)
+                if restarted and not texts:
+                    continue  # died before its first token: try the part again
+                if not restarted:  # for good: keep this part's result, then stop the run
+                    self._stop_after = (exc.user_message, part)
+                return failed(exc.user_message)
+            except Exception as exc:
+                if self._generation != generation and not texts:
+                    # The engine was restarted under this attempt (another part saw it die):
+                    # whatever broke here broke with it. Try again on the new one.
+                    continue
+                if not isinstance(exc, EngineError):
+                    raise
                 spent = time.monotonic() - began
                 if (texts or attempts >= self.retry.attempts or spent >= self.retry.budget_s
                         or not _retryable(exc)):
-                    return part.result(text="".join(texts), error=exc.user_message,
-                                       engine=engine.name if engine else "",
-                                       model=_model(engine) if engine else "",
-                                       seconds=spent, attempts=attempts, thumbnail=thumb,
-                                       first_token_s=_since(began, first_token))
+                    return failed(exc.user_message)
                 log.info("%s: retrying after %s", part.label, exc)
                 await asyncio.sleep(self.retry.backoff_s * attempts)
         assert engine is not None
-        extra: dict[str, Any] = {}
         if usage and "repetition" in usage:
             extra["repetition"] = usage["repetition"]
         return part.result(text="".join(texts), finish=(finish or FinishReason.STOP).value,
@@ -724,19 +774,23 @@ class Pipeline:
                            seconds=time.monotonic() - began, attempts=attempts, thumbnail=thumb,
                            first_token_s=_since(began, first_token), extra=extra)
 
-    async def _restart(self, exc: EngineDied) -> bool:
-        """Start the engine again after its process died, once per run (the setting)."""
+    async def _restart(self, exc: EngineDied, part: Part | None, generation: int) -> bool:
+        """Start the engine again after its process died, once per run (the setting).
+        Parts in flight see the same death: the first restarts it, the others (whose
+        attempt began before that restart) just try again. True: try again."""
         async with self._restart_lock:
+            if self._generation != generation:
+                return True  # restarted since this attempt began
             if not self.restart_on_death or self._restarts >= 1:
                 return False
             self._restarts += 1
-            self._emit(EngineRestarted(f"{exc.user_message} Starting it again…"))
+            self._emit(EngineRestarted(exc.user_message, part))
             try:
                 await self.engine.restart()
             except EngineError as again:
                 raise _Stop(f"{exc} Starting it again failed: {again.user_message}") from again
+            self._generation += 1
             return True
-
 
 # ====================================================================== helpers (worker threads)
 

@@ -297,19 +297,14 @@ class SpecError(ValueError):
     """A --pages or --region value that cannot be used; `str()` is the message."""
 
 
-def parse_pages(spec: str, page_count: int) -> list[int]:
-    """Parse a page list such as "1-3,7" (1-based, as people count pages).
-
-    Returns sorted, de-duplicated **0-based page indices**: "1-3,7" -> [0, 1, 2, 6].
-    Accepts N, A-B, open ranges "A-" (to the last page) and "-B" (from the first),
-    and "all" / "" for every page. Raises SpecError with a plain message otherwise.
-    """
-    if page_count < 1:
-        raise SpecError("The document has no pages.")
+def page_ranges(spec: str) -> list[tuple[int, int | None]] | None:
+    """The 1-based (first, last) ranges of a page list, `last` None for "to the end";
+    None for every page ("", "all"). Checks the syntax only (no page count needed), so a
+    command can refuse a bad --pages before any work. Raises SpecError."""
     text = spec.strip().lower()
     if text in ("", "all", "*"):
-        return list(range(page_count))
-    pages: set[int] = set()
+        return None
+    ranges: list[tuple[int, int | None]] = []
     for part in text.split(","):
         part = part.strip()
         if not part:
@@ -320,18 +315,35 @@ def parse_pages(spec: str, page_count: int) -> list[int]:
             if not a_text and not b_text:
                 raise SpecError(f"{part!r} is not a page range (use e.g. 2-5).")
             first = int(a_text) if a_text else 1
-            last = int(b_text) if b_text else page_count
+            last: int | None = int(b_text) if b_text else None
         elif re.fullmatch(r"\d+", part):
             first = last = int(part)
         else:
-            raise SpecError(
-                f"{part!r} is not a page number or range (use e.g. 1-3,7)."
-            )
-        if first < 1 or last < 1:
+            raise SpecError(f"{part!r} is not a page number or range (use e.g. 1-3,7).")
+        if first < 1 or (last is not None and last < 1):
             raise SpecError("Pages are numbered from 1.")
-        if first > last:
+        if last is not None and first > last:
             raise SpecError(f"The range {part!r} runs backwards (write {last}-{first}).")
-        if last > page_count:
+        ranges.append((first, last))
+    return ranges
+
+
+def parse_pages(spec: str, page_count: int) -> list[int]:
+    """Parse a page list such as "1-3,7" (1-based, as people count pages).
+
+    Returns sorted, de-duplicated **0-based page indices**: "1-3,7" -> [0, 1, 2, 6].
+    Accepts N, A-B, open ranges "A-" (to the last page) and "-B" (from the first),
+    and "all" / "" for every page. Raises SpecError with a plain message otherwise.
+    """
+    if page_count < 1:
+        raise SpecError("The document has no pages.")
+    ranges = page_ranges(spec)
+    if ranges is None:
+        return list(range(page_count))
+    pages: set[int] = set()
+    for first, last in ranges:
+        last = page_count if last is None else last
+        if last > page_count or first > page_count:
             bad = first if first > page_count else last
             noun = "page" if page_count == 1 else "pages"
             raise SpecError(f"There is no page {bad}: the document has {page_count} {noun}.")

@@ -8,6 +8,7 @@ Precedence: defaults < settings file < environment < command line.
 
 from __future__ import annotations
 
+import argparse
 import dataclasses
 import json
 import logging
@@ -64,6 +65,10 @@ class Settings:
     endpoint: str = _setting("", "URL of an OpenAI-compatible server (LMDeploy, vLLM, SGLang)")
     api_key: str = _setting("", "API key for --endpoint")
     max_in_flight: int = _setting(4, "Requests in flight at once against a server")
+    timeout: float = _setting(120.0, "Seconds to wait for a server's first token, and between two "
+                                     "tokens, before giving up (keep-alives do not count)")
+    restart_engine_on_crash: bool = _setting(True, "Restart the local engine once when it dies "
+                                                   "during a batch (else stop the batch)")
     # Decoding
     max_tokens: int = _setting(DECODING.max_tokens, "Token limit of one answer")
     max_dynamic_patch: int = _setting(DECODING.max_dynamic_patch, "InternVL3 tiles per image (1-12): detail level, for LMDeploy and transformers alike")
@@ -156,7 +161,8 @@ def add_cli_flags(parser: Any, *, skip: tuple[str, ...] = ()) -> None:
         flag = "--" + f.name.replace("_", "-")
         kwargs: dict[str, Any] = {"dest": f.name, "default": None, "help": f.metadata["help"]}
         if isinstance(f.default, bool):
-            kwargs["action"] = "store_true"
+            # --name / --no-name: a setting that defaults to on must be switchable off
+            kwargs["action"] = argparse.BooleanOptionalAction
         else:
             kwargs["type"] = type(f.default)
             if f.metadata["choices"]:

@@ -15,8 +15,9 @@ unfinished tag, so the cost per chunk does not grow with the table.
 from __future__ import annotations
 
 import datetime as _dt
+import html
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from typing import Any, Literal
@@ -237,9 +238,8 @@ class Table:
 
     # ---------------------------------------------------------------- renderers
 
-    def to_html(self) -> str:
-        import html
-
+    def to_html(self, cell: Callable[[str], str] | None = None) -> str:
+        """An HTML table; `cell` transforms each cell's text first (formula safety)."""
         parts = ["<table>"]
         if self.caption:
             parts.append(f"<caption>{html.escape(self.caption)}</caption>")
@@ -253,7 +253,8 @@ class Table:
                 tag = "th" if i < self.header_rows else "td"
                 attrs = (f' rowspan="{c.rowspan}"' if c.rowspan > 1 else "") + (
                     f' colspan="{c.colspan}"' if c.colspan > 1 else "")
-                text = html.escape(c.text).replace("\n", "<br>")
+                text = html.escape(cell(c.text) if cell else c.text)
+                text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\n", "<br>")
                 parts.append(f"<{tag}{attrs}>{text}</{tag}>")
             parts.append("</tr>")
             if i == self.header_rows - 1:
@@ -263,14 +264,19 @@ class Table:
         parts.append("</table>")
         return "".join(parts)
 
-    def to_markdown(self) -> str:
-        """GitHub pipe table. Merges cannot be expressed: covered slots are left empty."""
+    def to_markdown(self, cell: Callable[[str], str] | None = None) -> str:
+        """GitHub pipe table. Merges cannot be expressed: covered slots are left empty.
+
+        Cell text is HTML-escaped (Markdown renders raw HTML; a cell is text), then pipes
+        and backslashes; `cell` transforms each cell's text first (formula safety)."""
         grid = self.to_grid()
         if not grid:
             return ""
         width = max(1, len(grid[0]))
 
         def esc(t: str) -> str:
+            t = html.escape(cell(t) if cell else t, quote=False)
+            t = t.replace("\r\n", "\n").replace("\r", "\n")  # a CR would end the row too
             return t.replace("\\", "\\\\").replace("|", "\\|").replace("\n", "<br>")
 
         lines = ["| " + " | ".join(esc(t) for t in grid[0]) + " |",
@@ -278,9 +284,12 @@ class Table:
         lines += ["| " + " | ".join(esc(t) for t in row) + " |" for row in grid[1:]]
         return "\n".join(lines)
 
-    def to_tsv(self) -> str:
+    def to_tsv(self, cell: Callable[[str], str] | None = None) -> str:
+        """Tab-separated rows; `cell` transforms each cell's text first (formula safety)."""
+
         def esc(t: str) -> str:
-            if any(ch in t for ch in '\t\n"'):
+            t = cell(t) if cell else t
+            if any(ch in t for ch in '\t\n\r"'):
                 return '"' + t.replace('"', '""') + '"'
             return t
 
@@ -535,7 +544,8 @@ _EMPH = re.compile(r"^(\*\*|__)(.+)\1$", re.S)
 
 def _md_cell(raw: str) -> str:
     text = _BR_TAG.sub(_BR, raw)
-    text = _clean_cell(text)
+    # Markdown decodes entities: "AT&amp;T" is AT&T (our Markdown export escapes cells).
+    text = _clean_cell(html.unescape(text) if "&" in text else text)
     m = _EMPH.match(text)
     return m.group(2).strip() if m else text
 

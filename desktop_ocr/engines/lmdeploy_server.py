@@ -5,20 +5,19 @@ spawn, a fresh random API key per start, `--model-name internvl3`, never
 `--chat-template`; readiness by polling `/health` (connection refused and 503 both mean
 "still starting") until healthy, the process exits, or the start timeout fires.
 
-No server outlives the app:
-- POSIX: the server runs in its own session / process group (`start_new_session`), so
-  stop() can signal the whole group (the server has child processes): SIGTERM, wait
-  `stop_timeout`, SIGKILL. An `atexit` hook does the same when the app exits normally.
-- Linux: the child also asks the kernel for SIGKILL when its parent dies
-  (prctl(PR_SET_PDEATHSIG) via ctypes in preexec_fn), which covers a crashed or
-  SIGKILLed app. Caveats: that signal follows the *thread* that spawned it, so spawn from
-  the long-lived event-loop thread (we do, Popen runs on the loop), and it reaches the
-  lmdeploy process only; lmdeploy's own workers notice their parent's death themselves.
-  macOS has no equivalent; there the atexit hook and the process group are what we have.
-- Windows: the server starts with CREATE_NEW_PROCESS_GROUP (so CTRL_BREAK reaches only
-  it) and is put into a job object with JOB_OBJECT_LIMIT_KILL_ON_JOB_CLOSE: Windows
-  kills everything in the job when our last handle to it closes, which happens when the
-  app exits or crashes. stop() sends CTRL_BREAK, waits, then terminates the job.
+No server outlives the app (engines/watchdog.py holds the mechanics, for every spawner):
+- the server runs in its own session / process group (Windows: its own console process
+  group and a job object that dies with the app), so stop() can signal the whole tree
+  (the server has child processes): SIGTERM, wait `stop_timeout`, SIGKILL. An `atexit`
+  hook does the same when the app exits normally.
+- a watchdog process holds a pipe whose other end only the app holds: when the app dies
+  (SIGKILL, a crash, the OOM killer) the pipe closes and the watchdog ends the server's
+  whole session within a couple of seconds. Linux also gives the server leader the
+  parent-death signal (SIGKILL at once).
+- SIGTERM / SIGHUP of the app run the same clean stop as closing the window or Ctrl+C
+  (gui/app.py, cli.py).
+- a server that dies on its own has what is left of its tree killed at once (workers of
+  a dead server would hold the GPU), and `start()` starts a fresh one.
 
 The log goes to `<user log dir>/lmdeploy-server.log` (previous start: `.log.1`); the
 last `log_lines` lines stay in memory to explain a failed start.
@@ -64,6 +63,7 @@ from desktop_ocr.core.contract import (
     Health,
     Request,
 )
+from desktop_ocr.engines.watchdog import Guard, kill_tree, spawn_options
 
 if TYPE_CHECKING:
     import httpx
@@ -136,7 +136,14 @@ class StartTimeout(ServerStartError, EngineTimeout):
 
 
 class ServerDied(EngineDied):
-    """The server was ready and then exited."""
+    """The server was ready and then exited; the message has the exit code and the
+    server's last error line, `log_tail` its last lines."""
+
+    def __init__(self, message: str, *, hint: str = "", returncode: int | None = None,
+                 log_tail: Sequence[str] = ()) -> None:
+        super().__init__(message, hint=hint)
+        self.returncode = returncode
+        self.log_tail = tuple(log_tail)
 
 
 # ---------------------------------------------------------------- finding lmdeploy
@@ -329,102 +336,6 @@ class ServerStatus:
 _live: weakref.WeakSet[LMDeployServer] = weakref.WeakSet()
 
 
-def _linux_pdeathsig() -> Callable[[], None] | None:
-    if not IS_LINUX:
-        return None
-    try:
-        import ctypes
-
-        libc = ctypes.CDLL(None, use_errno=True)
-        prctl = libc.prctl
-    except (OSError, AttributeError):
-        return None
-    parent = os.getpid()
-    pr_set_pdeathsig = 1
-
-    def preexec() -> None:
-        # Runs in the child between fork and exec: only async-signal-safe work here
-        # (prctl and getppid are plain syscalls; ctypes is already loaded in the parent).
-        prctl(pr_set_pdeathsig, int(signal.SIGKILL), 0, 0, 0)
-        if os.getppid() != parent:  # the parent died before prctl took effect
-            os._exit(1)
-
-    return preexec
-
-
-class _WindowsJob:
-    """A job object that kills its processes when the app's handle closes (exit or crash)."""
-
-    def __init__(self) -> None:
-        import ctypes
-        from ctypes import wintypes
-
-        class IoCounters(ctypes.Structure):
-            _fields_ = [(n, ctypes.c_ulonglong) for n in (
-                "ReadOperationCount", "WriteOperationCount", "OtherOperationCount",
-                "ReadTransferCount", "WriteTransferCount", "OtherTransferCount")]
-
-        class BasicLimits(ctypes.Structure):
-            _fields_ = [("PerProcessUserTimeLimit", ctypes.c_int64), ("PerJobUserTimeLimit", ctypes.c_int64),
-                        ("LimitFlags", wintypes.DWORD), ("MinimumWorkingSetSize", ctypes.c_size_t),
-                        ("MaximumWorkingSetSize", ctypes.c_size_t), ("ActiveProcessLimit", wintypes.DWORD),
-                        ("Affinity", ctypes.c_size_t), ("PriorityClass", wintypes.DWORD),
-                        ("SchedulingClass", wintypes.DWORD)]
-
-        class ExtendedLimits(ctypes.Structure):
-            _fields_ = [("BasicLimitInformation", BasicLimits), ("IoInfo", IoCounters),
-                        ("ProcessMemoryLimit", ctypes.c_size_t), ("JobMemoryLimit", ctypes.c_size_t),
-                        ("PeakProcessMemoryUsed", ctypes.c_size_t), ("PeakJobMemoryUsed", ctypes.c_size_t)]
-
-        k32 = ctypes.WinDLL("kernel32", use_last_error=True)  # type: ignore[attr-defined]
-        k32.CreateJobObjectW.restype = wintypes.HANDLE
-        k32.OpenProcess.restype = wintypes.HANDLE
-        self._k32 = k32
-        self.handle = k32.CreateJobObjectW(None, None)
-        if not self.handle:
-            raise OSError(ctypes.get_last_error(), "CreateJobObjectW failed")
-        info = ExtendedLimits()
-        info.BasicLimitInformation.LimitFlags = 0x2000  # JOB_OBJECT_LIMIT_KILL_ON_JOB_CLOSE
-        job_object_extended_limit_information = 9
-        if not k32.SetInformationJobObject(wintypes.HANDLE(self.handle), job_object_extended_limit_information,
-                                           ctypes.byref(info), ctypes.sizeof(info)):
-            raise OSError(ctypes.get_last_error(), "SetInformationJobObject failed")
-
-    def assign(self, pid: int) -> None:
-        from ctypes import wintypes
-
-        process_all_access = 0x1F0FFF
-        h = self._k32.OpenProcess(process_all_access, False, pid)
-        try:
-            self._k32.AssignProcessToJobObject(wintypes.HANDLE(self.handle), wintypes.HANDLE(h))
-        finally:
-            self._k32.CloseHandle(wintypes.HANDLE(h))
-
-    def terminate(self) -> None:
-        from ctypes import wintypes
-
-        self._k32.TerminateJobObject(wintypes.HANDLE(self.handle), 1)
-
-    def close(self) -> None:
-        from ctypes import wintypes
-
-        if self.handle:
-            self._k32.CloseHandle(wintypes.HANDLE(self.handle))
-            self.handle = None
-
-
-def _kill_group(proc: subprocess.Popen[bytes], sig: int) -> None:
-    if IS_WINDOWS:
-        with contextlib.suppress(OSError):
-            if sig == signal.SIGTERM:
-                proc.send_signal(signal.CTRL_BREAK_EVENT)  # type: ignore[attr-defined]
-            else:
-                proc.kill()
-        return
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(proc.pid, sig)  # start_new_session: the group id is the server's pid
-
-
 @atexit.register
 def _stop_all_at_exit() -> None:
     for server in list(_live):
@@ -487,7 +398,7 @@ class LMDeployServer:
         self._tail_lock = threading.Lock()
         self._proc: subprocess.Popen[bytes] | None = None
         self._reader: threading.Thread | None = None
-        self._job: _WindowsJob | None = None
+        self._guard: Guard | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._starting: asyncio.Future[None] | None = None
         self._stopping = False
@@ -554,6 +465,8 @@ class LMDeployServer:
             self._starting = None
 
     async def _start(self) -> None:
+        if self._proc is not None:  # a server that died: reap what is left before a new one
+            await self._terminate()
         self._stopping = False
         if not self.command:
             err = LMDeployNotFound("lmdeploy was not found.", hint=self.unavailable_reason)
@@ -617,8 +530,13 @@ class LMDeployServer:
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             if path.exists():
-                os.replace(path, path.with_name(path.name + ".1"))
-            return open(path, "w", encoding="utf-8")  # noqa: SIM115 - closed by the reader thread
+                previous = path.with_name(path.name + ".1")
+                os.replace(path, previous)
+                with contextlib.suppress(OSError):
+                    os.chmod(previous, 0o600)  # a log left 0644 by an older version
+            from desktop_ocr.core.logs import open_private
+
+            return open_private(path, "w")  # 0600, like every log; closed by the reader thread
         except OSError:
             log.warning("cannot write the server log to %s", path, exc_info=True)
             return None
@@ -634,14 +552,7 @@ class LMDeployServer:
             shown = [("***" if prev == "--api-keys" else a) for prev, a in zip(["", *args[:-1]], args, strict=True)]
             logfile.write(f"# {time.strftime('%Y-%m-%d %H:%M:%S')} {shlex.join(shown)}\n")
             logfile.flush()
-        kwargs: dict[str, Any] = {}
-        if IS_WINDOWS:
-            kwargs["creationflags"] = subprocess.CREATE_NEW_PROCESS_GROUP  # type: ignore[attr-defined]
-        else:
-            kwargs["start_new_session"] = True
-            preexec = _linux_pdeathsig()
-            if preexec is not None:
-                kwargs["preexec_fn"] = preexec
+        kwargs = spawn_options()
         try:
             proc = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                                     stderr=subprocess.STDOUT, env=env, **kwargs)
@@ -652,12 +563,7 @@ class LMDeployServer:
                                    hint="Check the lmdeploy command in the engine settings.") from None
         self._proc = proc
         _live.add(self)
-        if IS_WINDOWS:
-            try:
-                self._job = _WindowsJob()
-                self._job.assign(proc.pid)
-            except Exception:
-                log.warning("could not put the server into a job object", exc_info=True)
+        self._guard = Guard.start(proc)
         self._reader = threading.Thread(target=self._read_output, args=(proc, logfile, self._loop),
                                         name="lmdeploy-log", daemon=True)
         self._reader.start()
@@ -699,12 +605,31 @@ class LMDeployServer:
     def _on_exit(self, proc: subprocess.Popen[bytes], rc: int) -> None:
         if proc is not self._proc or self._stopping:
             return
+        self._bury()
         if self.status.state is ServerState.READY:
-            lines = self.log_lines()
-            last = _last_error_line(lines)
-            err = ServerDied(f"The InternVL3 server stopped unexpectedly (exit code {rc})"
-                             f"{': ' + last if last else ''}.", hint="See the server log; start it again.")
+            err = self.death()
             self._set(ServerState.FAILED, err.user_message, err)
+
+    def _bury(self) -> None:
+        """What is left of a dead server's tree holds GPU memory and nothing else: end it."""
+        proc = self._proc
+        if proc is not None and proc.poll() is not None:
+            kill_tree(proc, signal.SIGKILL)
+
+    def death(self) -> ServerDied:
+        """The error of a server that died after it was ready: exit code and last words."""
+        lines = self.log_lines()
+        last = _last_error_line(lines)
+        rc = self.returncode
+        how = f"exit code {rc}"
+        if rc is not None and rc < 0:
+            with contextlib.suppress(ValueError):
+                how = f"killed by {signal.Signals(-rc).name}"
+        where = f" ({self.log_path})" if self.log_path else ""
+        return ServerDied(f"The InternVL3 server stopped unexpectedly ({how})"
+                          f"{': ' + last if last else ''}.",
+                          hint=f"See the server log{where}; starting the engine again restarts it.",
+                          returncode=rc, log_tail=lines[-20:])
 
     async def _join_reader(self) -> None:
         if self._reader is not None:
@@ -770,18 +695,16 @@ class LMDeployServer:
             return
         self._stopping = True
         if proc.poll() is None:
-            _kill_group(proc, signal.SIGTERM)
+            kill_tree(proc, signal.SIGTERM)
             deadline = time.monotonic() + self.stop_timeout
             while proc.poll() is None and time.monotonic() < deadline:
                 await asyncio.sleep(0.05)
-        # Always: workers may outlive a leader that exited on SIGTERM, and the group is ours.
-        _kill_group(proc, signal.SIGKILL)
-        if self._job is not None:
-            with contextlib.suppress(Exception):
-                self._job.terminate()
-                self._job.close()
-            self._job = None
+        # Always: workers may outlive a leader that exited on SIGTERM, and the tree is ours.
+        kill_tree(proc, signal.SIGKILL)
         await asyncio.to_thread(proc.wait)
+        guard, self._guard = self._guard, None
+        if guard is not None:
+            await asyncio.to_thread(guard.release)
         await self._join_reader()
         _live.discard(self)
         self._proc = None
@@ -793,15 +716,15 @@ class LMDeployServer:
             return
         self._stopping = True
         if proc.poll() is None:
-            _kill_group(proc, signal.SIGTERM)
+            kill_tree(proc, signal.SIGTERM)
             with contextlib.suppress(subprocess.TimeoutExpired):
                 proc.wait(min(self.stop_timeout, 5.0))
-        _kill_group(proc, signal.SIGKILL)
-        if self._job is not None:
-            with contextlib.suppress(Exception):
-                self._job.terminate()
+        kill_tree(proc, signal.SIGKILL)
         with contextlib.suppress(subprocess.TimeoutExpired):
             proc.wait(5.0)
+        if self._guard is not None:
+            self._guard.release()
+            self._guard = None
 
 
 # ---------------------------------------------------------------- which model, from where
@@ -904,7 +827,8 @@ class LMDeployEngine:
             "missing_problem": plan.problem,
         }
         options.update(server_options)
-        engine = cls(LMDeployServer(command, plan.path, **options), max_concurrency=settings.max_in_flight)
+        engine = cls(LMDeployServer(command, plan.path, **options), max_concurrency=settings.max_in_flight,
+                     client_options={"timeout": settings.timeout})
         engine.plan = plan
         return engine
 
@@ -913,10 +837,14 @@ class LMDeployEngine:
         return self.server.model
 
     async def start(self) -> None:
+        """Start the server; after it died, start a fresh one (a new port and key)."""
         await self.server.start()
-        if self._client is None:
+        client = self._client
+        if client is None or (client.endpoint, client.api_key) != (self.server.base_url, self.server.api_key):
             from desktop_ocr.engines.openai_compat import OpenAIEngine
 
+            if client is not None:
+                await client.stop()
             self._client = OpenAIEngine(self.server.base_url, self.server.api_key, self.server.model_name,
                                         max_concurrency=self.max_concurrency, family=self.family,
                                         **self.client_options)
@@ -938,17 +866,29 @@ class LMDeployEngine:
 
     async def stream(self, request: Request) -> AsyncIterator[Chunk]:
         client = self._client
-        if client is None or self.server.status.state is not ServerState.READY:
+        status = self.server.status
+        if isinstance(status.error, ServerDied):
+            # Every request after a death says why, not "not running": the batch above
+            # reports it once and stops, or calls start() again, which restarts the server.
+            raise status.error
+        if client is None or status.state is not ServerState.READY:
             raise EngineUnavailable("The InternVL3 server is not running.", hint="Start the engine first.")
         try:
             async with contextlib.aclosing(client.stream(request)) as chunks:
                 async for chunk in chunks:
                     yield chunk
         except (EngineCrashed, EngineUnavailable, EngineTimeout) as err:
-            rc = self.server.returncode
-            if rc is not None and not isinstance(err, ServerDied):
-                await self.server._join_reader()
-                last = _last_error_line(self.server.log_lines())
-                raise ServerDied(f"The InternVL3 server died (exit code {rc}){': ' + last if last else ''}.",
-                                 hint="See the server log; start it again.") from err
+            if isinstance(err, ServerDied):
+                raise
+            # A broken connection is often the first sign of a dying server: give its
+            # exit a moment to be seen, so the error names the cause.
+            broken = getattr(err, "status", None) is None and not isinstance(err, EngineTimeout)
+            for _ in range(20 if broken else 0):
+                if self.server.returncode is not None:
+                    break
+                await asyncio.sleep(0.05)
+            if self.server.returncode is not None:
+                self.server._bury()
+                await self.server._join_reader()  # so the tail holds the dying words
+                raise self.server.death() from err
             raise

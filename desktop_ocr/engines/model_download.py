@@ -461,18 +461,11 @@ class DownloadJob:
         env = dict(os.environ if self.env is None else self.env)
         env["PYTHONUNBUFFERED"] = "1"
         env.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
-        kwargs: dict[str, Any] = {}
-        if sys.platform.startswith("win"):
-            kwargs["creationflags"] = subprocess.CREATE_NEW_PROCESS_GROUP  # type: ignore[attr-defined]
-        else:
-            from desktop_ocr.engines.lmdeploy_server import _linux_pdeathsig
+        from desktop_ocr.engines.watchdog import Guard, spawn_options
 
-            kwargs["start_new_session"] = True
-            preexec = _linux_pdeathsig()
-            if preexec is not None:
-                kwargs["preexec_fn"] = preexec
         self._proc = subprocess.Popen(self.command(), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                      stderr=subprocess.PIPE, env=env, **kwargs)
+                                      stderr=subprocess.PIPE, env=env, **spawn_options())
+        self._guard = Guard.start(self._proc)  # no download outlives the app, however it ends
         _live.add(self)
         self._set_state(JobState.RUNNING)
         self._reader = threading.Thread(target=self._read, args=(self._proc, self._loop),
@@ -537,6 +530,9 @@ class DownloadJob:
                 with contextlib.suppress(RuntimeError):
                     loop.call_soon_threadsafe(self._on_event, event)
         rc = proc.wait()
+        guard = getattr(self, "_guard", None)
+        if guard is not None:
+            guard.release()
         err_reader.join(2)
         with contextlib.suppress(RuntimeError):
             loop.call_soon_threadsafe(self._on_exit, proc, rc, list(tail))
@@ -607,12 +603,9 @@ class DownloadJob:
 
 
 def _kill(proc: subprocess.Popen[bytes], sig: int) -> None:
-    if sys.platform.startswith("win"):
-        with contextlib.suppress(OSError):
-            proc.kill()
-        return
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(proc.pid, sig)
+    from desktop_ocr.engines.watchdog import kill_tree
+
+    kill_tree(proc, sig)
 
 
 def _duration(seconds: float) -> str:

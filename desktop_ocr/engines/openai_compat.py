@@ -13,14 +13,28 @@ Wire format: ../shared/lmdeploy-contract.md. In short:
 Closing the iterator closes the connection, which cancels generation on the server.
 A request is retried only while nothing has been received (connect refused, 503,
 connection dropped before the first token): after that, text has reached the user.
+
+Time limits (`timeout`, the `timeout` setting): the longest wait for the first token and
+between two tokens. Only text (or the finish) counts as progress: SSE comments
+(": keep-alive"), blank lines and empty deltas do not, so a server that only keeps the
+connection alive still times out. Retries share the same budget (a server that hangs
+on every chat request fails after `timeout`, not after retries x timeout), and a refused
+connection fails in about a second. While it waits the stream yields
+`Chunk("", info={"waiting_s": N})` about once a `tick`, for "waiting for the server… N s".
+
+An event of the wrong shape (invalid JSON, `choices` not a list of objects, `delta` not
+an object, `content` not a string) ends the request with one plain ProtocolError, never
+a traceback.
 """
 
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import json
 import logging
+import time
 from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Any
 
@@ -101,9 +115,70 @@ def http_error(status: int, body: bytes | str, *, label: str = "") -> EngineErro
     return err
 
 
+class ProtocolError(EngineCrashed):
+    """The server sent something that is not the OpenAI streaming format (not retried)."""
+
+
 def _retryable(err: EngineError) -> bool:
+    if isinstance(err, ProtocolError):
+        return False
     return isinstance(err, (EngineUnavailable, EngineTimeout)) or (
         isinstance(err, EngineCrashed) and getattr(err, "status", None) is None)
+
+
+class _Pump:
+    """Reads an async iterator of chunks into a deque from a task of its own, noting the
+    time of each (progress), so the consumer can wait on it with a timeout cheaply."""
+
+    def __init__(self, chunks: AsyncIterator[Chunk], progress: _Progress) -> None:
+        self.chunks = chunks
+        self.progress = progress
+        self.items: collections.deque[Chunk] = collections.deque()
+        self.done = False
+        self.error: BaseException | None = None
+        self._waiter: asyncio.Future[None] | None = None
+
+    async def run(self) -> None:
+        try:
+            async for chunk in self.chunks:
+                self.progress.last = time.monotonic()
+                if chunk.text:
+                    self.progress.tokens += 1
+                self.items.append(chunk)
+                self._wake()
+        except asyncio.CancelledError:
+            raise
+        except BaseException as exc:  # handed to the consumer, raised in its task
+            self.error = exc
+        finally:
+            self.done = True
+            self._wake()
+            with contextlib.suppress(Exception):
+                await self.chunks.aclose()  # type: ignore[attr-defined]
+
+    def _wake(self) -> None:
+        if self._waiter is not None and not self._waiter.done():
+            self._waiter.set_result(None)
+
+    async def wait(self, timeout: float) -> None:
+        """Until a chunk or the end arrives, or `timeout` seconds pass."""
+        loop = asyncio.get_running_loop()
+        self._waiter = waiter = loop.create_future()
+        timer = loop.call_later(timeout, lambda: waiter.done() or waiter.set_result(None))
+        try:
+            await waiter
+        finally:
+            timer.cancel()
+            self._waiter = None
+
+
+class _Progress:
+    """When the request last made progress (its start, then each token): shared by the
+    attempts of one request, so retries do not restart the clock."""
+
+    def __init__(self) -> None:
+        self.began = self.last = time.monotonic()
+        self.tokens = 0
 
 
 class OpenAIEngine:
@@ -112,16 +187,17 @@ class OpenAIEngine:
     `endpoint` is the server's base URL ("http://host:23333", a trailing "/v1" is
     accepted). With `model=None`, `start()` asks `/v1/models` and uses what it lists.
     `max_concurrency` is how many requests the job queue keeps in flight.
-    `on_repetition(request, repetition)` is told when the loop guard stopped a stream.
+    `timeout`: the longest wait, in seconds, for the first token and between tokens
+    (see the module docstring); `tick`: how often a waiting stream says so.
     """
 
     name = "openai"
 
     def __init__(self, endpoint: str, api_key: str = "", model: str | None = None, *,
-                 max_concurrency: int = 4, connect_timeout: float = 10.0,
-                 read_timeout: float = 600.0, retries: int = 2, retry_backoff: float = 0.5,
-                 loop_guard: bool = True, guard_options: dict[str, Any] | None = None,
-                 family: str = "") -> None:
+                 max_concurrency: int = 4, timeout: float = 120.0, tick: float = 1.0,
+                 connect_timeout: float | None = None, retries: int = 2,
+                 retry_backoff: float = 0.5, loop_guard: bool = True,
+                 guard_options: dict[str, Any] | None = None, family: str = "") -> None:
         endpoint = endpoint.strip().rstrip("/")
         if endpoint.endswith("/v1"):
             endpoint = endpoint[:-3]
@@ -137,15 +213,21 @@ class OpenAIEngine:
         self.retry_backoff = retry_backoff
         self.loop_guard = loop_guard
         self.guard_options = dict(guard_options or {})
-        # read: longest silence between two chunks (a busy server may queue the request).
-        self._timeout = httpx.Timeout(connect=connect_timeout, read=read_timeout,
-                                      write=60.0, pool=None)
+        self.timeout = float(timeout) if timeout and timeout > 0 else 120.0
+        self.tick = max(0.05, float(tick))
+        # A connection that is not accepted within a few seconds will not be: fail fast.
+        connect = connect_timeout if connect_timeout is not None else min(10.0, self.timeout)
+        # Streams are timed by _paced (progress, not bytes); httpx's read limit is only a
+        # backstop there, and the limit of the small GET requests (/v1/models).
+        self._timeout = httpx.Timeout(connect=connect, read=self.timeout + 2 * self.tick,
+                                      write=max(60.0, self.timeout), pool=None)
         self._client: httpx.AsyncClient | None = None
         self._open: set[httpx.Response] = set()
         self._stopping = False
 
     @classmethod
     def from_settings(cls, settings: Settings, **kwargs: Any) -> OpenAIEngine:
+        kwargs.setdefault("timeout", settings.timeout)
         return cls(settings.endpoint, settings.api_key, None,
                    max_concurrency=settings.max_in_flight, **kwargs)
 
@@ -290,13 +372,15 @@ class OpenAIEngine:
             raise BadImage(str(exc)) from None
         payload = self.build_payload(request, url)
         guard = LoopGuard(**self.guard_options) if self.loop_guard else None
+        progress = _Progress()
         attempt = 0
         while True:
             got_token = False
             try:
                 # aclosing: when our consumer closes us, the inner generator (and with it
                 # the HTTP response) must close now, not whenever it is garbage-collected.
-                async with contextlib.aclosing(self._one_attempt(client, payload, request, guard)) as chunks:
+                attempt_chunks = self._one_attempt(client, payload, request, guard)
+                async with contextlib.aclosing(self._paced(attempt_chunks, progress, request)) as chunks:
                     async for chunk in chunks:
                         if chunk.text:
                             got_token = True
@@ -307,9 +391,56 @@ class OpenAIEngine:
                     raise Cancelled("The engine was stopped.") from None
                 if got_token or attempt >= self.retries or not _retryable(err):
                     raise
+                pause = self.retry_backoff * (attempt + 1)
+                if time.monotonic() + pause - progress.began >= self.timeout:
+                    raise  # retries share the request's time budget
                 attempt += 1
                 log.info("retrying %s after %s (attempt %d)", request.label or "request", err, attempt + 1)
-                await asyncio.sleep(self.retry_backoff * attempt)
+                await asyncio.sleep(pause)
+
+    async def _paced(self, chunks: AsyncIterator[Chunk], progress: _Progress,
+                     request: Request) -> AsyncIterator[Chunk]:
+        """Pass `chunks` on; while none comes, yield a waiting chunk each tick, and give
+        up `timeout` s after the last progress. Closing this closes `chunks`.
+
+        One reader task per attempt pulls `chunks` into a deque; this side waits on a
+        plain future with a timer only when the deque is empty (a task per chunk ran at
+        0.4x a bare SSE loop, this at ~0.9x: bench/stream_client_overhead.py)."""
+        pump = _Pump(chunks, progress)
+        reader = asyncio.ensure_future(pump.run())
+        try:
+            while True:
+                if not pump.items and not pump.done:
+                    waited = time.monotonic() - progress.last
+                    left = self.timeout - waited
+                    if left <= 0:
+                        raise self._timed_out(progress, request)
+                    await pump.wait(min(self.tick, left))
+                    if not pump.items and not pump.done:
+                        waited = time.monotonic() - progress.last
+                        if waited < self.timeout:
+                            yield Chunk("", info={"waiting_s": round(waited, 1)})
+                        continue
+                if pump.items:
+                    yield pump.items.popleft()
+                    continue
+                if pump.error is not None:
+                    raise pump.error
+                return
+        finally:
+            if not reader.done():
+                reader.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await reader  # its `finally` closes `chunks`, and with it the response
+
+    def _timed_out(self, progress: _Progress, request: Request) -> EngineTimeout:
+        hint = (f"It may be overloaded or stuck; raise the time limit (--timeout, now "
+                f"{self.timeout:g} s) or check the server.")
+        if progress.tokens:
+            return EngineTimeout(f"The server stopped sending for {self.timeout:g} s mid-answer"
+                                 f"{_label(request)}.", hint=hint)
+        return EngineTimeout(f"The server did not start answering within {self.timeout:g} s"
+                             f"{_label(request)}.", hint=hint)
 
     async def _one_attempt(self, client: httpx.AsyncClient, payload: dict[str, Any],
                            request: Request, guard: LoopGuard | None) -> AsyncIterator[Chunk]:
@@ -330,21 +461,12 @@ class OpenAIEngine:
                         data = line[5:].strip()
                         if data == "[DONE]":
                             break
-                        try:
-                            event = json.loads(data)
-                        except ValueError:
-                            log.warning("ignoring a malformed SSE event: %.200s", data)
-                            continue
-                        if not isinstance(event, dict):
-                            continue
+                        event = _event(data, request)
                         if "error" in event and not event.get("choices"):
                             raise _stream_error(event["error"], got_any)
-                        if event.get("usage"):
+                        if isinstance(event.get("usage"), dict):
                             usage = event["usage"]
-                        for choice in event.get("choices") or []:
-                            delta = choice.get("delta") or {}
-                            text = delta.get("content") or ""
-                            reason = choice.get("finish_reason")
+                        for text, reason in _choices(event, request):
                             if text:
                                 got_any = True
                                 yield Chunk(text)
@@ -390,6 +512,51 @@ def qwen_pixel_limits(max_dynamic_patch: int) -> dict[str, int]:
     per_token = QWEN_PATCH * QWEN_PATCH
     # The floor upscales a tiny snip to at least 64 tokens, which small text needs.
     return {"min_pixels": 64 * per_token, "max_pixels": tiles * INTERNVL_TILE_TOKENS * per_token}
+
+
+def _event(data: str, request: Request) -> dict[str, Any]:
+    """One SSE event's JSON object, or a ProtocolError saying what is wrong with it."""
+    try:
+        event = json.loads(data)
+    except ValueError:
+        log.info("malformed SSE event: %.200s", data)
+        raise ProtocolError(f"The server sent an answer that is not valid JSON{_label(request)}: "
+                            f"{data[:80]!r}.", hint="It may not be an OpenAI-compatible server.") from None
+    if not isinstance(event, dict):
+        raise _shape(request, f"an event is {type(event).__name__}, not an object", data)
+    return event
+
+
+def _choices(event: dict[str, Any], request: Request) -> list[tuple[str, Any]]:
+    """(content, finish_reason) of each choice, reading every field with a default
+    (exclude_none drops null ones) and refusing the wrong types in one message."""
+    choices = event.get("choices")
+    if choices is None:
+        return []
+    if not isinstance(choices, list):
+        raise _shape(request, f'"choices" is {type(choices).__name__}, not a list', choices)
+    out = []
+    for choice in choices:
+        if not isinstance(choice, dict):
+            raise _shape(request, f'a choice is {type(choice).__name__}, not an object', choice)
+        delta = choice.get("delta")
+        if delta is None:
+            delta = {}
+        if not isinstance(delta, dict):
+            raise _shape(request, f'"delta" is {type(delta).__name__}, not an object', delta)
+        text = delta.get("content")
+        if text is None:
+            text = ""
+        if not isinstance(text, str):
+            raise _shape(request, f'"content" is {type(text).__name__}, not text', text)
+        out.append((text, choice.get("finish_reason")))
+    return out
+
+
+def _shape(request: Request, what: str, value: Any) -> ProtocolError:
+    log.info("SSE event of the wrong shape: %s: %.200r", what, value)
+    return ProtocolError(f"The server's answer has the wrong shape ({what}){_label(request)}.",
+                         hint="It may not be an OpenAI-compatible server.")
 
 
 def _stream_error(error: Any, after_text: bool) -> EngineError:

@@ -39,14 +39,7 @@ from pathlib import Path
 from typing import Any
 
 from desktop_ocr.core.contract import Cancelled, EngineCrashed, EngineError, EngineTimeout
-from desktop_ocr.engines.lmdeploy_server import (
-    IS_WINDOWS,
-    ServerState,
-    ServerStatus,
-    _kill_group,
-    _linux_pdeathsig,
-    _WindowsJob,
-)
+from desktop_ocr.engines.lmdeploy_server import ServerState, ServerStatus
 from desktop_ocr.engines.transformers_plan import (
     INSTALL_HINT,
     NotInstalled,
@@ -54,6 +47,7 @@ from desktop_ocr.engines.transformers_plan import (
     error_from_wire,
     missing_packages,
 )
+from desktop_ocr.engines.watchdog import Guard, kill_tree, spawn_options
 
 log = logging.getLogger(__name__)
 
@@ -80,27 +74,12 @@ class WorkerConfig:
 # ---------------------------------------------------------------- spawning (one place)
 
 
-def spawn_worker(argv: list[str], env: Mapping[str, str]) -> tuple[subprocess.Popen[bytes], Any]:
-    """Start a child that must not outlive the app: own process group, parent-death signal
-    (Linux), job object (Windows). Returns (process, job or None)."""
-    kwargs: dict[str, Any] = {}
-    if IS_WINDOWS:
-        kwargs["creationflags"] = subprocess.CREATE_NEW_PROCESS_GROUP  # type: ignore[attr-defined]
-    else:
-        kwargs["start_new_session"] = True
-        preexec = _linux_pdeathsig()
-        if preexec is not None:
-            kwargs["preexec_fn"] = preexec
+def spawn_worker(argv: list[str], env: Mapping[str, str]) -> tuple[subprocess.Popen[bytes], Guard]:
+    """Start a child that must not outlive the app, however the app ends: its own process
+    tree, guarded by the watchdog (engines/watchdog.py). Returns (process, guard)."""
     proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            env=dict(env), **kwargs)
-    job = None
-    if IS_WINDOWS:
-        try:
-            job = _WindowsJob()
-            job.assign(proc.pid)
-        except Exception:
-            log.warning("could not put the transformers worker into a job object", exc_info=True)
-    return proc, job
+                            env=dict(env), **spawn_options())
+    return proc, Guard.start(proc)
 
 
 def default_log_path() -> Path:
@@ -436,11 +415,9 @@ class WorkerProcess:
         deadline = time.monotonic() + self.stop_timeout
         while proc.poll() is None and time.monotonic() < deadline:
             await asyncio.sleep(0.02)
-        _kill_group(proc, signal.SIGKILL)  # always: the group is ours
+        kill_tree(proc, signal.SIGKILL)  # always: the tree is ours
         if self._job is not None:
-            with contextlib.suppress(Exception):
-                self._job.terminate()
-                self._job.close()
+            self._job.release()
             self._job = None
         await asyncio.to_thread(proc.wait)
         for t in self._threads:
@@ -461,9 +438,8 @@ class WorkerProcess:
             self._outbox.put(None)
         with contextlib.suppress(subprocess.TimeoutExpired):
             proc.wait(min(self.stop_timeout, 2.0))
-        _kill_group(proc, signal.SIGKILL)
+        kill_tree(proc, signal.SIGKILL)
         if self._job is not None:
-            with contextlib.suppress(Exception):
-                self._job.terminate()
+            self._job.release()
         with contextlib.suppress(subprocess.TimeoutExpired):
             proc.wait(5.0)

@@ -91,6 +91,10 @@ def run(settings: Settings, paths: list[Path] | None = None, action: str = "show
             bus.restoreWindow.emit(True)
 
     instance.received.connect(handle)
+    # SIGTERM / SIGHUP / Ctrl+C: the same clean quit as File > Quit (no server left behind).
+    from desktop_ocr.gui.signals import SignalQuit
+
+    on_signal = SignalQuit(window.quit_app)
     window.prepare_engine()
     handle(Message(action, []))  # a first start with --snip shows the window after the snip
     # The engine panel starts hidden: build it once the window is on screen.
@@ -108,6 +112,7 @@ def run(settings: Settings, paths: list[Path] | None = None, action: str = "show
         loop.run_until_complete(window.engines.shutdown())
         loop.run_until_complete(library.close())
         loop.run_until_complete(loop.shutdown_asyncgens())
+    on_signal.restore()
     instance.close()
     if tray is not None:
         tray.hide()

@@ -27,6 +27,7 @@ from PySide6.QtGui import QDesktopServices, QFont, QFontDatabase
 from PySide6.QtWidgets import (
     QComboBox,
     QDockWidget,
+    QDoubleSpinBox,
     QFormLayout,
     QGroupBox,
     QHBoxLayout,
@@ -202,6 +203,16 @@ class EnginePanel(QDockWidget):
             self.engine_combo.addItem(label, name)
         self.engine_combo.activated.connect(self._engine_chosen)
         choose.addRow("Engine", self.engine_combo)
+        # The `timeout` setting (--timeout in the CLI): how long a server may stay silent.
+        self.timeout_spin = QDoubleSpinBox()
+        self.timeout_spin.setRange(5.0, 3600.0)
+        self.timeout_spin.setDecimals(0)
+        self.timeout_spin.setSuffix(" s")
+        self.timeout_spin.setValue(self.settings.timeout)
+        self.timeout_spin.setToolTip("The longest wait for a server's first token, and between two "
+                                     "tokens, before giving up (keep-alives do not count)")
+        self.timeout_spin.editingFinished.connect(self._timeout_edited)
+        choose.addRow("Time limit", self.timeout_spin)
         layout.addLayout(choose)
         self.auto_label = _note()
         layout.addWidget(self.auto_label)
@@ -472,6 +483,9 @@ class EnginePanel(QDockWidget):
     def _lmdeploy_edited(self) -> None:
         if self._setting_changed(lmdeploy_command=self.lmdeploy_edit.text().strip()):
             self.refresh()
+
+    def _timeout_edited(self) -> None:
+        self._setting_changed(timeout=float(self.timeout_spin.value()))
 
     def _remote_edited(self) -> None:
         self._setting_changed(endpoint=self.url_edit.text().strip(), api_key=self.key_edit.text().strip())

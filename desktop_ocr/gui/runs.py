@@ -170,4 +170,6 @@ class RunController(QObject):
         elif isinstance(event, pl.SourceFailed):
             self.sourceFailed.emit(event)
         elif isinstance(event, pl.EngineRestarted):
-            self.notifications.notify(event.message, Severity.WARNING)
+            where = f"{event.part.label}: " if event.part is not None else ""
+            self.notifications.notify(f"{where}{event.message} Starting it again…",
+                                      Severity.WARNING)

@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop_ocr.core.export import table_html, table_tsv
 from desktop_ocr.core.tables import Table
 from desktop_ocr.gui.table_model import TableModel
 
@@ -36,11 +37,12 @@ FIT_ROWS = 500  # widths and heights come from the first rows: a huge table must
 
 
 def clipboard_mime(table: Table) -> QMimeData:
-    """TSV (text/plain) and an HTML table (text/html) for one block of cells."""
+    """TSV (text/plain) and an HTML table (text/html) for one block of cells; cells that a
+    spreadsheet would run as formulas are neutralised (core.export.csv_safe)."""
     mime = QMimeData()
-    mime.setText(table.to_tsv())
+    mime.setText(table_tsv(table))
     mime.setHtml('<html><head><meta charset="utf-8"></head><body>'
-                 f"{table.to_html()}</body></html>")
+                 f"{table_html(table)}</body></html>")
     return mime
 
 

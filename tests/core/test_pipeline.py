@@ -401,10 +401,13 @@ def test_engine_death_restarts_once_then_stops_the_run_with_one_message():
     assert [e for e in events if isinstance(e, EngineRestarted)][0].message.startswith(
         "The InternVL3 server died (exit code 134)")
     assert summary.results[0].text == "after restart"
-    # AND the second death stopped the run: one message with the cause, no line per input
+    # AND the second death stopped the run: one message with the cause, no line per input;
+    # the image it happened on is kept as failed, the two after it were never started
     stops = [e for e in events if isinstance(e, RunStopped)]
     assert len(stops) == 1 and "exit code 134" in stops[0].message
-    assert summary.stopped == stops[0].message and len(summary.results) == 1
+    assert stops[0].part is not None and stops[0].part.label == "s1"
+    assert summary.stopped == stops[0].message and len(summary.results) == 2
+    assert "exit code 134" in summary.results[1].error and engine.calls == 3
 
 
 def test_engine_death_without_restart_stops_at_once():
@@ -511,3 +514,48 @@ def test_pause_starts_no_new_part_and_resume_goes_on():
     summary = run(go())
     # THEN after resume everything finished
     assert len(summary.results) == 3 and engine.calls == 3
+
+
+def test_parts_in_flight_when_the_engine_dies_restart_it_once_and_all_go_on():
+    # GIVEN an engine serving two at once whose process dies under both streams
+    class Dying:
+        name, model, max_concurrency = "scripted", "script-1", 2
+
+        def __init__(self) -> None:
+            self.life, self.starts, self.stops, self.calls = 0, 0, 0, 0
+            self.both_in = asyncio.Event()
+            self.inside = 0
+
+        async def start(self):
+            self.starts += 1
+
+        async def stop(self):
+            self.stops += 1
+            self.life += 1  # a restart is a new process
+
+        async def health(self):
+            return None
+
+        async def stream(self, request):
+            self.calls += 1
+            life = self.life
+            if life == 0:
+                self.inside += 1
+                if self.inside == 2:
+                    self.both_in.set()
+                await self.both_in.wait()
+                raise EngineDied("The server died (exit code 134).")
+            yield Chunk(f"life {life}")
+            yield Chunk("", FinishReason.STOP)
+
+    engine, events = Dying(), []
+
+    async def go():
+        return await Pipeline(engine, _settings(max_in_flight=2), on_event=events.append,
+                              restart_on_death=True).run(
+            [Source(image=make_image((64, 64)), kind="paste", label=f"p{i}") for i in range(3)])
+
+    summary = run(go())
+    # THEN one restart served both: nothing failed, nothing stopped, all on the new engine
+    assert sum(isinstance(e, EngineRestarted) for e in events) == 1 and engine.stops == 1
+    assert not summary.stopped and [r.text for r in summary.results] == ["life 1"] * 3

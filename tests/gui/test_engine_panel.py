@@ -347,3 +347,18 @@ def test_transformers_engine_from_the_panel(make_panel, tiny_internvl, qtbot):
     qtbot.waitUntil(lambda: _state(panel) is ServerState.STOPPED, timeout=20_000)
     assert wait_dead([pid]) == []
     assert Settings.load().transformers_model == str(tiny_internvl.folder)
+
+
+def test_time_limit_is_the_timeout_setting(make_panel, qtbot, app_dirs):
+    # GIVEN the panel on the remote engine
+    settings = Settings(engine="openai", endpoint="http://127.0.0.1:9")
+    panel = make_panel(settings)
+    assert panel.timeout_spin.value() == settings.timeout
+    # WHEN the user types a new time limit
+    panel.timeout_spin.selectAll()
+    qtbot.keyClicks(panel.timeout_spin, "45")
+    qtbot.keyClick(panel.timeout_spin, Qt.Key.Key_Return)
+    # THEN the setting changes, is saved, and the engine built from it uses it
+    assert settings.timeout == 45
+    qtbot.waitUntil(lambda: Settings.load().timeout == 45, timeout=5_000)
+    qtbot.waitUntil(lambda: getattr(panel.engines.engine, "timeout", None) == 45, timeout=5_000)

@@ -15,6 +15,16 @@ process can serve many tests): normal, crash (connection dropped mid-stream), er
 length, abort, repeat (a table row forever), slow, unavailable (503), internal (500 before
 the stream), batch (the --capacity / --tokens-per-s model of continuous batching).
 
+Faults of a server that is up but does not answer (for the time limits):
+  --hang all    accept every connection (the port is open) and never answer anything;
+  --hang chat   answer /health and /v1/models, never answer a chat request;
+  scenario keepalive   HTTP 200, then only ": keep-alive" SSE comments, forever;
+  scenario stall       a few tokens, then only keep-alives, forever;
+  scenario empty_deltas  events with empty content, forever (no progress either).
+Events of the wrong shape (two good tokens first): shape_choices_string,
+shape_choices_null, shape_delta_string, shape_content_number, shape_invalid_json,
+shape_event_list.
+
 Test-only endpoints (not part of LMDeploy): GET /_standin/stats → counters, including
 requests the client closed before the end (proves that cancel closes the connection).
 """
@@ -28,6 +38,7 @@ import io
 import json
 import math
 import re
+import select
 import socket
 import sys
 import threading
@@ -55,13 +66,18 @@ class Config:
         self.tokens: int = ns.tokens
         self.nodes: int = ns.nodes
         self.blank_lines: int = ns.blank_lines
+        self.hang: str = ns.hang
+        self.keepalive_interval: float = ns.keepalive_interval
+        self.die_after: int = ns.die_after
+        self.chats = 0
         self.text: str = ns.text if ns.text is not None else DEFAULT_TEXT
         self.started = time.monotonic()
         self.slots = threading.Semaphore(max(1, ns.capacity))
         self.lock = threading.Lock()
         self.stats: dict[str, int] = {"requests": 0, "completed": 0, "client_closed": 0,
                                       "max_active": 0, "active": 0,
-                                      "unavailable": 0, "internal": 0}
+                                      "unavailable": 0, "internal": 0,
+                                      "hung": 0, "hung_open": 0}
 
 
 class StandinHandler(BaseHTTPRequestHandler):
@@ -104,9 +120,51 @@ class StandinHandler(BaseHTTPRequestHandler):
         text = obj if isinstance(obj, str) else json.dumps(obj)
         self._chunk(f"data: {text}\n\n" + "\n" * self.cfg.blank_lines)
 
+    def _hang(self, read_body: bool) -> None:
+        """Keep the connection open and say nothing until the client gives up."""
+        if read_body:
+            self.rfile.read(int(self.headers.get("content-length") or 0))
+        with self.cfg.lock:
+            self.cfg.stats["hung"] += 1
+            self.cfg.stats["hung_open"] += 1
+        try:
+            while True:
+                ready, _, _ = select.select([self.connection], [], [], 0.1)
+                if ready:
+                    try:
+                        data = self.connection.recv(65536)
+                    except OSError:
+                        break
+                    if not data:  # the client closed the connection
+                        break
+        finally:
+            with self.cfg.lock:
+                self.cfg.stats["hung_open"] -= 1
+            self.close_connection = True
+
+    def _keepalives(self, first: list[dict[str, Any]] | None = None) -> None:
+        """200 and SSE headers, optional first events, then comments until the client goes."""
+        self.send_response(200)
+        self.send_header("content-type", "text/event-stream; charset=utf-8")
+        self.send_header("transfer-encoding", "chunked")
+        self.end_headers()
+        try:
+            for event in first or []:
+                self._event(event)
+            while True:
+                self._chunk(": keep-alive\n\n")
+                time.sleep(self.cfg.keepalive_interval)
+        except (BrokenPipeError, ConnectionResetError):
+            with self.cfg.lock:
+                self.cfg.stats["client_closed"] += 1
+            self.close_connection = True
+
     # ------------------------------------------------------------ GET
 
     def do_GET(self) -> None:
+        if self.cfg.hang == "all" and not self.path.startswith("/_standin"):
+            self._hang(read_body=False)
+            return
         if self.path == "/health":
             if time.monotonic() - self.cfg.started < self.cfg.init_delay:
                 self._json(503, {"status": "initializing",
@@ -129,6 +187,9 @@ class StandinHandler(BaseHTTPRequestHandler):
     # ------------------------------------------------------------ POST
 
     def do_POST(self) -> None:
+        if self.cfg.hang == "all" or (self.cfg.hang == "chat" and self.path == "/v1/chat/completions"):
+            self._hang(read_body=self.cfg.hang == "chat")
+            return
         length = int(self.headers.get("content-length") or 0)
         raw = self.rfile.read(length)
         if self.path != "/v1/chat/completions":
@@ -167,7 +228,9 @@ class StandinHandler(BaseHTTPRequestHandler):
             self.cfg.stats["requests"] += 1
             self.cfg.stats["last_repetition_penalty"] = body.get("repetition_penalty")
             self.cfg.stats["last_prompt"] = _prompt_text(body)
-        self._stream(body, scenario)
+            self.cfg.chats += 1
+            die = bool(self.cfg.die_after) and self.cfg.chats % self.cfg.die_after == 0
+        self._stream(body, "die" if die else scenario)
 
     def _validate(self, body: Any) -> tuple[int, str, str] | None:
         bad = "invalid_request_error"
@@ -238,6 +301,17 @@ class StandinHandler(BaseHTTPRequestHandler):
                 out["usage"] = None
             return out
 
+        if scenario in ("keepalive", "stall", "empty_deltas"):
+            with self.cfg.lock:
+                self.cfg.stats["requests_" + scenario] = self.cfg.stats.get("requests_" + scenario, 0) + 1
+            if scenario == "empty_deltas":
+                self._keepalives([chunk("")] * 3)  # comments after them: still no progress
+            else:
+                self._keepalives([chunk(p) for p in ("Inv", "oice")] if scenario == "stall" else None)
+            return
+        if scenario.startswith("shape_"):
+            self._bad_shape(scenario, chunk)
+            return
         if scenario == "batch":
             self.cfg.slots.acquire()
         with self.cfg.lock:
@@ -269,6 +343,13 @@ class StandinHandler(BaseHTTPRequestHandler):
                 if completion >= max_tokens:
                     finish = "length"
                     break
+                if scenario == "die" and i == 3:
+                    # The whole server process dies mid-answer, as on a CUDA fault.
+                    sys.stderr.write("RuntimeError: CUDA error: an illegal memory access was encountered\n")
+                    sys.stderr.flush()
+                    import os
+
+                    os._exit(1)
                 if scenario == "crash" and i == 3:
                     # A dying server: the chunked body is never terminated.
                     self.wfile.flush()
@@ -310,6 +391,29 @@ class StandinHandler(BaseHTTPRequestHandler):
                 self.cfg.stats["active"] -= 1
             if scenario == "batch":
                 self.cfg.slots.release()
+
+    def _bad_shape(self, scenario: str, chunk) -> None:
+        bad: dict[str, str] = {
+            "shape_choices_string": '{"id": "x", "choices": "oops"}',
+            "shape_choices_null": '{"id": "x", "choices": [null]}',
+            "shape_delta_string": '{"id": "x", "choices": [{"index": 0, "delta": "text"}]}',
+            "shape_content_number": '{"id": "x", "choices": [{"index": 0, "delta": {"content": 42}}]}',
+            "shape_invalid_json": '{"id": "x", "choices": [{"index": 0, "delta": {"content": "a"',
+            "shape_event_list": "[1, 2, 3]",
+        }
+        self.send_response(200)
+        self.send_header("content-type", "text/event-stream; charset=utf-8")
+        self.send_header("transfer-encoding", "chunked")
+        self.end_headers()
+        try:
+            self._event(chunk("Inv"))
+            self._event(chunk("oice"))
+            self._event(bad[scenario])
+            self._event(chunk("", "stop"))
+            self._event("[DONE]")
+            self._chunk("")
+        except (BrokenPipeError, ConnectionResetError):
+            self.close_connection = True
 
     def _text_for(self, body: dict[str, Any], scenario: str, max_tokens: int) -> str:
         if scenario == "repeat":
@@ -404,6 +508,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--nodes", type=int, default=1, help="/v1/models entries (a proxy lists one per node)")
     p.add_argument("--blank-lines", type=int, default=0, help="extra blank lines between events (proxy)")
     p.add_argument("--text", default=None)
+    p.add_argument("--hang", choices=("none", "all", "chat"), default="none",
+                   help="accept connections and never answer: every request, or chat only")
+    p.add_argument("--keepalive-interval", type=float, default=0.2)
+    p.add_argument("--die-after", type=int, default=0,
+                   help="the process dies mid-answer on every Nth chat request (0: never)")
     return p.parse_args(argv)
 
 

@@ -1,7 +1,8 @@
 """The clipboard forms of a result: plain text, or for a table TSV + an HTML table.
 
 Spreadsheets (Excel, LibreOffice Calc, Google Sheets) paste text/html tables and
-tab-separated text as cells. Qt-free.
+tab-separated text as cells, and run a cell starting with "=" as a formula: both flavours
+go through core.export.csv_safe, the one neutralising function. Qt-free.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ import html
 import re
 from html.parser import HTMLParser
 
+from desktop_ocr.core.export import csv_safe
 from desktop_ocr.gui.clipboard.base import ClipboardPayload
 
 _SEPARATOR = re.compile(r"^\s*\|?\s*:?-{2,}:?\s*(\|\s*:?-{2,}:?\s*)*\|?\s*$")
@@ -87,12 +89,14 @@ def table_rows(text: str) -> list[list[str]]:
 
 def to_tsv(rows: list[list[str]]) -> str:
     # Tabs and newlines inside a cell would split it; spreadsheets have no escape for them.
-    return "\n".join("\t".join(" ".join(c.split()) for c in row) for row in rows) + "\n"
+    # A cell whose text only started with a tab or CR is still a formula risk after the
+    # whitespace is folded, so neutralise the cell as the user would see it.
+    return "\n".join("\t".join(csv_safe(" ".join(c.split())) for c in row) for row in rows) + "\n"
 
 
 def to_html(rows: list[list[str]]) -> str:
     body = "".join(
-        "<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in row) + "</tr>" for row in rows
+        "<tr>" + "".join(f"<td>{html.escape(csv_safe(c))}</td>" for c in row) + "</tr>" for row in rows
     )
     return f"<html><body><table>{body}</table></body></html>"
 
