@@ -39,6 +39,9 @@ __all__ = ["ExportError", "ExportItem", "FORMATS", "format_for", "render", "expo
            "items_from_results", "export_batch"]
 
 FORMATS = ("xlsx", "csv", "tsv", "md", "html", "txt", "json")
+# What a file dialog calls each format.
+FORMAT_NAMES = {"xlsx": "Excel workbook", "csv": "CSV", "tsv": "Tab-separated values",
+                "md": "Markdown", "html": "HTML", "txt": "Text", "json": "JSON"}
 _ALIASES = {"markdown": "md", "htm": "html", "text": "txt", "xls": "xlsx", "tab": "tsv"}
 # What starts a formula in Excel, LibreOffice or Google Sheets (full-width forms too:
 # East Asian input methods type them, and Excel reads them as the ASCII ones).

@@ -62,12 +62,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop_ocr.core.export import FORMATS, ExportError, ExportItem, export_batch
+from desktop_ocr.core.export import ExportError, ExportItem, export_batch
 from desktop_ocr.core.library import AsyncLibrary, Hit, query_terms, readable_text, snippet
 from desktop_ocr.core.notifications import NotificationManager, Severity, user_message
 from desktop_ocr.core.results import PartResult
 from desktop_ocr.core.settings import Settings
 from desktop_ocr.core.tables import Table
+from desktop_ocr.gui.file_filters import export_filters, filter_for
 
 log = logging.getLogger(__name__)
 
@@ -77,13 +78,6 @@ SEARCH_DELAY_MS = 200  # typing pauses this long before a query goes to the libr
 THUMB = 56  # thumbnail box in the list, px
 KEEP_CHOICES = [("Forever", 0), ("1 year", 365), ("6 months", 182), ("90 days", 90),
                 ("30 days", 30), ("7 days", 7)]
-EXPORT_FILTER = ";;".join(
-    f"{name} (*.{ext})" for name, ext in (("Excel workbook", "xlsx"), ("CSV", "csv"),
-                                          ("Markdown", "md"), ("HTML", "html"),
-                                          ("Text", "txt"), ("JSON", "json")))
-assert {f.split("*.")[1].rstrip(")") for f in EXPORT_FILTER.split(";;")} == set(FORMATS)
-
-
 def when(result: PartResult) -> str:
     return dt.datetime.fromtimestamp(result.created).strftime("%Y-%m-%d %H:%M")
 
@@ -727,9 +721,9 @@ class HistoryPanel(QWidget):
             dialog.setOption(QFileDialog.Option.ShowDirsOnly, True)
         else:
             dialog.setAcceptMode(QFileDialog.AcceptMode.AcceptSave)
-            dialog.setNameFilters(EXPORT_FILTER.split(";;"))
+            dialog.setNameFilters(export_filters())
             has_tables = any(r.tables or r.task in ("table", "fields") for r in results)
-            dialog.selectNameFilter(EXPORT_FILTER.split(";;")[0 if has_tables else 4])
+            dialog.selectNameFilter(filter_for("xlsx" if has_tables else "txt"))
             stem = Path(first.name).stem if len(results) == 1 else "history"
             dialog.selectFile(f"{stem}.{'xlsx' if has_tables else 'txt'}")
 

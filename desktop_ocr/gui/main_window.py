@@ -106,8 +106,6 @@ OPEN_FILTER = (
     "Images and documents (*.png *.jpg *.jpeg *.tif *.tiff *.bmp *.webp *.gif *.pdf *.xps *.epub *.cbz);;"
     "Images (*.png *.jpg *.jpeg *.tif *.tiff *.bmp *.webp *.gif);;PDF (*.pdf);;All files (*)"
 )
-EXPORT_FILTER = ("Excel workbook (*.xlsx);;CSV (*.csv);;Text (*.txt);;Markdown (*.md);;"
-                 "HTML (*.html);;JSON (*.json)")
 RECENT_MAX = 10
 # Runs that show their text live in the result pane (one page or one captured image).
 LIVE_KINDS = ("page", "paste", "snip", "watch")
@@ -1199,7 +1197,9 @@ class MainWindow(QMainWindow):
         suffix = ".xlsx" if self._has_tables() else ".txt"
         start = str((session.path.parent if session.path else Path.home()) / f"{stem}{suffix}")
         chosen = "Excel workbook (*.xlsx)" if suffix == ".xlsx" else "Text (*.txt)"
-        path, selected = QFileDialog.getSaveFileName(self, "Export results", start, EXPORT_FILTER,
+        from desktop_ocr.gui.file_filters import export_filter
+
+        path, selected = QFileDialog.getSaveFileName(self, "Export results", start, export_filter(),
                                                      chosen)
         if path:
             self.export_to(with_filter_suffix(Path(path), selected))

@@ -85,7 +85,7 @@ import asyncio, sys
 sys.path.insert(0, {root!r})
 from desktop_ocr.engines.lmdeploy_server import LMDeployServer
 async def main():
-    s = LMDeployServer([{exe!r}], "m", start_timeout=15, poll_initial=0.05, poll_max=0.2)
+    s = LMDeployServer([{exe!r}], {model!r}, start_timeout=15, poll_initial=0.05, poll_max=0.2)
     await s.start()
     print("ready", flush=True)
     await asyncio.sleep(3600)
@@ -98,7 +98,9 @@ def test_killed_app_leaves_no_server_process(fake_lmdeploy, monkeypatch, tmp_pat
     # GIVEN an app (no signal handlers of its own) whose server runs several workers
     monkeypatch.setenv("FAKE_LMDEPLOY_WORKERS", str(WORKERS))
     script = tmp_path / "app.py"
-    script.write_text(textwrap.dedent(APP.format(root=os.getcwd(), exe=str(fake_lmdeploy.exe))))
+    model = make_model_folder(tmp_path / "InternVL3-1B")
+    script.write_text(textwrap.dedent(APP.format(root=os.getcwd(), exe=str(fake_lmdeploy.exe),
+                                                 model=str(model))))
     app = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, text=True)
     try:
         assert app.stdout.readline().strip() == "ready"

@@ -7,6 +7,7 @@ import time
 
 import pytest
 from fuzz_inputs import make_mutants
+from helpers import shut_down
 from PySide6.QtCore import QTimer
 
 from desktop_ocr.core.settings import Settings
@@ -17,13 +18,8 @@ SAMPLE_EVERY = 4  # 80 of the 320 files
 
 @pytest.fixture
 def window(qtbot, aloop, notes):
-    def shut_down(win: MainWindow) -> None:
-        win.recognizer.cancel()
-        task = aloop.create_task(win.recognizer.shutdown())
-        qtbot.waitUntil(task.done, timeout=10_000)
-
     win = MainWindow(Settings(engine="cpu"), notifications=notes)
-    qtbot.addWidget(win, before_close_func=shut_down)
+    qtbot.addWidget(win, before_close_func=lambda w: shut_down(w, qtbot, aloop))
     win.show()
     qtbot.waitExposed(win)
     return win
@@ -45,7 +41,7 @@ def test_fuzzed_files_open_or_are_refused_in_one_line(window, qtbot, corpus, tmp
     heart.timeout.connect(tick)
     heart.start()
     outcomes = {"shown": 0, "refused": 0, "page failed": 0}
-    rec = window.recognizer
+    rec = window.loader
     for mutant in mutants:
         seen_before = len(notes.seen)
         done: list[str] = []

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import psutil
 import pytest
-from engine_helpers import pid_alive
+from engine_helpers import make_model_folder, pid_alive
 from PIL import Image
 
 pytestmark = pytest.mark.skipif(sys.platform.startswith("win"), reason="POSIX signals")
@@ -35,7 +35,8 @@ def test_signalled_app_leaves_no_server_process(tmp_path, fake_lmdeploy, monkeyp
     Image.new("RGB", (200, 80), "white").save(image)
     env = dict(os.environ, QT_QPA_PLATFORM="offscreen", DESKTOP_OCR_ENGINE="lmdeploy",
                DESKTOP_OCR_LMDEPLOY_COMMAND=str(fake_lmdeploy.exe),
-               DESKTOP_OCR_MODEL="OpenGVLab/InternVL3-1B", FAKE_LMDEPLOY_WORKERS="3",
+               DESKTOP_OCR_MODEL=str(make_model_folder(tmp_path / "InternVL3-1B")),
+               FAKE_LMDEPLOY_WORKERS="3",
                FAKE_LMDEPLOY_STREAM="keepalive")
     server_log = Path(env["XDG_STATE_HOME"]) / "desktop-ocr" / "log" / "lmdeploy-server.log"
     app_log = Path(env["XDG_STATE_HOME"]) / "desktop-ocr" / "log" / "desktop-ocr.log"
