@@ -1,5 +1,5 @@
 ; Inno Setup 6 script: the Windows installer of Desktop OCR, made from the PyInstaller bundle.
-; NOT built or tested by the project's CI (it runs on Linux); see README, "Installers".
+; NOT built or tested by the project's CI (it runs on Linux); see README, "Install as a program".
 ;
 ; On Windows, from the repository root:
 ;   bash installer/build.sh                      (Git Bash; or: .venv\Scripts\python installer\icons.py build\icons
