@@ -2,6 +2,7 @@
 # Set up Desktop OCR from a fresh Debian/Ubuntu checkout, non-interactively.
 #   bash installer/setup.sh app    system libraries Qt needs + .venv with the app
 #   bash installer/setup.sh test   the same + Xvfb/xclip/xdotool for the tests + test tools
+#                                  (PyInstaller; desktop-file-utils and appstream check the .deb)
 # Uses sudo for apt when not root. Safe to run again.
 set -euo pipefail
 mode=${1:-app}
@@ -13,7 +14,7 @@ pkgs=(python3 python3-venv python3-pip libegl1 libgl1 libglib2.0-0 libfontconfig
       libxcb-keysyms1 libxcb-randr0 libxcb-render-util0 libxcb-shape0 libxcb-xinerama0
       libxcb-xfixes0 libxcb-xkb1 libx11-xcb1 libxrender1 libxi6 fonts-noto-cjk)
 if [ "$mode" = test ]; then
-  pkgs+=(xvfb xclip xdotool xauth)
+  pkgs+=(xvfb xclip xdotool xauth desktop-file-utils appstream)
 fi
 
 sudo_cmd=()
