@@ -25,7 +25,7 @@ from desktop_ocr.core.export import FORMATS, ExportError, ExportItem, export
 from desktop_ocr.core.notifications import user_message
 from desktop_ocr.core.regions import RegionSpec, SpecError, parse_pages, parse_region
 from desktop_ocr.core.settings import Settings, add_cli_flags, apply_cli
-from desktop_ocr.core.tasks import TASK_IDS, build_request, parse_fields
+from desktop_ocr.core.tasks import TASK_IDS, build_request, get_task, parse_fields
 
 log = logging.getLogger(__name__)
 PROG = "desktop-ocr"
@@ -47,13 +47,18 @@ class InputResult:
     error: str = ""
     # (1-based page number or None for a one-page input, that page's text)
     pages: list[tuple[int | None, str]] = field(default_factory=list)
+    # what the engine's closing chunk said beside the text, per page (Chunk.info:
+    # the CPU engine's layout, the codes it found)
+    infos: dict[int | None, dict] = field(default_factory=dict)
+    regions: dict[int | None, tuple[float, float, float, float]] = field(default_factory=dict)
 
 
 def _ocr_parser() -> argparse.ArgumentParser:
     p = _Parser(prog=f"{PROG} ocr", description="Recognise images and PDFs and print the text.")
     p.add_argument("paths", nargs="+", type=Path, metavar="PATH", help="images or PDFs to recognise")
     p.add_argument("--out", type=Path,
-                   help="also save the result: .txt, .md, .html, .json, .csv or .xlsx (tables as sheets)")
+                   help="also save the result: .txt, .md, .html, .json, .csv, .xlsx (tables as "
+                        "sheets), .docx (Word) or .pdf (searchable: the pages with the text on them)")
     p.add_argument("--format", choices=FORMATS, help="file format of --out, whatever its extension")
     p.add_argument("--json", action="store_true", help="print one JSON object per input")
     p.add_argument("--pages", default="", metavar="SPEC",
@@ -77,7 +82,8 @@ def _region_arg(spec: str) -> RegionSpec:
 
 def _gui_parser() -> argparse.ArgumentParser:
     p = _Parser(prog=PROG, description=f"{APP_NAME}: text and tables from images and PDFs.",
-                epilog=f"Headless: {PROG} ocr PATH... ; diagnostics: {PROG} doctor")
+                epilog=f"Headless: {PROG} ocr PATH... ; questions: {PROG} ask PATH QUESTION ; "
+                       f"diagnostics: {PROG} doctor")
     p.add_argument("paths", nargs="*", type=Path, metavar="FILE", help="files to open")
     p.add_argument("--version", action="version", version=f"{PROG} {__version__}")
     start = p.add_mutually_exclusive_group()
@@ -141,6 +147,10 @@ async def _recognise(engine: Engine, settings: Settings, path: Path, plan: PageP
                 emit(f"--- page {page.number} ---\n")
             label = f"{path.name} page {page.number}" if doc.page_count > 1 else path.name
             job = await asyncio.to_thread(_page_request, page, plan, settings, label)
+            number = page.number if doc.page_count > 1 else None
+            if plan.region is not None:
+                r = plan.region.to_region(*page.size)
+                result.regions[number] = (r.x, r.y, r.w, r.h)
             if isinstance(job, str):
                 emit(job)
                 result.finish = FinishReason.STOP
@@ -150,8 +160,10 @@ async def _recognise(engine: Engine, settings: Settings, path: Path, plan: PageP
                         emit(chunk.text)
                     if chunk.finish_reason is not None:
                         result.finish = chunk.finish_reason
+                        if chunk.info:
+                            result.infos[number] = chunk.info
             body = "".join(parts[start + (1 if len(indices) > 1 else 0):])
-            result.pages.append((page.number if doc.page_count > 1 else None, body))
+            result.pages.append((number, body))
     finally:
         doc.close()
     result.text = "".join(parts)
@@ -166,7 +178,8 @@ async def _run_ocr(args: argparse.Namespace, settings: Settings) -> int:
     several = len(args.paths) > 1
     plan = PagePlan(args.pages, args.region, args.password, args.use_text_layer)
     try:
-        engine = create_engine(settings)
+        # a task may name its own engine (codes: the barcode reader in the CPU engine)
+        engine = create_engine(settings, get_task(settings.task).engine)
         await engine.start()
     except EngineError as exc:
         print(f"{PROG}: engine: {exc.user_message}", file=sys.stderr)
@@ -196,6 +209,8 @@ async def _run_ocr(args: argparse.Namespace, settings: Settings) -> int:
                         payload["fields"] = [parse_fields(text) for _, text in result.pages]
                         if len(payload["fields"]) == 1:
                             payload["fields"] = payload["fields"][0]
+                    elif settings.task == "codes":
+                        payload["codes"] = _codes_payload(result)
                 stdout.write(json.dumps(payload, ensure_ascii=False) + "\n")
             elif not result.error:
                 if result.text and not result.text.endswith("\n"):
@@ -210,8 +225,9 @@ async def _run_ocr(args: argparse.Namespace, settings: Settings) -> int:
     ok = [r for r in results if not r.error]
     if args.out and ok:
         try:
-            _write_out(args.out, ok, settings.task, args.format)
-        except ExportError as exc:
+            await asyncio.to_thread(_write_out, args.out, ok, settings.task, args.format,
+                                    args.password)
+        except (ExportError, *OPEN_ERRORS, OSError) as exc:
             print(f"{PROG}: {args.out}: {exc}", file=sys.stderr)
             return 2
     if not ok:
@@ -219,11 +235,38 @@ async def _run_ocr(args: argparse.Namespace, settings: Settings) -> int:
     return 1 if len(ok) < len(results) else 0
 
 
-def _write_out(path: Path, results: list[InputResult], task: str, fmt: str | None) -> None:
-    """One export of every input and page; the format follows the extension or --format."""
-    items = [ExportItem(source=str(r.path), page=number, task=task, text=text)
+def _codes_payload(result: InputResult) -> list[dict] | list[list[dict]]:
+    """`--task codes --json`: each page's codes (format, text, position, bbox)."""
+    from desktop_ocr.core.codes import parse_codes
+
+    pages = [[c.to_dict() for c in parse_codes(text) or []] for _, text in result.pages]
+    return pages[0] if len(pages) == 1 else pages
+
+
+def _write_out(path: Path, results: list[InputResult], task: str, fmt: str | None,
+               password: str | None = None) -> None:
+    """One export of every input and page; the format follows the extension or --format.
+    A searchable PDF needs to know where the text sits: the CPU engine's layout when it
+    gave one, else the CPU engine reads each page for its boxes here."""
+    from desktop_ocr.core.export import format_for
+
+    items = [ExportItem(source=str(r.path), page=number, task=task, text=text,
+                        region_rect=r.regions.get(number))
              for r in results for number, text in r.pages]
-    export(items, path, fmt)
+    kind = format_for(path, fmt)
+    if kind == "pdf":
+        from desktop_ocr.cpu_layouts import fill_layouts, layout_of
+
+        infos = [r.infos.get(number) for r in results for number, _ in r.pages]
+        for item, info in zip(items, infos, strict=True):
+            item.layout = layout_of(info)
+        missing = sum(item.layout is None for item in items)
+        if missing:
+            print(f"{PROG}: finding where the text sits on {missing} page(s) for the PDF "
+                  "(CPU engine)", file=sys.stderr)
+        fill_layouts(items, password=password)
+    passwords = {str(r.path): password for r in results} if password else None
+    export(items, path, kind, passwords=passwords)
 
 
 def ocr_main(argv: list[str]) -> int:
@@ -268,4 +311,8 @@ def main(argv: list[str] | None = None) -> int:
         return ocr_main(argv[1:])
     if argv and argv[0] == "doctor":
         return doctor_main(argv[1:])
+    if argv and argv[0] == "ask":
+        from desktop_ocr.ask_cli import ask_main
+
+        return ask_main(argv[1:])
     return gui_main(argv)

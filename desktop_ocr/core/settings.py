@@ -37,7 +37,7 @@ def _setting(default: Any, help: str, cli: bool = True, choices: tuple[str, ...]
 class Settings:
     engine: str = _setting("auto", "Engine: auto, cpu, lmdeploy (local InternVL3) or openai (remote server)",
                            choices=ENGINE_CHOICES)
-    task: str = _setting("text", "What to extract (text, markdown, table, handwriting, formula, fields, custom)")
+    task: str = _setting("text", "What to extract (text, markdown, table, handwriting, formula, fields, custom, codes)")
     language: str = _setting("", "UI and prompt language (en, zh_CN); empty = system language")
     # Local InternVL3 via LMDeploy
     model: str = _setting("", "InternVL3 model id or local directory; empty = chosen from free VRAM")

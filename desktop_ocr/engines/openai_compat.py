@@ -101,6 +101,25 @@ def http_error(status: int, body: bytes | str, *, label: str = "") -> EngineErro
     return err
 
 
+def conversation_messages(request: Request) -> list[dict[str, Any]]:
+    """The turns after the first user message (lmdeploy-contract.md, follow-up questions):
+    earlier answers as assistant messages, questions as user messages, plain strings. The
+    image stays in the first message only: each copy would cost its tiles again."""
+    out: list[dict[str, Any]] = []
+    expected = "assistant"
+    for turn in request.history:
+        if turn.role not in ("assistant", "user"):
+            raise BadRequest(f"A conversation turn cannot have the role {turn.role!r}.")
+        if turn.role != expected:
+            raise BadRequest("The turns of a conversation must alternate between an answer "
+                             "and a question.")
+        out.append({"role": turn.role, "content": turn.text})
+        expected = "user" if expected == "assistant" else "assistant"
+    if out and out[-1]["role"] != "user":
+        raise BadRequest("A conversation must end with a question.")
+    return out
+
+
 def _retryable(err: EngineError) -> bool:
     return isinstance(err, (EngineUnavailable, EngineTimeout)) or (
         isinstance(err, EngineCrashed) and getattr(err, "status", None) is None)
@@ -236,7 +255,7 @@ class OpenAIEngine:
     # ------------------------------------------------------------ request
 
     def build_payload(self, request: Request, image_url: str) -> dict[str, Any]:
-        """The JSON body of the contract for one image."""
+        """The JSON body of the contract for one image (and the conversation about it)."""
         payload: dict[str, Any] = {
             "model": self.model or "internvl3",
             "stream": True,
@@ -244,7 +263,7 @@ class OpenAIEngine:
                 {"type": "text", "text": request.prompt},
                 {"type": "image_url", "image_url": {"url": image_url,
                                                     "max_dynamic_patch": int(request.max_dynamic_patch)}},
-            ]}],
+            ]}, *conversation_messages(request)],
             "temperature": request.temperature,
             "top_k": request.top_k,
             "max_tokens": int(request.max_tokens) if request.max_tokens > 0 else DECODING.max_tokens,
