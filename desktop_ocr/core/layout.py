@@ -146,16 +146,11 @@ def assign_text(text: str, layout: Layout) -> Placement:
             for j in range(b1 - b0):  # proportional when the lengths differ
                 seen[b0 + j] = a0 + min(a1 - a0 - 1, j * (a1 - a0) // (b1 - b0))
     box: list[int | None] = [None if a is None else owners[a] for a in seen]
+    _drop_weak_runs(box, seen, cpu, mine)
     _place_orphans(text, pos, box, layout)
-    # Unplaced characters join the box before them (the first ones the box after them).
-    last = next((b for b in box if b is not None), None)
-    if last is None:
+    if all(b is None for b in box):
         return Placement((), 0.0)
-    for j, b in enumerate(box):
-        if b is None:
-            box[j] = last
-        else:
-            last = b
+    _fill(text, pos, box)
     spans: list[Placed] = []
     a = 0
     for j in range(1, len(pos) + 1):
@@ -172,6 +167,58 @@ def assign_text(text: str, layout: Layout) -> Placement:
         spans.append(Placed(" ".join(text[start:end].split()), b, start, end, across))
         a = j
     return Placement(tuple(spans), equal / len(pos))
+
+
+def _fill(text: str, pos: list[int], box: list[int | None]) -> None:
+    """Unplaced characters join a box of their own line (the one before them, at a
+    line's start the one after them); a line with none joins the box before it."""
+    lines: list[list[int]] = [[]]
+    for j in range(len(pos)):
+        if j and "\n" in text[pos[j - 1]:pos[j]]:
+            lines.append([])
+        lines[-1].append(j)
+    last: int | None = None
+    for line in lines:
+        placed = [box[j] for j in line if box[j] is not None]
+        current = placed[0] if placed else last
+        for j in line:
+            if box[j] is None:
+                box[j] = current
+            else:
+                current = box[j]
+        last = current if current is not None else last
+    first = next(b for b in box if b is not None)
+    for j in range(len(box)):  # lines before any placed one
+        if box[j] is None:
+            box[j] = first
+
+
+def _drop_weak_runs(box: list[int | None], seen: list[int | None], cpu: list[str],
+                    mine: list[str]) -> None:
+    """A run of characters given to one box mostly by substitution, or a lone character
+    matched between unplaced ones, is not a match but the alignment bridging two texts
+    in different orders: leave it unplaced."""
+    runs: list[tuple[int, int]] = []
+    j = 0
+    while j < len(box):
+        k = j
+        while k < len(box) and box[k] == box[j]:
+            k += 1
+        runs.append((j, k))
+        j = k
+    weak = []
+    for n, (j, k) in enumerate(runs):
+        if box[j] is None:
+            continue
+        same = sum(1 for t in range(j, k) if seen[t] is not None and cpu[seen[t]] == mine[t])
+        lone = (same < 2 and (n == 0 or box[runs[n - 1][0]] is None)
+                and (n == len(runs) - 1 or box[runs[n + 1][0]] is None))
+        if (k - j >= ORPHAN_MIN_CHARS and same < (k - j) / 2) or lone:
+            weak.append((j, k))
+    for j, k in weak:
+        for t in range(j, k):
+            box[t] = None
+            seen[t] = None
 
 
 def _place_orphans(text: str, pos: list[int], box: list[int | None], layout: Layout) -> None:
