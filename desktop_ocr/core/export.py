@@ -44,7 +44,7 @@ __all__ = ["ExportError", "ExportItem", "FORMATS", "format_for", "render", "expo
 
 FORMATS = ("xlsx", "csv", "md", "html", "txt", "json", "docx", "pdf")
 _ALIASES = {"markdown": "md", "htm": "html", "text": "txt", "xls": "xlsx", "tsv": "csv",
-            "doc": "docx", "word": "docx"}
+            "word": "docx"}
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _XLSX_CELL_MAX = 32767
 

@@ -197,6 +197,7 @@ class _Writer:
         data: bytes | None = None
         img = page.image
         dpi = DEFAULT_IMAGE_DPI
+        lossy = False  # a photo format: JPEG again; scans, screenshots and pastes stay PNG
         if img is None:
             path = Path(page.source)
             try:
@@ -204,7 +205,10 @@ class _Writer:
                 res = src.info.get("dpi")
                 if res and float(res[0]) >= 50:
                     dpi = float(res[0])
-                plain_jpeg = (src.format == "JPEG" and page.page == 1
+                lossy = src.format in ("JPEG", "WEBP", "MPO")
+                # The file itself when it needs no change; CMYK JPEGs go in as RGB, as the
+                # app shows them (Adobe's inverted CMYK is not read alike by every viewer)
+                plain_jpeg = (src.format == "JPEG" and page.page == 1 and src.mode in ("RGB", "L")
                               and src.getexif().get(0x0112, 1) == 1)
                 img = imaging.load_image(path, page.page - 1)
             except (OSError, ValueError) as exc:
@@ -213,10 +217,10 @@ class _Writer:
                 data = path.read_bytes()
         if data is None:
             buf = io.BytesIO()
-            if img.mode in ("1", "L", "P", "LA", "PA") or page.image is not None:
-                img.save(buf, "PNG", optimize=False)
-            else:
+            if lossy:
                 img.convert("RGB").save(buf, "JPEG", quality=92)
+            else:
+                img.save(buf, "PNG")
             data = buf.getvalue()
         w, h = img.size
         pdf_page = self.out.new_page(width=w * 72.0 / dpi, height=h * 72.0 / dpi)

@@ -7,7 +7,9 @@ four right-angle turns and inverted codes; on top of that:
 - linear codes (EAN, Code 128) are read along scan lines, which fail beyond a tilt of
   about 15-20 degrees: the image is also read turned by +-30 degrees, which covers the
   angles in between (only for linear formats: matrix codes are found at any angle);
-- a small image (a code of a few pixels per module) is also read enlarged 2x.
+- an image up to a page's size is also read enlarged 2x, for codes of one or two pixels
+  per module (matrix codes only, for large images; every format for small ones);
+- a short Interleaved 2 of 5 is dropped: the bars of other linear codes read as one.
 Positions found in a turned or enlarged copy are mapped back to the image's pixels, and a
 code seen by several passes is listed once. Synchronous and CPU-bound (tens of ms per
 pass on a page): call it from a worker thread.
@@ -25,9 +27,12 @@ if TYPE_CHECKING:
 
 # Extra turns (degrees counter-clockwise) for codes at oblique angles.
 EXTRA_ANGLES = (30.0, -30.0)
-# Below this many pixels on the longer side an image is also read enlarged.
+# Up to this many pixels on the longer side an image is also read enlarged (matrix codes
+# only above SMALL_SIDE, every format below it).
+UPSCALE_MAX_SIDE = 2500
 SMALL_SIDE = 1200
 UPSCALE = 2
+ITF_MIN_DIGITS = 6
 
 
 
@@ -54,22 +59,27 @@ def read_codes(image: Image.Image, *, extra_angles: tuple[float, ...] = EXTRA_AN
 
     zx = _zxing()
     gray = image.convert("L")
-    found: list[Code] = []
-    passes: list[tuple[float, float]] = [(0.0, 1.0)]
-    passes += [(a, 1.0) for a in extra_angles]
-    if max(gray.size) < SMALL_SIDE:
-        passes += [(0.0, UPSCALE)] + [(a, UPSCALE) for a in extra_angles]
     w, h = gray.size
-    for angle, scale in passes:
+    side = max(w, h)
+    linear = {"formats": zx.AllLinear, "try_invert": False}
+    # (turn, scale, options): as it is; turned for tilted linear codes; enlarged for
+    # matrix codes of one or two pixels per module (turned ones blur at that size)
+    passes: list[tuple[float, float, dict]] = [(0.0, 1.0, {})]
+    passes += [(a, 1.0, linear) for a in extra_angles]
+    if side <= UPSCALE_MAX_SIDE:
+        passes.append((0.0, UPSCALE, {} if side < SMALL_SIDE else {"formats": zx.AllMatrix}))
+    if side < SMALL_SIDE:
+        passes += [(a, UPSCALE, linear) for a in extra_angles]
+    found: list[Code] = []
+    for angle, scale, options in passes:
         img = gray
         if scale != 1.0:
             img = img.resize((round(w * scale), round(h * scale)), Image.Resampling.BICUBIC)
         if angle:
             img = img.rotate(angle, resample=Image.Resampling.BICUBIC, expand=True, fillcolor=255)
         back = _mapper(angle, scale, (w * scale, h * scale), img.size)
-        options = {} if not angle else {"formats": zx.AllLinear, "try_invert": False}
         for b in zx.read_barcodes(img, **options):
-            if not b.valid or not b.text:
+            if not b.valid or not b.text or _implausible(b):
                 continue
             p = b.position
             corners = tuple(back(q.x, q.y) for q in (p.top_left, p.top_right,
@@ -79,6 +89,13 @@ def read_codes(image: Image.Image, *, extra_angles: tuple[float, ...] = EXTRA_AN
                 found.append(code)
     found.sort(key=lambda c: (round(c.centre[1] / 20), c.centre[0]))
     return found
+
+
+def _implausible(barcode) -> bool:
+    """Interleaved 2 of 5 has no start pattern worth the name: the bars of another
+    linear code often read as a short ITF. Real ITF codes carry 6 digits or more
+    (ITF-14: 14)."""
+    return str(barcode.format).startswith("ITF") and len(barcode.text) < ITF_MIN_DIGITS
 
 
 def _mapper(angle: float, scale: float, size: tuple[float, float], turned: tuple[int, int]):

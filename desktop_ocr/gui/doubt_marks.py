@@ -1,5 +1,5 @@
-"""Doubtful words in a result's text view: a wavy underline, the CPU engine's reading on
-hover, and the count for a label.
+"""Doubtful words in a result's text view: a wavy amber underline on a faint amber tint,
+the CPU engine's reading on hover, and the count for a label.
 
 `mark_doubts(document, doubts, offset=0)` underlines each `core.doubt.Doubt` span of the
 text in a QTextDocument (a QTextEdit's or QTextBrowser's `document()`); the text view
@@ -23,6 +23,8 @@ from desktop_ocr.core.doubt import Doubt
 # Marks this module made (so clearing leaves every other format alone).
 DOUBT_PROPERTY = QTextFormat.Property.UserProperty + 16
 UNDERLINE = QColor("#d9822b")  # amber: reads on light and dark palettes, unlike red on dark
+# A wavy underline alone is one thin pixel: a faint amber tint makes the word findable.
+TINT = QColor(217, 130, 43, 56)
 
 
 def _tr(text: str) -> str:
@@ -64,6 +66,7 @@ def mark_doubts(document: QTextDocument, doubts: Sequence[Doubt], offset: int = 
         fmt = QTextCharFormat()
         fmt.setUnderlineStyle(QTextCharFormat.UnderlineStyle.WaveUnderline)
         fmt.setUnderlineColor(UNDERLINE)
+        fmt.setBackground(TINT)
         fmt.setToolTip(tooltip(d))
         fmt.setProperty(DOUBT_PROPERTY, True)
         cursor.mergeCharFormat(fmt)
@@ -101,6 +104,7 @@ def clear_doubts(document: QTextDocument) -> int:
         fmt.setUnderlineStyle(QTextCharFormat.UnderlineStyle.NoUnderline)
         fmt.clearProperty(QTextFormat.Property.TextUnderlineColor)
         fmt.clearProperty(QTextFormat.Property.TextToolTip)
+        fmt.clearBackground()
         fmt.clearProperty(DOUBT_PROPERTY)
         cursor.setCharFormat(fmt)
         cleared += 1

@@ -8,8 +8,8 @@ import importlib.util
 import pymupdf
 import pytest
 from corpus_data import CORPUS
-from pdf_checks import norm, png, shown_words, text_image, words_on_ink
 from pdf_checks import layer_text as read_layer
+from pdf_checks import norm, png, shown_words, text_image, words_on_ink
 
 from desktop_ocr.core import searchable_pdf as sp
 from desktop_ocr.core.export import ExportError, ExportItem, export
@@ -219,8 +219,9 @@ def test_layer_text_drops_markup_and_flattens_tables():
 
 @pytest.fixture(scope="module")
 def cpu_layouts(corpus):
-    from desktop_ocr.engines.cpu import recognize_layout
     from PIL import Image
+
+    from desktop_ocr.engines.cpu import recognize_layout
 
     out = {}
     for name in ("receipt-sroie-590.jpg", "zh-pdfpage-chinese-tables.png"):
@@ -250,3 +251,25 @@ def test_corpus_page_layer_reads_back_and_lies_on_ink(corpus, cpu_layouts, cer, 
     words = words_on_ink(data)
     off = [w for w in words if w.ink < MIN_WORD_INK]
     assert len(off) <= 0.05 * len(words), off
+
+
+@pytest.mark.parametrize("name", ["odd-cmyk.jpg", "odd-exif-orientation-6.jpg",
+                                  "odd-palette-transparency.png", "receipt-sroie-003.jpg"])
+def test_image_pages_look_as_the_app_shows_them(corpus, tmp_path, name):
+    # GIVEN an image the app shows normalised (CMYK to RGB, EXIF turned, alpha on white)
+    import numpy as np
+
+    from desktop_ocr.core.imaging import load_image
+
+    shown = load_image(corpus / name).convert("RGB")
+    # WHEN it becomes a PDF page
+    out = export([ExportItem(source=str(corpus / name), text="x")], tmp_path / "o.pdf")
+    with pymupdf.open(out) as doc:
+        page = doc[0]
+        zoom = shown.width / page.rect.width
+        pix = page.get_pixmap(matrix=pymupdf.Matrix(zoom, zoom), colorspace=pymupdf.csRGB)
+    rendered = np.frombuffer(pix.samples, np.uint8).reshape(pix.height, pix.width, 3)
+    # THEN the page has the image's proportions and its colours
+    assert abs(pix.width - shown.width) <= 1 and abs(pix.height - shown.height) <= 1
+    want = np.asarray(shown.resize((pix.width, pix.height)), float)
+    assert np.abs(rendered.astype(float) - want).mean() < 12
