@@ -149,3 +149,7 @@ def _span_doubts(text: str, start: int, end: int, cpu: str) -> list[Doubt]:
 def doubts_to_json(doubts: list[Doubt]) -> list[dict[str, Any]]:
     """For `PartResult.extra["doubts"]`."""
     return [d.to_dict() for d in doubts]
+
+
+def doubts_from_json(data: list[dict[str, Any]] | None) -> list[Doubt]:
+    return [Doubt.from_dict(d) for d in data or []]
