@@ -51,7 +51,8 @@ def _ocr_parser() -> argparse.ArgumentParser:
     p = _Parser(prog=f"{PROG} ocr", description="Recognise images and PDFs and print the text.")
     p.add_argument("paths", nargs="+", type=Path, metavar="PATH", help="images or PDFs to recognise")
     p.add_argument("--out", type=Path,
-                   help="also save the result: .txt, .md, .html, .json, .csv, .tsv or .xlsx (tables as sheets)")
+                   help="also save the result: .txt, .md, .html, .json, .csv, .tsv, .xlsx (tables "
+                        "as sheets), .docx (Word) or .pdf (searchable: the pages with the text on them)")
     p.add_argument("--format", choices=FORMATS, help="file format of --out, whatever its extension")
     p.add_argument("--json", action="store_true", help="print one JSON object per input")
     p.add_argument("--pages", default="", metavar="SPEC",
@@ -80,7 +81,9 @@ def _region_arg(spec: str) -> RegionSpec:
 
 def _gui_parser() -> argparse.ArgumentParser:
     p = _Parser(prog=PROG, description=f"{APP_NAME}: text and tables from images and PDFs.",
-                epilog=f"Headless: {PROG} ocr PATH... ; past results: {PROG} history ; diagnostics: {PROG} doctor")
+                epilog=f"Headless: {PROG} ocr PATH... ; questions: {PROG} ask PATH QUESTION ; "
+                       f"past results: {PROG} history ; models: {PROG} models ; "
+                       f"diagnostics: {PROG} doctor")
     p.add_argument("paths", nargs="*", type=Path, metavar="FILE", help="files to open")
     p.add_argument("--version", action="version", version=f"{PROG} {__version__}")
     start = p.add_mutually_exclusive_group()
@@ -96,7 +99,6 @@ def _gui_parser() -> argparse.ArgumentParser:
 
 
 async def _run_ocr(args: argparse.Namespace, settings: Settings) -> int:
-    from desktop_ocr.core.export import items_from_results
     from desktop_ocr.core.pipeline import Pipeline, Source, expand_inputs
     from desktop_ocr.engines import create_engine
 
@@ -110,8 +112,11 @@ async def _run_ocr(args: argparse.Namespace, settings: Settings) -> int:
         paths += found
     if not paths:
         return 2
+    from desktop_ocr.core.tasks import get_task
+
     try:
-        engine = create_engine(settings)
+        # a task may name its own engine (codes: the barcode reader of the CPU engine)
+        engine = create_engine(settings, get_task(settings.task).engine)
     except EngineError as exc:
         print(f"{PROG}: engine: {exc.user_message}", file=sys.stderr)
         return 2
@@ -145,9 +150,9 @@ async def _run_ocr(args: argparse.Namespace, settings: Settings) -> int:
     ok = [r for r in summary.results if r.ok]
     if args.out and ok:
         try:
-            export(items_from_results(ok), args.out, args.format)
-        except ExportError as exc:
-            print(f"{PROG}: {args.out}: {exc}", file=sys.stderr)
+            await asyncio.to_thread(_write_out, args.out, ok, args.format, args.password)
+        except (ExportError, OSError, ValueError) as exc:
+            print(f"{PROG}: {args.out}: {user_message(exc)}", file=sys.stderr)
             return 2
     failed_inputs = printer.failed_inputs()
     if summary.stopped:
@@ -155,6 +160,25 @@ async def _run_ocr(args: argparse.Namespace, settings: Settings) -> int:
     if len(failed_inputs) == len(sources):
         return 2
     return 1 if failed_inputs or empty else 0
+
+
+def _write_out(path: Path, results: list, fmt: str | None, password: str | None) -> None:
+    """Every recognised part in one file, the format from the extension or --format. A
+    searchable PDF needs to know where the text sits: the CPU engine's line boxes when it
+    gave them with its answer, else the CPU engine reads each page for them here."""
+    from desktop_ocr.core.export import ExportItem
+
+    items = [ExportItem.from_result(r) for r in results]
+    kind = format_for(path, fmt)
+    if kind == "pdf":
+        from desktop_ocr.cpu_layouts import fill_layouts
+
+        missing = sum(item.layout is None for item in items)
+        if missing:
+            _say(f"finding where the text sits on {missing} page(s) for the PDF (CPU engine)")
+        fill_layouts(items, password=password)
+    passwords = {r.source: password for r in results} if password else None
+    export(items, path, kind, passwords=passwords)
 
 
 def _open_library(settings: Settings):
@@ -301,6 +325,10 @@ def main(argv: list[str] | None = None) -> int:
             return _quiet_broken_pipe()
     if argv and argv[0] == "doctor":
         return doctor_main(argv[1:])
+    if argv and argv[0] == "ask":
+        from desktop_ocr.ask_cli import ask_main
+
+        return ask_main(argv[1:])
     if argv and argv[0] == "history":
         from desktop_ocr.history_cli import history_main  # only when asked: startup time
 

@@ -184,6 +184,11 @@ class OcrPrinter:
             if self.task == "fields":
                 fields = [parse_fields(r.text) for r in parts if r.ok]
                 payload["fields"] = fields[0] if len(fields) == 1 else fields
+            elif self.task == "codes":  # format, text, position and box of each code
+                from desktop_ocr.core.codes import parse_codes
+
+                pages = [[c.to_dict() for c in parse_codes(r.text) or []] for r in parts if r.ok]
+                payload["codes"] = pages[0] if len(pages) == 1 else pages
         self._out(json.dumps(payload, ensure_ascii=False) + "\n")
 
     def close(self, results: list[PartResult]) -> None:

@@ -1,4 +1,5 @@
-"""Export recognised results: .xlsx, .csv, .md, .html, .txt, .json, saved atomically.
+"""Export recognised results: .xlsx, .csv, .md, .html, .txt, .json, .docx and searchable
+.pdf, saved atomically.
 
 A document export takes a list of `ExportItem`s (one per recognised page or region),
 renders the whole file in memory, then `atomic_write` puts it in place: a temporary file
@@ -12,6 +13,10 @@ Markdown / HTML table cells such text gets a leading apostrophe (what a spreadsh
 types to mean "this is text"); in xlsx the cell is typed as a string and quote-prefixed,
 so the value stays exact and editing it in Excel does not turn it into a formula. Plain
 numbers like -5 are left alone.
+
+.docx is written by core/docx_export.py, the searchable .pdf by core/searchable_pdf.py
+(the items' pages with the text as an invisible layer; it reads the items' `region_rect`,
+`rotation`, `layout` and `image`).
 """
 
 from __future__ import annotations
@@ -23,26 +28,34 @@ import json
 import os
 import re
 import unicodedata
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from desktop_ocr import APP_ID, __version__
 from desktop_ocr.core.atomic import SaveError, atomic_write
+from desktop_ocr.core.layout import Layout
 from desktop_ocr.core.results import PartResult
 from desktop_ocr.core.tables import Document, Table, TextSegment, parse, parse_value, typed_grid
 from desktop_ocr.core.tasks import parse_fields
+
+if TYPE_CHECKING:
+    from PIL import Image
+
+    from desktop_ocr.core.results import PartResult
 
 __all__ = ["ExportError", "ExportItem", "FORMATS", "format_for", "render", "export",
            "export_table", "csv_safe", "formula_risk", "table_tsv", "table_html",
            "items_from_results", "export_batch"]
 
-FORMATS = ("xlsx", "csv", "tsv", "md", "html", "txt", "json")
+FORMATS = ("xlsx", "csv", "tsv", "md", "html", "txt", "json", "docx", "pdf")
 # What a file dialog calls each format.
 FORMAT_NAMES = {"xlsx": "Excel workbook", "csv": "CSV", "tsv": "Tab-separated values",
-                "md": "Markdown", "html": "HTML", "txt": "Text", "json": "JSON"}
-_ALIASES = {"markdown": "md", "htm": "html", "text": "txt", "xls": "xlsx", "tab": "tsv"}
+                "md": "Markdown", "html": "HTML", "txt": "Text", "json": "JSON",
+                "docx": "Word document", "pdf": "Searchable PDF"}
+_ALIASES = {"markdown": "md", "htm": "html", "text": "txt", "xls": "xlsx", "tab": "tsv",
+            "word": "docx"}
 # What starts a formula in Excel, LibreOffice or Google Sheets (full-width forms too:
 # East Asian input methods type them, and Excel reads them as the ASCII ones).
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\uff1d", "\uff0b", "\uff0d", "\uff20")
@@ -64,6 +77,22 @@ class ExportItem:
     task: str = "text"
     text: str = ""  # the answer as recognised (or as edited in the text pane)
     tables: list[Table] | None = None  # edited tables; None = parse them from `text`
+    # ---- what only the searchable PDF reads
+    region_rect: tuple[float, float, float, float] | None = None  # x, y, w, h fractions
+    rotation: int = 0  # clockwise degrees the user turned the page before recognising
+    layout: Layout | None = None  # the CPU engine's boxes of the recognised image
+    image: Image.Image | None = None  # the page's picture when the source is no file
+
+    @classmethod
+    def from_result(cls, result: PartResult, *, image: Image.Image | None = None) -> ExportItem:
+        """The export view of a library result; its layout comes from
+        `result.extra["layout"]` (a `Layout.to_dict()`) when the pipeline kept one."""
+        raw = result.extra.get("layout") if result.extra else None
+        layout = raw if isinstance(raw, Layout) else Layout.from_dict(raw) if raw else None
+        return cls(source=result.source, page=result.page if result.page_count > 1 else None,
+                   region=result.region_label, task=result.task, text=result.text,
+                   tables=result.tables, region_rect=result.region, rotation=result.rotation,
+                   layout=layout, image=image)
 
     @property
     def label(self) -> str:
@@ -138,12 +167,14 @@ def format_for(path: str | os.PathLike[str], fmt: str | None = None) -> str:
 # ====================================================================== export API
 
 def export(items: Sequence[ExportItem], path: str | os.PathLike[str], fmt: str | None = None,
-           *, csv_bom: bool = False, typed: bool = True) -> Path:
+           *, csv_bom: bool = False, typed: bool = True,
+           passwords: Mapping[str, str] | None = None) -> Path:
     """Write a whole document (every item) to `path`; the format comes from the extension
     unless `fmt` says otherwise. `typed`: numbers and dates become spreadsheet values
-    (xlsx). `csv_bom`: start a CSV with a UTF-8 BOM so Excel reads it as UTF-8."""
+    (xlsx). `csv_bom`: start a CSV with a UTF-8 BOM so Excel reads it as UTF-8.
+    `passwords`: source path -> password, for a searchable PDF of encrypted PDFs."""
     kind = format_for(path, fmt)
-    data = render(items, kind, csv_bom=csv_bom, typed=typed)
+    data = render(items, kind, csv_bom=csv_bom, typed=typed, passwords=passwords)
     return atomic_write(path, data)
 
 
@@ -155,9 +186,17 @@ def export_table(table: Table, path: str | os.PathLike[str], fmt: str | None = N
 
 
 def render(items: Sequence[ExportItem], fmt: str, *, csv_bom: bool = False,
-           typed: bool = True) -> bytes:
+           typed: bool = True, passwords: Mapping[str, str] | None = None) -> bytes:
     """The file's bytes in memory (also what a clipboard copy can use)."""
     kind = format_for("x", fmt)
+    if kind == "pdf":
+        from desktop_ocr.core import searchable_pdf
+
+        return searchable_pdf.build(pdf_pages(items), passwords=passwords)
+    if kind == "docx":
+        from desktop_ocr.core.docx_export import render_docx
+
+        return render_docx(items)
     if kind == "xlsx":
         return _xlsx(items, typed)
     if kind == "csv":
@@ -171,6 +210,23 @@ def render(items: Sequence[ExportItem], fmt: str, *, csv_bom: bool = False,
     if kind == "txt":
         return _txt(items).encode("utf-8")
     return _json(items).encode("utf-8")
+
+
+def pdf_pages(items: Sequence[ExportItem]) -> list[Any]:
+    """The searchable PDF's pages: one per source page, in the order items first name it,
+    each with the text of every item (region) on it."""
+    from desktop_ocr.core.searchable_pdf import LayerPage, LayerPart, layer_text
+
+    pages: dict[tuple[str, int, int], LayerPage] = {}
+    for item in items:
+        number = item.page or 1
+        key = (item.source, number, id(item.image) if item.image is not None else 0)
+        page = pages.get(key)
+        if page is None:
+            page = pages[key] = LayerPage(item.source, number, item.rotation, image=item.image)
+        text = layer_text(item.document(), item.task, item.layout)
+        page.parts.append(LayerPart(text, item.region_rect, item.layout))
+    return list(pages.values())
 
 
 # ====================================================================== writers

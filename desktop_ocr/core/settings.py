@@ -39,7 +39,7 @@ class Settings:
     engine: str = _setting("auto", "Engine: auto, cpu, lmdeploy (local InternVL3), transformers (InternVL3 "
                            "on CPU, Mac or older GPUs) or openai (remote server)",
                            choices=ENGINE_CHOICES)
-    task: str = _setting("text", "What to extract (text, markdown, table, handwriting, formula, fields, custom)")
+    task: str = _setting("text", "What to extract (text, markdown, table, handwriting, formula, fields, custom, codes)")
     prompt: str = _setting("", "The prompt of the custom task (what to ask the model about the image)")
     language: str = _setting("", "UI and prompt language (en, zh_CN); empty = system language")
     # Local InternVL3 via LMDeploy

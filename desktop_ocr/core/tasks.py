@@ -34,7 +34,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 OutputKind = Literal["text", "markdown", "table", "latex", "json"]
-CpuMode = Literal["text", "table", "fields", "unsupported"]
+CpuMode = Literal["text", "table", "fields", "codes", "unsupported"]
 LANGUAGES = ("en", "zh_CN")
 
 
@@ -45,6 +45,7 @@ class CpuSupport:
     mode: "text"   lines of recognised text in reading order
           "table"  a grid rebuilt from the line boxes, returned as an HTML table
           "fields" heuristic key fields (date, total, vendor) from the text lines, as JSON
+          "codes"  barcodes and QR codes read by zxing-cpp, as JSON (core/codes.py)
           "unsupported"  the CPU engine refuses the task
     """
 
@@ -68,6 +69,10 @@ class Task:
     cpu: CpuSupport = field(default_factory=lambda: CpuSupport("text"))
     response_format: dict[str, Any] | None = None
     editable_prompt: bool = False  # the custom task: the user writes the prompt
+    # The engine that runs this task whatever engine the user chose (None = the chosen
+    # one): the codes task is read by the barcode reader, which lives in the CPU engine;
+    # a vision-language model cannot decode a QR code.
+    engine: str | None = None
 
     def title(self, language: str = "en") -> str:
         return self.title_zh if pick_language(language) == "zh_CN" else self.title_en
@@ -217,6 +222,17 @@ PRESETS: dict[str, Task] = {t.id: t for t in (
         CpuSupport("text", "The CPU engine ignores the prompt and gives plain text.",
                    "CPU 引擎忽略提示词，只输出纯文本。"),
         editable_prompt=True,
+    ),
+    Task(
+        "codes", "Barcodes and QR codes", "条码和二维码",
+        "List every barcode and QR code in this image as JSON: a list of objects with the "
+        "keys format and text. Output only the JSON.",
+        "以 JSON 列出图中的全部条码和二维码：对象列表，键为 format 和 text。只输出 JSON。",
+        "json", Decoding(max_tokens=1024),
+        CpuSupport("codes", "Codes are decoded by the built-in barcode reader (zxing-cpp), "
+                            "whichever engine is chosen.",
+                   "条码由内置的条码识别器（zxing-cpp）解码，与所选引擎无关。"),
+        engine="cpu",
     ),
 )}
 TASK_IDS: tuple[str, ...] = tuple(PRESETS)

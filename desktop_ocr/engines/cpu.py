@@ -40,6 +40,8 @@ from desktop_ocr.core.contract import (
     Health,
     Request,
 )
+from desktop_ocr.core.conversation import ASK_TASK
+from desktop_ocr.core.layout import Layout
 from desktop_ocr.core.tasks import PRESETS, heuristic_fields
 
 if TYPE_CHECKING:
@@ -400,6 +402,12 @@ def recognize_boxes(image: Image.Image, models: OcrModels | None = None) -> list
     return [b for _, boxes in m.iter_lines(image) for b in boxes]
 
 
+def recognize_layout(image: Image.Image, models: OcrModels | None = None) -> Layout:
+    """Synchronous: `recognize_boxes` as plain data for core/ (the searchable PDF's
+    positions, the doubtful-words check): the image's size and its segments' boxes."""
+    return Layout.of(image.size, ((b.text, b.bbox, b.score) for b in recognize_boxes(image, models)))
+
+
 def recognize_text(image: Image.Image, models: OcrModels | None = None) -> str:
     """Synchronous: the whole text as the engine streams it (lines, blank line between paragraphs)."""
     m = models or shared_models()
@@ -493,7 +501,25 @@ class CpuEngine:
                 yield Chunk(piece)
         yield Chunk("", FinishReason.STOP)
 
+    async def _stream_codes(self, request: Request, loop: asyncio.AbstractEventLoop,
+                            executor: ThreadPoolExecutor) -> AsyncIterator[Chunk]:
+        """The codes task: every barcode and QR code, as the JSON list of core/codes.py."""
+        from desktop_ocr.core.codes import codes_to_text
+        from desktop_ocr.engines.codes import CodesUnavailable, read_codes
+
+        try:
+            codes = await loop.run_in_executor(executor, read_codes, request.image)
+        except CodesUnavailable as exc:
+            raise EngineUnavailable(str(exc)) from exc
+        except (MemoryError, ValueError, OSError) as exc:
+            raise BadImage(f"The image could not be read: {exc}") from exc
+        yield Chunk(codes_to_text(codes))
+        yield Chunk("", FinishReason.STOP, info={"codes": [c.to_dict() for c in codes]})
+
     async def stream(self, request: Request) -> AsyncIterator[Chunk]:
+        if request.task == ASK_TASK or request.history:
+            raise BadRequest("The CPU engine reads text; it cannot answer questions about an image.",
+                             hint="Choose the local InternVL3 or a remote server to ask questions.")
         await self.start()
         models, executor = self._models, self._executor
         if models is None or executor is None:
@@ -506,11 +532,16 @@ class CpuEngine:
             raise BadRequest(f"The CPU engine cannot do the task {request.task!r}.",
                              hint="Choose the local InternVL3 or a remote server for it.")
         async with self._run_lock:
+            if mode == "codes":
+                async for chunk in self._stream_codes(request, loop, executor):
+                    yield chunk
+                return
             if mode == "table":
                 async for chunk in self._stream_table(request, loop, executor):
                     yield chunk
                 return
             lines_seen: list[str] = []
+            boxes_seen: list[TextBox] = []
             try:
                 try:
                     crops, quads, lines = await loop.run_in_executor(
@@ -523,6 +554,7 @@ class CpuEngine:
                     boxes = await loop.run_in_executor(
                         executor, models.read_line, crops, quads, line
                     )
+                    boxes_seen += boxes
                     text = _line_text(line, boxes, first)
                     if text:
                         first = False
@@ -533,7 +565,11 @@ class CpuEngine:
                 if mode == "fields":
                     fields = heuristic_fields([ln for t in lines_seen for ln in t.splitlines()])
                     yield Chunk(json.dumps(fields, ensure_ascii=False, indent=2))
-                yield Chunk("", FinishReason.STOP)
+                # Where the text sits, for the searchable PDF and the doubtful-words check
+                # (PartResult.extra["layout"]): no second CPU pass for a CPU result.
+                layout = Layout.of(request.image.size,
+                                   ((b.text, b.bbox, b.score) for b in boxes_seen))
+                yield Chunk("", FinishReason.STOP, info={"layout": layout.to_dict()})
             except RuntimeError as exc:
                 if "shutdown" in str(exc):
                     raise EngineUnavailable("The CPU OCR engine was stopped.") from exc

@@ -119,6 +119,25 @@ class ProtocolError(EngineCrashed):
     """The server sent something that is not the OpenAI streaming format (not retried)."""
 
 
+def conversation_messages(request: Request) -> list[dict[str, Any]]:
+    """The turns after the first user message (lmdeploy-contract.md, follow-up questions):
+    earlier answers as assistant messages, questions as user messages, plain strings. The
+    image stays in the first message only: each copy would cost its tiles again."""
+    out: list[dict[str, Any]] = []
+    expected = "assistant"
+    for turn in request.history:
+        if turn.role not in ("assistant", "user"):
+            raise BadRequest(f"A conversation turn cannot have the role {turn.role!r}.")
+        if turn.role != expected:
+            raise BadRequest("The turns of a conversation must alternate between an answer "
+                             "and a question.")
+        out.append({"role": turn.role, "content": turn.text})
+        expected = "user" if expected == "assistant" else "assistant"
+    if out and out[-1]["role"] != "user":
+        raise BadRequest("A conversation must end with a question.")
+    return out
+
+
 def _retryable(err: EngineError) -> bool:
     if isinstance(err, ProtocolError):
         return False
@@ -346,7 +365,7 @@ class OpenAIEngine:
         payload: dict[str, Any] = {
             "model": self.model or "internvl3",
             "stream": True,
-            "messages": [{"role": "user", "content": content}],
+            "messages": [{"role": "user", "content": content}, *conversation_messages(request)],
             "temperature": request.temperature,
             "top_k": request.top_k,
             "max_tokens": int(request.max_tokens) if request.max_tokens > 0 else DECODING.max_tokens,

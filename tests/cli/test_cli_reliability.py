@@ -52,7 +52,7 @@ def openai(server) -> list[str]:
     (["--out", "{tmp}/x.doc"], "--out: Cannot export to .doc"),
     (["--out", "{tmp}/missing/x.txt"], "--out: Cannot save"),
     (["--out", "{tmp}/fifo.txt"], "not a regular file (a named pipe)"),
-    (["--format", "docx", "--out", "{tmp}/x"], "--format: invalid choice"),
+    (["--format", "doc", "--out", "{tmp}/x"], "--format: invalid choice"),
     (["--timeout", "0"], "--timeout"),
 ])
 def test_usage_errors_are_found_before_any_work(tmp_path, corpus, args, words):

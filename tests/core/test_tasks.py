@@ -38,7 +38,7 @@ def test_presets_are_complete_in_both_languages(tid):
     assert t.prompt("en").isascii()
     assert any("\u4e00" <= ch <= "\u9fff" for ch in t.prompt("zh_CN"))
     assert t.output in ("text", "markdown", "table", "latex", "json")
-    assert t.cpu.mode in ("text", "table", "fields", "unsupported")
+    assert t.cpu.mode in ("text", "table", "fields", "codes", "unsupported")
     if tid != "text":  # every other task loses something on the CPU engine: say what
         assert t.cpu.note("en") and t.cpu.note("zh_CN")
     # prompt + image (13 tiles x 256 tokens) + answer must fit the default session length

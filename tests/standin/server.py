@@ -25,6 +25,13 @@ Events of the wrong shape (two good tokens first): shape_choices_string,
 shape_choices_null, shape_delta_string, shape_content_number, shape_invalid_json,
 shape_event_list.
 
+Follow-up questions (multi-turn `messages`, lmdeploy-contract.md): every message must be
+{"role": system|user|assistant, "content": a string or a list of parts}, or the request is
+refused with 400 like LMDeploy's request validation. A conversation is answered from the
+conversation: "Answer N to: <the last question>" and a quote of the previous answer, so a
+test sees that the whole history reached the server. The shape of the last request's
+messages (role, number of images, content type per message) is in the stats as `turns`.
+
 Test-only endpoints (not part of LMDeploy): GET /_standin/stats → counters, including
 requests the client closed before the end (proves that cancel closes the connection).
 """
@@ -228,6 +235,7 @@ class StandinHandler(BaseHTTPRequestHandler):
             self.cfg.stats["requests"] += 1
             self.cfg.stats["last_repetition_penalty"] = body.get("repetition_penalty")
             self.cfg.stats["last_prompt"] = _prompt_text(body)
+            self.cfg.stats["turns"] = _turns(body)  # type: ignore[assignment]
             self.cfg.chats += 1
             die = bool(self.cfg.die_after) and self.cfg.chats % self.cfg.die_after == 0
         self._stream(body, "die" if die else scenario)
@@ -241,6 +249,13 @@ class StandinHandler(BaseHTTPRequestHandler):
             return 400, "messages: Input should be a valid list", bad
         if not messages:
             return 400, "messages must not be empty unless input_ids is set.", bad
+        for k, message in enumerate(messages):
+            if not isinstance(message, dict) or message.get("role") not in (
+                    "system", "user", "assistant", "tool"):
+                return 400, f"messages.{k}.role: Input should be 'system', 'user', 'assistant' or 'tool'", bad
+            content = message.get("content")
+            if not isinstance(content, (str, list)):
+                return 400, f"messages.{k}.content: Input should be a valid string or list", bad
         if body["model"] != self.cfg.model_name:
             return 404, f"The model '{body['model']}' does not exist.", "not_found_error"
         temperature = body.get("temperature", 0.7)
@@ -421,7 +436,37 @@ class StandinHandler(BaseHTTPRequestHandler):
         sizes = [_image_size(base64.b64decode(p["image_url"]["url"].split(",", 1)[1]))
                  for p in _parts(body) if p.get("type") == "image_url"]
         echo = "".join(f"[image {s[0]}x{s[1]}]\n" for s in sizes if s)
+        messages = [m for m in body["messages"] if m.get("role") in ("user", "assistant")]
+        if len(messages) > 1:
+            return _answer_from(messages)
         return echo + self.cfg.text
+
+
+def _text_of(content: Any) -> str:
+    if isinstance(content, str):
+        return content
+    return "".join(p.get("text", "") for p in content if isinstance(p, dict) and p.get("type") == "text")
+
+
+def _answer_from(messages: list[dict[str, Any]]) -> str:
+    """A follow-up question's answer, made from the conversation it came with."""
+    questions = [_text_of(m["content"]) for m in messages if m["role"] == "user"]
+    answers = [_text_of(m["content"]) for m in messages if m["role"] == "assistant"]
+    lines = [ln for ln in (answers[-1] if answers else "").splitlines()
+             if ln.strip() and not re.fullmatch(r"\[image \d+x\d+\]", ln.strip())]
+    previous = lines[0].strip() if lines else ""
+    return f"Answer {len(questions) - 1} to: {questions[-1]}\nEarlier answer: {previous}\n"
+
+
+def _turns(body: dict[str, Any]) -> list[list[Any]]:
+    """[role, images, "str" | "parts"] for each message of a request."""
+    out = []
+    for m in body.get("messages") or []:
+        content = m.get("content")
+        images = sum(1 for p in content if isinstance(p, dict) and p.get("type") == "image_url") \
+            if isinstance(content, list) else 0
+        out.append([m.get("role"), images, "str" if isinstance(content, str) else "parts"])
+    return out
 
 
 def _parts(body: dict[str, Any]) -> list[dict[str, Any]]:
