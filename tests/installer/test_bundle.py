@@ -11,7 +11,7 @@ from pathlib import Path
 import psutil
 import pytest
 from bundle_helpers import run_ocr, scores
-from engine_helpers import install_fake_lmdeploy, make_image
+from engine_helpers import install_fake_lmdeploy, make_image, make_model_folder
 from PyInstaller.archive.readers import CArchiveReader
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(1800)]
@@ -79,13 +79,14 @@ def test_bundle_starts_the_gpu_engine_outside_itself(built, tmp_path, monkeypatc
     wrapper.chmod(0o755)
     image = tmp_path / "page.png"
     make_image().save(image)
+    model = make_model_folder(tmp_path / "InternVL3-1B")  # the server starts on a local folder only
     # WHEN the bundle recognises with the local engine
     done = run_ocr(built.exe, str(image), "--engine", "lmdeploy", "--lmdeploy-command", str(wrapper),
-                   "--model", "OpenGVLab/InternVL3-1B", env=dict(os.environ, LD_LIBRARY_PATH="/opt/user-libs"))
+                   "--model", str(model), env=dict(os.environ, LD_LIBRARY_PATH="/opt/user-libs"))
     # THEN the server it started streamed the answer back ...
     assert done.returncode == 0, done.stderr
     assert "Invoice No. 2024-0042" in done.stdout
-    assert fake.argv()[:3] == ["serve", "api_server", "OpenGVLab/InternVL3-1B"]
+    assert fake.argv()[:3] == ["serve", "api_server", str(model)]
     # ... and it ran with the user's library path, not the bundle's libraries before its own
     child_env = dict(line.split("=", 1) for line in env_dump.read_text().splitlines() if "=" in line)
     assert child_env.get("LD_LIBRARY_PATH") == "/opt/user-libs"
