@@ -295,7 +295,7 @@ _DATE_RXS = (
 )
 _DATE_LABEL_RX = re.compile(r"\bdate\b|日期|dated", re.I)
 _AMOUNT_RX = re.compile(r"(-?\d{1,3}(?:[,\s]\d{3})*(?:[.,]\d{2})|-?\d+[.,]\d{2})(?![\d%])(?!\s*%)")
-_TOTAL_RX = re.compile(r"(grand\s*t[o0a]tal|t[o0a]tal\s*(amount|due|payable|incl[^\s]*)?|amount\s*(due|payable|incl)|"
+_TOTAL_RX = re.compile(r"(grand\s*t[o0a]tal|t[o0a]tal\s*(amount|due|payable|incl[^\s]*)?|a[mn]ount\s*(due|payable|[il1]ncl)|"
                        r"balance\s*due|nett?\s*t[o0a]tal|合计|总计|总额|应付|实付)", re.I)
 _NOT_TOTAL_RX = re.compile(r"(sub\s*-?\s*total|total\s*(qty|quantity|items?|disc|savings?)|小计|"
                            r"rounding|change|cash|tender|accepted|received|saving|discount|找零|实收|"
@@ -303,8 +303,9 @@ _NOT_TOTAL_RX = re.compile(r"(sub\s*-?\s*total|total\s*(qty|quantity|items?|disc
 _ROUNDING_RX = re.compile(r"rounding|round\s*adj|舍入", re.I)
 _TAX_RX = re.compile(r"\b(gst|vat|tax|sst)\b|税", re.I)
 _SUBTOTAL_RX = re.compile(r"sub\s*-?\s*total|小计", re.I)
-_FINAL_RX = re.compile(r"grand|inclusive|incl\b|incl\.|rounded|nett?\b|payable|due|应付|实付", re.I)
-_EXCL_RX = re.compile(r"exclusive|excluding|excl\b|excl\.|before", re.I)
+# OCR reads "Incl." as "lncl," or "Inclucive": the keywords allow its usual confusions
+_FINAL_RX = re.compile(r"grand|\b[il1]ncl|rounded|nett?\b|payable|due|应付|实付", re.I)
+_EXCL_RX = re.compile(r"\bexcl|before", re.I)
 _VENDOR_RX = re.compile(r"\b(sdn\.?\s*bhd|bhd|ltd|limited|inc|llc|gmbh|co\.|corp|enterprise|"
                         r"trading|restaurant|store|mart|shop|hotel|cafe|bakery|pharmacy)\b|"
                         r"公司|商店|超市|酒店|餐厅|商行|药房", re.I)

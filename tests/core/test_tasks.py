@@ -224,6 +224,15 @@ Latte          $4.75
 Muffin         $3.45
 Total Amount:S8.20
 Cash $10.00""", "THE COFFEE BEAN", "2018-03-10", 8.2),
+    # OCR slips: "Anount", "lnclusive"; the amount tendered is printed as a "total" too
+    ("""Metro Parking Sdn Bhd (123456-A)
+Tax Invoice no. 1234/0101
+07/04/19 09:12
+Parking ticket 4.00 RM
+Total Sales (lnclusive of GST) : 4.00 RM
+Anount Incl, GST 4.00 RM
+Accepted total 10.00 RM
+Change 6.00 RM""", "Metro Parking Sdn Bhd", "07/04/19", 4.0),
 ]
 
 
