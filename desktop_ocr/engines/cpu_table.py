@@ -639,21 +639,14 @@ def _place_rows(pieces: list[Box], lines: list[Box], cells: list[Any],
         else:
             clusters.append([y])
     tops = [(statistics.median(c), len(c)) for c in clusters]
-    starts: list[tuple[float, int]] = []
+    model_tops: list[tuple[int, float]] = []
     for r in range(n_rows):
         ys = [boxes_of[id(c)][1] for c in cells if c.row == r and c.rowspan == 1]
-        if not ys:
-            continue
-        t = statistics.median(ys)
-        near = [(n >= 2, -abs(y - t), y) for y, n in tops if abs(y - t) <= 1.0 * h]
-        starts.append((max(near)[2] if near else t, r))
-    if not starts:
+        if ys:
+            model_tops.append((r, statistics.median(ys)))
+    if not model_tops:
         return {}, len(pieces)
-    # keep the rows in their order: a start that is not below the previous one is dropped
-    ordered: list[tuple[float, int]] = []
-    for y, r in starts:
-        if not ordered or y > ordered[-1][0] + 0.3 * h:
-            ordered.append((y, r))
+    ordered = [(y, r) for r, y in _align_starts(model_tops, tops, h)]
     in_row: dict[int, list[Any]] = {}
     for c in cells:
         for dr in range(c.rowspan):
@@ -680,6 +673,50 @@ def _place_rows(pieces: list[Box], lines: list[Box], cells: list[Any],
         target = min(cands, key=lambda c: (_x_dist(boxes_of[id(c)], cx), c.colspan))
         groups.setdefault(id(target), []).append(b)
     return groups, lost
+
+
+def _align_starts(model_tops: list[tuple[int, float]], tops: list[tuple[float, int]],
+                  h: float) -> list[tuple[int, float]]:
+    """Each model row's start moved onto a recognised line top, in order and one row a
+    top: the cheapest monotone matching, where a match costs its distance in line
+    heights (half a line more for a top only one box has: likely a wrapped cell's second
+    line) and a row left on the model's own top costs one line height."""
+    n, m = len(model_tops), len(tops)
+    inf = float("inf")
+    # best[i][j]: cost of the first i rows using only the first j tops
+    best = [[0.0] * (m + 1)] + [[inf] * (m + 1) for _ in range(n)]
+    move: dict[tuple[int, int], tuple[int, int, bool]] = {}
+    for i in range(1, n + 1):
+        t = model_tops[i - 1][1]
+        for j in range(m + 1):
+            cands = [(best[i - 1][j] + 1.0, (i - 1, j, False))]  # row keeps its own top
+            if j:
+                cands.append((best[i][j - 1], (i, j - 1, None)))  # top j left unused
+                y, k = tops[j - 1]
+                d = abs(y - t) / h
+                if d <= 1.2:
+                    cands.append((best[i - 1][j - 1] + d + (0.0 if k >= 2 else 0.5),
+                                  (i - 1, j - 1, True)))
+            cost, step = min(cands, key=lambda c: c[0])
+            best[i][j] = cost
+            move[(i, j)] = step  # type: ignore[assignment]
+    out: list[tuple[int, float]] = []
+    i, j = n, m
+    while i > 0:
+        pi, pj, matched = move[(i, j)]
+        if matched is None:
+            i, j = pi, pj
+            continue
+        r, t = model_tops[i - 1]
+        out.append((r, tops[j - 1][0] if matched else t))
+        i, j = pi, pj
+    out.reverse()
+    # a row the model placed out of order (its own top above the row before) is dropped
+    kept: list[tuple[int, float]] = []
+    for r, y in out:
+        if not kept or y > kept[-1][1] + 0.3 * h:
+            kept.append((r, y))
+    return kept
 
 
 def _x_dist(bbox: tuple[float, ...], x: float) -> float:
