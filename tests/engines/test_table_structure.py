@@ -115,6 +115,33 @@ def test_rows_where_nothing_starts_are_dropped_and_spans_shrink():
         (2, 1, "0.1", 1)]
 
 
+def test_two_number_columns_the_model_wrote_as_one_are_split_at_their_gutter():
+    # GIVEN the model saw "+ PMN" and "- PMN" as one column under a header over both
+    cells = [_S(0, 0, 1, 1, (0, 0, 60, 10)), _S(0, 1, 1, 1, (80, 0, 160, 10))]
+    lines = [_line("Pathway", 0, 0, 50), _line("P value", 80, 0, 120)]
+    for r, (a, b) in enumerate([("0.0012", "0.53"), ("0.0154", "0.0024"), ("0.0045", "0.0273"),
+                                ("0.0101", "0.0020")], start=1):
+        y = 20.0 * r
+        cells += [_S(r, 0, 1, 1, (0, y, 60, y + 10)), _S(r, 1, 1, 1, (80, y, 160, y + 10))]
+        lines += [_line(f"row {r}", 0, y, 40), _line(a, 80, y, 110), _line(b, 130, y, 160)]
+    got = {(c.row, c.col): (c.text, c.colspan)
+           for c in fill_structure(_structure(cells, 5, 2), lines)}
+    # THEN each number has a column of its own
+    assert got[(1, 1)] == ("0.0012", 1) and got[(1, 2)] == ("0.53", 1)
+    assert got[(4, 2)] == ("0.0020", 1)
+    # AND wrapped words of one text column are not taken for a gutter
+    assert got[(0, 0)] == ("Pathway", 1)
+
+
+def test_row_starts_follow_line_tops_in_order():
+    from desktop_ocr.engines.cpu_table import _align_starts
+
+    # model tops drift; line tops at 0, 20, 40 (three boxes each) and a lone wrapped line at 52
+    tops = [(0.0, 3), (20.0, 3), (40.0, 3), (52.0, 1), (70.0, 3)]
+    got = _align_starts([(0, 2.0), (1, 24.0), (2, 47.0), (3, 66.0)], tops, h=10.0)
+    assert got == [(0, 0.0), (1, 20.0), (2, 40.0), (3, 70.0)]
+
+
 def test_an_unfinished_structure_is_not_trusted():
     cells = [_S(0, 0, 1, 1, (0, 0, 30, 10))]
     assert fill_structure(_structure(cells, 1, 1, complete=False), [_line("a", 0, 0, 10)]) is None
