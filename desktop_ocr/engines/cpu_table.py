@@ -630,15 +630,17 @@ def _place_rows(pieces: list[Box], lines: list[Box], cells: list[Any],
     import statistics
 
     h = statistics.median(b.h for b in lines)
-    # line tops shared by several boxes (columns) are where rows start; a top of its own
-    # is as often the second line of one wrapped cell
-    clusters: list[list[float]] = []
-    for y in sorted(b.y0 for b in lines):
-        if clusters and y - clusters[-1][0] <= 0.35 * h:
-            clusters[-1].append(y)
+    # line tops shared by several boxes (columns) are where rows start; a line just
+    # under another one of its column continues that cell (a wrapped line) and starts
+    # nothing, so it does not count
+    clusters: list[list[tuple[float, bool]]] = []
+    for b in sorted(lines, key=lambda b: b.y0):
+        item = (b.y0, not _continues(b, lines, h))
+        if clusters and b.y0 - clusters[-1][0][0] <= 0.35 * h:
+            clusters[-1].append(item)
         else:
-            clusters.append([y])
-    tops = [(statistics.median(c), len(c)) for c in clusters]
+            clusters.append([item])
+    tops = [(statistics.median(y for y, _ in c), sum(1 for _, s in c if s)) for c in clusters]
     model_tops: list[tuple[int, float]] = []
     for r in range(n_rows):
         ys = [boxes_of[id(c)][1] for c in cells if c.row == r and c.rowspan == 1]
@@ -675,12 +677,27 @@ def _place_rows(pieces: list[Box], lines: list[Box], cells: list[Any],
     return groups, lost
 
 
+KEEP_COST = 2.0  # line heights: how far off the model's top for a row may be
+CONTINUES_GAP_EM = 0.45  # a line closer than this under its column's line above continues it
+
+
+def _continues(b: Box, lines: list[Box], h: float) -> bool:
+    for a in lines:
+        if a is b or a.y0 > b.y0 - 0.3 * h or a.y1 > b.y0 + 0.4 * h or \
+                b.y0 - a.y1 > CONTINUES_GAP_EM * h:
+            continue
+        if _overlap(a.x0, a.x1, b.x0, b.x1) >= 0.3 * min(a.x1 - a.x0, b.x1 - b.x0):
+            return True
+    return False
+
+
 def _align_starts(model_tops: list[tuple[int, float]], tops: list[tuple[float, int]],
                   h: float) -> list[tuple[int, float]]:
     """Each model row's start moved onto a recognised line top, in order and one row a
     top: the cheapest monotone matching, where a match costs its distance in line
-    heights (half a line more for a top only one box has: likely a wrapped cell's second
-    line) and a row left on the model's own top costs one line height."""
+    heights (half a line more for a top only one box starts) and a row left on the
+    model's own top costs KEEP_COST. `tops` holds (y, how many boxes start a cell
+    there); a top where no box starts one is never a row's."""
     n, m = len(model_tops), len(tops)
     inf = float("inf")
     # best[i][j]: cost of the first i rows using only the first j tops
@@ -689,12 +706,12 @@ def _align_starts(model_tops: list[tuple[int, float]], tops: list[tuple[float, i
     for i in range(1, n + 1):
         t = model_tops[i - 1][1]
         for j in range(m + 1):
-            cands = [(best[i - 1][j] + 1.0, (i - 1, j, False))]  # row keeps its own top
+            cands = [(best[i - 1][j] + KEEP_COST, (i - 1, j, False))]  # row keeps its own top
             if j:
                 cands.append((best[i][j - 1], (i, j - 1, None)))  # top j left unused
                 y, k = tops[j - 1]
                 d = abs(y - t) / h
-                if d <= 1.2:
+                if d <= KEEP_COST and k >= 1:
                     cands.append((best[i - 1][j - 1] + d + (0.0 if k >= 2 else 0.5),
                                   (i - 1, j - 1, True)))
             cost, step = min(cands, key=lambda c: c[0])
