@@ -154,7 +154,7 @@ def _spec(seed: int) -> Spec:
     n_rows = rng.randint(3, 12)
     group_left = 0
     for r in range(n_rows):
-        if r and rng.random() < 0.08:
+        if r and group_left == 0 and rng.random() < 0.08:  # never inside a group's rowspan
             body.append([Cell(_label(rng, zh, long=rng.random() < 0.3), colspan=n_cols)])
         row: list[Cell] = []
         if group_left == 0 and r < n_rows - 1 and rng.random() < 0.12:
@@ -197,6 +197,27 @@ def _spec(seed: int) -> Spec:
 
 
 # ---------------------------------------------------------------- HTML
+
+
+def check(spec: Spec) -> None:
+    """Every slot of the grid covered by exactly one cell: a table the HTML describes
+    consistently (a renderer lays out an inconsistent one in its own way)."""
+    taken: set[tuple[int, int]] = set()
+    rows = spec.header + spec.body
+    n_cols = sum(c.colspan for c in spec.header[0])
+    for i, cells in enumerate(rows):
+        j = 0
+        for c in cells:
+            while (i, j) in taken:
+                j += 1
+            for di in range(c.rowspan):
+                for dj in range(c.colspan):
+                    if (i + di, j + dj) in taken or j + dj >= n_cols or i + di >= len(rows):
+                        raise ValueError(f"cell {c.text!r} overlaps or overflows at {i},{j}")
+                    taken.add((i + di, j + dj))
+            j += c.colspan
+    if len(taken) != len(rows) * n_cols:
+        raise ValueError("grid has holes")
 
 
 def gt_html(spec: Spec) -> str:
@@ -278,6 +299,7 @@ def render(seed: int):
     from PIL import Image
 
     spec = _spec(seed)
+    check(spec)
     css = f"* {{font-family: {spec.font}; font-size: {spec.size}pt; line-height: 1.2}}"
     story = pymupdf.Story(_render_html(spec), user_css=css)
     buf = io.BytesIO()
