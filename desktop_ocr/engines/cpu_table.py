@@ -519,6 +519,7 @@ def fill_structure(structure: Any, boxes: Iterable[BoxLike]) -> list[Cell] | Non
              for c in structure.cells]
     h = sorted(b.h for b in bs)[len(bs) // 2]
     items = _split_columns(items, structure.n_cols, h)
+    items = _merge_columns(items, h)
     out = [Cell(it.row, it.col, _join(it.words), it.rowspan, it.colspan) for it in items]
     return _drop_empty(out)
 
@@ -570,6 +571,64 @@ def _split_columns(items: list[_Item], n_cols: int, h: float) -> list[_Item]:
         items = out
         n_cols += 1
     return items
+
+
+MERGE_GAP_EM = 0.8  # two columns whose texts are never further apart than this are one
+
+
+def _merge_columns(items: list[_Item], h: float) -> list[_Item]:
+    """Join two neighbouring model columns whose texts sit a word space apart in every
+    row that fills both ("147.1" and "± 36.3" written as two columns): a gutter between
+    real columns is wider than a space."""
+    c = 0
+    while True:
+        n_cols = max((it.col + it.colspan for it in items), default=0)
+        if c >= n_cols - 1:
+            return items
+        left = {it.row: it for it in items if it.col == c and it.colspan == 1 and it.words}
+        right = {it.row: it for it in items if it.col == c + 1 and it.colspan == 1 and it.words}
+        both = [r for r in left if r in right]
+        gaps = [min(w.x0 for w in right[r].words) - max(w.x1 for w in left[r].words) for r in both]
+        close = len(both) >= 3 and max(gaps) < MERGE_GAP_EM * h and len(both) >= 0.5 * len(left)
+        if close or (left and right and not any(g >= MERGE_GAP_EM * h for g in gaps)
+                     and _same_strip(left.values(), right.values())):
+            items = _drop_boundary(items, c)
+        else:
+            c += 1
+
+
+def _same_strip(a: Iterable[_Item], b: Iterable[_Item]) -> bool:
+    """The words of two model columns lie in one vertical strip of the page: the cells
+    of one visual column, which the model put in two columns in different rows. Half
+    the cells of the emptier column at least have their centre inside the extent of
+    the other column's words."""
+    few, many = sorted((list(a), list(b)), key=len)
+    x0 = min(w.x0 for it in many for w in it.words)
+    x1 = max(w.x1 for it in many for w in it.words)
+    inside = sum(1 for it in few
+                 if x0 <= (min(w.x0 for w in it.words) + max(w.x1 for w in it.words)) / 2 <= x1)
+    return inside >= 0.5 * len(few)
+
+
+def _drop_boundary(items: list[_Item], c: int) -> list[_Item]:
+    """The grid with columns c and c + 1 made one; cells meeting in a slot are joined."""
+    def to(k: int) -> int:
+        return k if k <= c else k - 1
+
+    out: list[_Item] = []
+    slot: dict[tuple[int, int], _Item] = {}
+    for it in sorted(items, key=lambda it: (it.row, it.col)):
+        col, last = to(it.col), to(it.col + it.colspan - 1)
+        owner = slot.get((it.row, col))
+        if owner is not None:
+            owner.words = owner.words + it.words
+            continue
+        new = _Item(it.row, col, it.rowspan, last - col + 1, list(it.words))
+        out.append(new)
+        for dr in range(new.rowspan):
+            for dc in range(new.colspan):
+                slot.setdefault((new.row + dr, new.col + dc), new)
+    return out
 
 
 def _gutter(cells: list[_Item], h: float) -> float | None:
