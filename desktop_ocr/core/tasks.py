@@ -165,9 +165,11 @@ PRESETS: dict[str, Task] = {t.id: t for t in (
         # Tables legitimately repeat tokens (<td>, digits) row after row: a strong
         # repetition penalty garbles them, so keep it mild and let the loop guard act.
         "table", Decoding(max_tokens=8192, repetition_penalty=1.02),
-        CpuSupport("table", "The CPU engine rebuilds the grid from the positions of the "
-                            "text lines; merged cells may be missed.",
-                   "CPU 引擎根据文字行的位置重建表格，合并单元格可能识别不出。"),
+        CpuSupport("table", "The CPU engine reads the table's rows, columns and merged "
+                            "cells with a small structure model and fills them with the "
+                            "recognised text; complex headers may come out wrong.",
+                   "CPU 引擎用小型表格结构模型识别行、列和合并单元格，再填入识别出的文字；"
+                   "复杂表头可能出错。"),
     ),
     Task(
         "handwriting", "Handwriting", "手写",

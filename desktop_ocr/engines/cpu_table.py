@@ -512,7 +512,7 @@ def fill_structure(structure: Any, boxes: Iterable[BoxLike]) -> list[Cell] | Non
     for _ in range(2):
         groups, lost = _place(pieces, cells, boxes_of, structure.n_rows, structure.n_cols)
         boxes_of = _refit(cells, groups, boxes_of)
-    groups, lost = _place_rows(pieces, bs, cells, boxes_of, structure.n_rows)
+    groups, lost = _place_rows(pieces, bs, cells, boxes_of, structure.n_rows, structure.n_cols)
     if lost > 0.2 * len(pieces):
         return None
     items = [_Item(c.row, c.col, c.rowspan, c.colspan, groups.get(id(c), []))
@@ -676,7 +676,7 @@ def _place(pieces: list[Box], cells: list[Any], boxes_of: dict[int, tuple[float,
 
 
 def _place_rows(pieces: list[Box], lines: list[Box], cells: list[Any],
-                boxes_of: dict[int, tuple[float, ...]], n_rows: int,
+                boxes_of: dict[int, tuple[float, ...]], n_rows: int, n_cols: int,
                 ) -> tuple[dict[int, list[Box]], int]:
     """Place words by the rows they start under, then by column.
 
@@ -699,7 +699,11 @@ def _place_rows(pieces: list[Box], lines: list[Box], cells: list[Any],
             clusters[-1].append(item)
         else:
             clusters.append([item])
-    tops = [(statistics.median(y for y, _ in c), sum(1 for _, s in c if s)) for c in clusters]
+    # ...unless most columns start a line there at once: in a compact table every row's
+    # lines sit as close under the row above as a wrapped line under its first
+    tops = [(statistics.median(y for y, _ in c),
+             len(c) if len(c) >= max(2.0, 0.6 * n_cols) else sum(1 for _, s in c if s))
+            for c in clusters]
     model_tops: list[tuple[int, float]] = []
     for r in range(n_rows):
         ys = [boxes_of[id(c)][1] for c in cells if c.row == r and c.rowspan == 1]
