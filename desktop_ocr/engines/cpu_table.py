@@ -512,11 +512,17 @@ def fill_structure(structure: Any, boxes: Iterable[BoxLike]) -> list[Cell] | Non
     for _ in range(2):
         groups, lost = _place(pieces, cells, boxes_of, structure.n_rows, structure.n_cols)
         boxes_of = _refit(cells, groups, boxes_of)
-    groups, lost = _place_rows(pieces, bs, cells, boxes_of, structure.n_rows, structure.n_cols)
+    placed, lost, inserted = _place_rows(pieces, bs, cells, boxes_of, structure.n_rows,
+                                         structure.n_cols)
     if lost > 0.2 * len(pieces):
         return None
-    items = [_Item(c.row, c.col, c.rowspan, c.colspan, groups.get(id(c), []))
+    items = [_Item(c.row, c.col, c.rowspan, c.colspan, placed.get((0, id(c)), []))
              for c in structure.cells]
+    item_of = {id(c): it for c, it in zip(structure.cells, items, strict=True)}
+    # rows the model missed, bottom first so the row numbers above stay put
+    for n, after in sorted(inserted.items(), key=lambda kv: -kv[1]):
+        items = _insert_row(items, after, {item_of[k]: w for (m, k), w in placed.items()
+                                            if m == n and k in item_of})
     h = sorted(b.h for b in bs)[len(bs) // 2]
     items = _split_columns(items, structure.n_cols, h)
     items = _merge_columns(items, h)
@@ -524,7 +530,26 @@ def fill_structure(structure: Any, boxes: Iterable[BoxLike]) -> list[Cell] | Non
     return _drop_empty(out)
 
 
-@dataclass
+def _insert_row(items: list[_Item], after: int, words: dict[Any, list[Box]]) -> list[_Item]:
+    """A new grid row under row `after`: cells of that row get a new cell below them,
+    cells reaching down over it grow by one row; `words` maps a cell of row `after` to
+    the words the new row holds there."""
+    out = []
+    for it in items:
+        got = words.get(it, [])
+        if it.row > after:
+            out.append(_Item(it.row + 1, it.col, it.rowspan, it.colspan, it.words))
+        elif it.row == after and it.rowspan == 1:
+            out.append(it)
+            out.append(_Item(after + 1, it.col, 1, it.colspan, list(got)))
+        elif it.row + it.rowspan - 1 >= after:
+            out.append(_Item(it.row, it.col, it.rowspan + 1, it.colspan, it.words + got))
+        else:
+            out.append(it)
+    return out
+
+
+@dataclass(eq=False)
 class _Item:
     """A model cell on its way out: grid place, spans and the words placed in it."""
 
@@ -677,8 +702,10 @@ def _place(pieces: list[Box], cells: list[Any], boxes_of: dict[int, tuple[float,
 
 def _place_rows(pieces: list[Box], lines: list[Box], cells: list[Any],
                 boxes_of: dict[int, tuple[float, ...]], n_rows: int, n_cols: int,
-                ) -> tuple[dict[int, list[Box]], int]:
-    """Place words by the rows they start under, then by column.
+                ) -> tuple[dict[Any, list[Box]], int, dict[int, int]]:
+    """Place words by the rows they start under, then by column: {(insertion, id(cell)):
+    words}, with insertion 0 for the model's own rows, the count of words lost, and the
+    rows inserted where the model missed one.
 
     A row begins at the top of its first text line: the model's top for the row, moved
     onto the nearest recognised line top. A word belongs to the last row that began at
@@ -701,43 +728,58 @@ def _place_rows(pieces: list[Box], lines: list[Box], cells: list[Any],
             clusters.append([item])
     # ...unless most columns start a line there at once: in a compact table every row's
     # lines sit as close under the row above as a wrapped line under its first
-    tops = [(statistics.median(y for y, _ in c),
-             len(c) if len(c) >= max(2.0, 0.6 * n_cols) else sum(1 for _, s in c if s))
-            for c in clusters]
+    starting = [sum(1 for _, s in c if s) for c in clusters]
+    tops = [(statistics.median(y for y, _ in c), len(c) if len(c) >= max(2.0, 0.6 * n_cols)
+             else k) for c, k in zip(clusters, starting, strict=True)]
     model_tops: list[tuple[int, float]] = []
     for r in range(n_rows):
         ys = [boxes_of[id(c)][1] for c in cells if c.row == r and c.rowspan == 1]
         if ys:
             model_tops.append((r, statistics.median(ys)))
     if not model_tops:
-        return {}, len(pieces)
-    ordered = [(y, r) for r, y in _align_starts(model_tops, tops, h)]
+        return {}, len(pieces), {}
+    ordered = [(y, r, 0) for r, y in _align_starts(model_tops, tops, h)]
+    # a line top where most columns start a cell (none continuing one) that no model row
+    # took is a row the model missed: it becomes a new row under the model row above it
+    # (`inserted`, numbered 1, 2, ...)
+    strong = max(2.0, 0.6 * n_cols)
+    inserted: dict[int, int] = {}  # insertion number -> the model row it follows
+    for (y, _), k in zip(tops, starting, strict=True):
+        if k < strong or y <= ordered[0][0] or any(abs(y - o[0]) < 0.5 * h for o in ordered):
+            continue
+        after = max((o for o in ordered if o[0] < y), key=lambda o: o[0])
+        if after[2]:
+            continue  # one new row under a model row at most
+        inserted[len(inserted) + 1] = after[1]
+        ordered.append((y, after[1], len(inserted)))
+    ordered.sort()
     in_row: dict[int, list[Any]] = {}
     for c in cells:
         for dr in range(c.rowspan):
             in_row.setdefault(c.row + dr, []).append(c)
-    groups: dict[int, list[Box]] = {}
+    groups: dict[Any, list[Box]] = {}
     lost = 0
     for b in pieces:
-        r = None
-        for y, row in ordered:
-            if y <= b.y0 + 0.4 * h:
-                r = row
+        start = None
+        for o in ordered:
+            if o[0] <= b.y0 + 0.4 * h:
+                start = o
             else:
                 break
-        if r is None:
+        if start is None:
             if b.y1 < ordered[0][0] - 0.5 * h:
                 lost += 1
                 continue
-            r = ordered[0][1]
+            start = ordered[0]
+        _, r, new = start
         cands = in_row.get(r)
         if not cands:
             lost += 1
             continue
         cx = (b.x0 + b.x1) / 2
         target = min(cands, key=lambda c: (_x_dist(boxes_of[id(c)], cx), c.colspan))
-        groups.setdefault(id(target), []).append(b)
-    return groups, lost
+        groups.setdefault((new, id(target)), []).append(b)
+    return groups, lost, inserted
 
 
 KEEP_COST = 2.0  # line heights: how far off the model's top for a row may be
