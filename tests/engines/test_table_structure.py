@@ -133,6 +133,21 @@ def test_two_number_columns_the_model_wrote_as_one_are_split_at_their_gutter():
     assert got[(0, 0)] == ("Pathway", 1)
 
 
+def test_a_row_the_model_missed_is_put_back_where_every_column_starts_a_line():
+    # GIVEN three rows of text but a model that wrote two, a label down both of them
+    cells = [_S(0, 0, 2, 1, (0, 0, 30, 10)), _S(0, 1, 1, 1, (50, 0, 80, 10)),
+             _S(0, 2, 1, 1, (100, 0, 130, 10)),
+             _S(1, 1, 1, 1, (50, 30, 80, 40)), _S(1, 2, 1, 1, (100, 30, 130, 40))]
+    lines = [_line("group", 0, 0, 30), _line("b", 50, 0, 60), _line("c", 100, 0, 110),
+             _line("e", 50, 30, 60), _line("f", 100, 30, 110),
+             _line("h", 50, 60, 60), _line("i", 100, 60, 110)]
+    got = fill_structure(_structure(cells, 2, 3), lines)
+    at = {(c.row, c.col): (c.text, c.rowspan) for c in got}
+    # THEN the third row is there, and the label spans it too
+    assert at[(2, 1)] == ("h", 1) and at[(2, 2)] == ("i", 1)
+    assert at[(1, 1)] == ("e", 1) and at[(0, 0)] == ("group", 3)
+
+
 def test_row_starts_follow_line_tops_in_order():
     from desktop_ocr.engines.cpu_table import _align_starts
 
