@@ -293,6 +293,21 @@ def _damage(img, damage: dict[str, float], seed: int):
     return img
 
 
+def _lay_out(html_text: str, css: str, width: float):
+    import pymupdf
+
+    story = pymupdf.Story(html_text, user_css=css)
+    buf = io.BytesIO()
+    writer = pymupdf.DocumentWriter(buf)
+    dev = writer.begin_page(pymupdf.Rect(0, 0, width + 40 + 2000, 4000))
+    story.place(pymupdf.Rect(20, 20, width + 20, 3980))
+    story.draw(dev)
+    writer.end_page()
+    writer.close()
+    doc = pymupdf.open("pdf", buf.getvalue())
+    return doc, doc[0]
+
+
 def render(seed: int):
     """(PIL image, ground-truth HTML, spec) for one seed."""
     import pymupdf
@@ -301,19 +316,18 @@ def render(seed: int):
     spec = _spec(seed)
     check(spec)
     css = f"* {{font-family: {spec.font}; font-size: {spec.size}pt; line-height: 1.2}}"
-    story = pymupdf.Story(_render_html(spec), user_css=css)
-    buf = io.BytesIO()
-    writer = pymupdf.DocumentWriter(buf)
-    page_rect = pymupdf.Rect(0, 0, spec.width + 40, 2000)
-    dev = writer.begin_page(page_rect)
-    story.place(pymupdf.Rect(20, 20, spec.width + 20, 1980))
-    story.draw(dev)
-    writer.end_page()
-    writer.close()
-    doc = pymupdf.open("pdf", buf.getvalue())
-    page = doc[0]
+    width = spec.width
+    for _ in range(6):
+        # a table whose words cannot wrap narrower than the column runs past the frame
+        # and would be cut off: widen the frame until everything lies inside it
+        doc, page = _lay_out(_render_html(spec), css, width)
+        words = page.get_text("words")
+        if all(w[2] <= width + 20 for w in words) and doc.page_count == 1:
+            break
+        doc.close()
+        width *= 1.3
     area = pymupdf.Rect()
-    for w in page.get_text("words"):
+    for w in words:
         area |= pymupdf.Rect(w[:4])
     for d in page.get_drawings():
         area |= d["rect"]
