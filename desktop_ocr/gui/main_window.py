@@ -994,7 +994,8 @@ class MainWindow(QMainWindow):
         if len(self._run_parts) == 1:
             self._forget_tables(self._run_index)
         if live is not None and result.ok:
-            self.page_tables[(self._run_index, result.key)] = live.models
+            self.page_tables[(self._run_index, result.key)] = live.models or models_for_text(
+                result.text, result.label, task=result.task)
 
     def _forget_tables(self, index: int) -> None:
         for key in [k for k in self.page_tables if k[0] == index]:
@@ -1008,7 +1009,7 @@ class MainWindow(QMainWindow):
                 continue
             key = (index, part.key)
             if key not in self.page_tables:
-                self.page_tables[key] = models_for_text(part.text, part.label)
+                self.page_tables[key] = models_for_text(part.text, part.label, task=part.task)
             models += self.page_tables[key]
         return models
 
