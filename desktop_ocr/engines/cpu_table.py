@@ -489,7 +489,8 @@ def _read(bgr: Any, quads: list[Any]) -> list[Box]:
 # ---------------------------------------------------------------- model structure
 
 
-def fill_structure(structure: Any, boxes: Iterable[BoxLike]) -> list[Cell] | None:
+def fill_structure(structure: Any, boxes: Iterable[BoxLike],
+                   rules: Rules | None = None) -> list[Cell] | None:
     """The model's cells (grid position, spans) filled with the recognised text; None
     when the structure and the text disagree too much to trust it.
 
@@ -513,7 +514,7 @@ def fill_structure(structure: Any, boxes: Iterable[BoxLike]) -> list[Cell] | Non
         groups, lost = _place(pieces, cells, boxes_of, structure.n_rows, structure.n_cols)
         boxes_of = _refit(cells, groups, boxes_of)
     placed, lost, inserted = _place_rows(pieces, bs, cells, boxes_of, structure.n_rows,
-                                         structure.n_cols)
+                                         structure.n_cols, sorted(rules.h) if rules else [])
     if lost > 0.2 * len(pieces):
         return None
     items = [_Item(c.row, c.col, c.rowspan, c.colspan, placed.get((0, id(c)), []))
@@ -702,6 +703,7 @@ def _place(pieces: list[Box], cells: list[Any], boxes_of: dict[int, tuple[float,
 
 def _place_rows(pieces: list[Box], lines: list[Box], cells: list[Any],
                 boxes_of: dict[int, tuple[float, ...]], n_rows: int, n_cols: int,
+                hrules: Sequence[float] = (),
                 ) -> tuple[dict[Any, list[Box]], int, dict[int, int]]:
     """Place words by the rows they start under, then by column: {(insertion, id(cell)):
     words}, with insertion 0 for the model's own rows, the count of words lost, and the
@@ -753,6 +755,16 @@ def _place_rows(pieces: list[Box], lines: list[Box], cells: list[Any],
         inserted[len(inserted) + 1] = after[1]
         ordered.append((y, after[1], len(inserted)))
     ordered.sort()
+    # where a ruling line runs between a row's start and the row above, the row begins
+    # at the rule: a cell centred in a tall row starts above its neighbours' first line
+    bounds = []
+    for k, (y, r, new) in enumerate(ordered):
+        b = y + 0.1 * h  # in word-centre terms: a word starts a row at most 0.4 h above
+        if k:
+            between = [ry for ry in hrules if ordered[k - 1][0] + 0.5 * h < ry <= y + 0.4 * h]
+            if between:
+                b = min(b, max(between))
+        bounds.append((b, r, new))
     in_row: dict[int, list[Any]] = {}
     for c in cells:
         for dr in range(c.rowspan):
@@ -761,8 +773,9 @@ def _place_rows(pieces: list[Box], lines: list[Box], cells: list[Any],
     lost = 0
     for b in pieces:
         start = None
-        for o in ordered:
-            if o[0] <= b.y0 + 0.4 * h:
+        cy = (b.y0 + b.y1) / 2
+        for o in bounds:
+            if o[0] <= cy:
                 start = o
             else:
                 break
@@ -770,7 +783,7 @@ def _place_rows(pieces: list[Box], lines: list[Box], cells: list[Any],
             if b.y1 < ordered[0][0] - 0.5 * h:
                 lost += 1
                 continue
-            start = ordered[0]
+            start = bounds[0]
         _, r, new = start
         cands = in_row.get(r)
         if not cands:
@@ -998,7 +1011,7 @@ def recognize_table(image: Image.Image, boxes: Iterable[BoxLike] | None = None,
         model = shared_model()
         if model is not None:
             structure = model.predict(image)
-            cells = fill_structure(structure, boxes)
+            cells = fill_structure(structure, boxes, find_rules(image, boxes))
             if cells is not None:
                 return grid_to_html(cells, header_rows=structure.header_rows)
     return grid_to_html(build_grid(boxes, width=image.width, rules=find_rules(image, boxes)))
