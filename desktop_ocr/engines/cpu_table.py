@@ -309,9 +309,20 @@ def _cells_ruled(lines: list[list[Box]], vrules: list[tuple[float, float, float]
 
 
 def _join(group: list[Box]) -> str:
-    """Text of the boxes in one cell: top to bottom, then left to right."""
+    """Text of the boxes in one cell: top to bottom, then left to right; the lines of a
+    wrapped Chinese cell join without a space."""
     rows = _lines(group, 0.5)
-    return " ".join(" ".join(b.text for b in sorted(line, key=lambda b: b.x0)) for line in rows)
+    out = ""
+    for line in rows:
+        text = " ".join(b.text for b in sorted(line, key=lambda b: b.x0))
+        if out and not (_is_cjk(out[-1]) and _is_cjk(text[0])):
+            out += " "
+        out += text
+    return out
+
+
+def _is_cjk(ch: str) -> bool:
+    return "\u3000" <= ch <= "\u9fff" or "\uff00" <= ch <= "\uffef"
 
 
 def _split_at_rules(lines: list[list[Box]], rules: list[float]) -> list[list[Box]]:
@@ -527,6 +538,7 @@ def fill_structure(structure: Any, boxes: Iterable[BoxLike],
     h = sorted(b.h for b in bs)[len(bs) // 2]
     items = _split_columns(items, structure.n_cols, h)
     items = _merge_columns(items, h)
+    items = _split_spanning(items, h)
     out = [Cell(it.row, it.col, _join(it.words), it.rowspan, it.colspan) for it in items]
     return _drop_empty(out)
 
@@ -621,6 +633,51 @@ def _merge_columns(items: list[_Item], h: float) -> list[_Item]:
             items = _drop_boundary(items, c)
         else:
             c += 1
+
+
+def _split_spanning(items: list[_Item], h: float) -> list[_Item]:
+    """A cell spanning several columns whose words stand in separate groups, each inside
+    the strip of one of those columns (the strips of the one-column cells' words), is
+    the model joining neighbouring header cells: it becomes one cell a column. A real
+    spanning header ("P value" over two columns) is one group of words and stays."""
+    strips: dict[int, tuple[float, float]] = {}
+    for it in items:
+        if it.colspan == 1 and it.words:
+            x0 = min(w.x0 for w in it.words)
+            x1 = max(w.x1 for w in it.words)
+            a, b = strips.get(it.col, (x0, x1))
+            strips[it.col] = (min(a, x0), max(b, x1))
+    out: list[_Item] = []
+    for it in items:
+        groups = _word_groups(it.words, SPLIT_GAP_EM * h) if it.colspan > 1 else []
+        cols: dict[int, list[Box]] = {}
+        for g in groups:
+            cx = (min(w.x0 for w in g) + max(w.x1 for w in g)) / 2
+            hit = [c for c in range(it.col, it.col + it.colspan)
+                   if c in strips and strips[c][0] <= cx <= strips[c][1]]
+            if len(hit) != 1 or hit[0] in cols:
+                cols = {}
+                break
+            cols[hit[0]] = g
+        if len(groups) < 2 or len(cols) != len(groups):
+            out.append(it)
+            continue
+        out.extend(_Item(it.row, c, it.rowspan, 1, cols.get(c, []))
+                   for c in range(it.col, it.col + it.colspan))
+    return out
+
+
+def _word_groups(words: list[Box], gap: float) -> list[list[Box]]:
+    """Words split where a blank at least `gap` wide runs down all their lines."""
+    groups: list[list[Box]] = []
+    end = float("-inf")
+    for w in sorted(words, key=lambda w: w.x0):
+        if groups and w.x0 - end < gap:
+            groups[-1].append(w)
+        else:
+            groups.append([w])
+        end = max(end, w.x1) if len(groups[-1]) > 1 else w.x1
+    return groups
 
 
 def _same_strip(a: Iterable[_Item], b: Iterable[_Item]) -> bool:
