@@ -148,6 +148,30 @@ def test_a_row_the_model_missed_is_put_back_where_every_column_starts_a_line():
     assert at[(1, 1)] == ("e", 1) and at[(0, 0)] == ("group", 3)
 
 
+def test_header_cells_the_model_joined_are_parted_by_their_columns():
+    # GIVEN a model header cell over two columns holding two labels far apart, each over
+    # its own column, and a real spanning header (one group of words) beside them
+    cells = [_S(0, 0, 1, 2, (0, 0, 130, 10)), _S(0, 2, 1, 2, (150, 0, 260, 10))]
+    lines = [_line("Insulin surgery", 0, 0, 60), _line("Primary", 90, 0, 130),
+             _line("P value", 180, 0, 230)]
+    for r in range(1, 4):
+        y = 20.0 * r
+        cells += [_S(r, k, 1, 1, (70 * k, y, 70 * k + 50, y + 10)) for k in range(4)]
+        lines += [_line(f"{r}{k}", 90 * k if k < 2 else 150 + 70 * (k - 2), y,
+                        (90 * k if k < 2 else 150 + 70 * (k - 2)) + 30) for k in range(4)]
+    got = {(c.row, c.col): (c.text, c.colspan)
+           for c in fill_structure(_structure(cells, 4, 4), lines)}
+    assert got[(0, 0)] == ("Insulin surgery", 1) and got[(0, 1)] == ("Primary", 1)
+    assert got[(0, 2)] == ("P value", 2)
+
+
+def test_wrapped_chinese_lines_join_without_a_space():
+    from desktop_ocr.engines.cpu_table import _join
+
+    assert _join([Box("分期主", 0, 0, 30, 10), Box("要", 0, 12, 10, 22)]) == "分期主要"
+    assert _join([Box("Mean", 0, 0, 30, 10), Box("line", 0, 12, 20, 22)]) == "Mean line"
+
+
 def test_row_starts_follow_line_tops_in_order():
     from desktop_ocr.engines.cpu_table import _align_starts
 
