@@ -37,7 +37,15 @@ from desktop_ocr import APP_ID, __version__
 from desktop_ocr.core.atomic import SaveError, atomic_write
 from desktop_ocr.core.layout import Layout
 from desktop_ocr.core.results import PartResult
-from desktop_ocr.core.tables import Document, Table, TextSegment, parse, parse_value, typed_grid
+from desktop_ocr.core.tables import (
+    Document,
+    Table,
+    TextSegment,
+    header_rows_of,
+    parse,
+    parse_value,
+    typed_grid,
+)
 from desktop_ocr.core.tasks import parse_fields
 
 if TYPE_CHECKING:
@@ -298,6 +306,7 @@ def _fill_sheet(ws: Any, table: Table, typed: bool, bold: Any, wrap: Any,
     grid = typed_grid(table) if typed else None
     texts = table.to_grid()
     merges = table.merged_ranges()
+    head = header_rows_of(table)
     spanned_anchor = {(m.row, m.col) for m in merges if m.colspan > 1}
     widths: dict[int, float] = {}
     for r, row in enumerate(texts):
@@ -316,7 +325,7 @@ def _fill_sheet(ws: Any, table: Table, typed: bool, bold: Any, wrap: Any,
                     cell.quotePrefix = True  # and editing it in Excel keeps it text
             if "\n" in text:
                 cell.alignment = wrap
-            if r < table.header_rows:
+            if r < head:
                 cell.font = bold
             if (r, c) not in spanned_anchor:
                 widths[c] = max(widths.get(c, 0), _display_width(text))
@@ -325,8 +334,8 @@ def _fill_sheet(ws: Any, table: Table, typed: bool, bold: Any, wrap: Any,
                        end_row=m.last_row + 1, end_column=m.last_col + 1)
     for c, w in widths.items():
         ws.column_dimensions[letter(c + 1)].width = min(60.0, max(6.0, w + 2))
-    if 0 < table.header_rows < len(texts):
-        ws.freeze_panes = ws.cell(row=table.header_rows + 1, column=1)
+    if 0 < head < len(texts):
+        ws.freeze_panes = ws.cell(row=head + 1, column=1)
 
 
 def _display_width(text: str) -> float:

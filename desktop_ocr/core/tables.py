@@ -26,7 +26,7 @@ __all__ = [
     "Cell", "Table", "CellRange", "TextSegment", "Document",
     "TableStarted", "RowAdded", "TableFinished", "TextAdded", "Event",
     "StreamParser", "parse", "parse_tables",
-    "TypedValue", "parse_value", "infer_column_hints", "typed_grid",
+    "TypedValue", "parse_value", "infer_column_hints", "typed_grid", "header_rows_of",
 ]
 
 MAX_COLSPAN = 1000  # a hostile or garbled colspan must not allocate a billion columns
@@ -888,7 +888,8 @@ def _parse_number_body(body: str, decimal: str | None) -> tuple[float | int, int
         elif decimal == ".":
             dec = "."  # comma can only be grouping
         else:  # "1,234" groups, "1,5" and "12,75" are decimals
-            dec = "." if commas > 1 or len(body) - body.rfind(",") - 1 == 3 else ","
+            dec = "." if (commas > 1 or len(body) - body.rfind(",") - 1 == 3) and \
+                not body.startswith("0,") else ","
     elif dots:
         if decimal == ",":
             dec = ","
@@ -971,15 +972,18 @@ def parse_value(text: str, *, decimal: str | None = None,
     if pre and post:
         return TypedValue(text)
     body = m.group("body")
-    if exp and not re.fullmatch(r"[0-9]+(\.[0-9]+)?", body):
-        return TypedValue(text)  # "1,040E-09": too unusual to guess
+    if exp:
+        # a mantissa is plain digits with one decimal mark: "1.2e-05"; "4,131E-06" only
+        # where the column says its decimal mark is a comma
+        mark = "," if decimal == "," else "."
+        if not re.fullmatch(rf"[0-9]+(\{mark}[0-9]+)?", body) or pre or post:
+            return TypedValue(text)
+        v = float(body.replace(",", ".") + exp)
+        return TypedValue(-v if neg else v, "number", "0.00E+00")
     parsed = _parse_number_body(body, decimal)
     if parsed is None:
         return TypedValue(text)
     value, decimals, grouped = parsed
-    if exp:
-        v = float(f"{body}{exp}")
-        return TypedValue(-v if neg else v, "number", "0.00E+00")
     if neg:
         value = -value
     if post == "%":
@@ -1041,18 +1045,46 @@ def infer_column_hints(texts: Iterable[str]) -> tuple[str | None, str | None]:
                 order.add("MDY")
             continue
         n = _NUMBER.match(s)
-        if not n or _YMD_DATE.match(s) or n.group("exp"):
+        if not n or _YMD_DATE.match(s):
             continue
         digits = n.group("body").strip()
-        if "." in digits and "," in digits:
+        if n.group("exp"):
+            # a scientific mantissa has one digit before its mark: "4,131E-06" is 4.131e-6
+            if re.fullmatch(r"[0-9][.,][0-9]+", digits):
+                dec.add(digits[1])
+            continue
+        if re.fullmatch(r"0[.,][0-9]+", digits):
+            dec.add(digits[1])  # "0,540": nobody groups the thousands of zero
+        elif "." in digits and "," in digits:
             dec.add("." if digits.rfind(".") > digits.rfind(",") else ",")
         elif digits.count(",") == 1 and len(digits) - digits.rfind(",") - 1 != 3:
             dec.add(",")
+        elif digits.count(".") == 1 and len(digits) - digits.rfind(".") - 1 != 3:
+            dec.add(".")
         elif digits.count(".") > 1:
             dec.add(",")
         elif digits.count(",") > 1:
             dec.add(".")
     return (dec.pop() if len(dec) == 1 else None, order.pop() if len(order) == 1 else None)
+
+
+def header_rows_of(table: Table) -> int:
+    """How many leading rows are the header. The table's own count when its source marked
+    one (<thead>, <th>, a Markdown header line); otherwise the first row, and the rows its
+    row-spanning cells reach down to, when those rows hold only text and a row below them
+    holds a number: a recogniser that writes no <thead> still has a header row there."""
+    if table.header_rows:
+        return table.header_rows
+    if len(table.rows) < 2 or not table.rows[0]:
+        return 0
+    head = max(c.rowspan for c in table.rows[0])
+    grid = table.to_grid()
+    if head >= len(grid):
+        return 0
+    if any(parse_value(t).kind != "text" for row in grid[:head] for t in row if t):
+        return 0
+    below = any(parse_value(t).kind != "text" for row in grid[head:] for t in row if t)
+    return head if below else 0
 
 
 def typed_grid(table: Table) -> list[list[TypedValue]]:
@@ -1061,11 +1093,12 @@ def typed_grid(table: Table) -> list[list[TypedValue]]:
     if not grid:
         return []
     n_cols = max(len(r) for r in grid)
-    hints = [infer_column_hints(r[c] for r in grid[table.header_rows:] if c < len(r))
+    head = header_rows_of(table)
+    hints = [infer_column_hints(r[c] for r in grid[head:] if c < len(r))
              for c in range(n_cols)]
     out: list[list[TypedValue]] = []
     for i, row in enumerate(grid):
-        if i < table.header_rows:
+        if i < head:
             out.append([TypedValue(t) for t in row])
         else:
             out.append([parse_value(t, decimal=hints[c][0], date_order=hints[c][1])

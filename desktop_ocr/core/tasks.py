@@ -170,9 +170,11 @@ PRESETS: dict[str, Task] = {t.id: t for t in (
         # Tables legitimately repeat tokens (<td>, digits) row after row: a strong
         # repetition penalty garbles them, so keep it mild and let the loop guard act.
         "table", Decoding(max_tokens=8192, repetition_penalty=1.02),
-        CpuSupport("table", "The CPU engine rebuilds the grid from the positions of the "
-                            "text lines; merged cells may be missed.",
-                   "CPU 引擎根据文字行的位置重建表格，合并单元格可能识别不出。"),
+        CpuSupport("table", "The CPU engine reads the table's rows, columns and merged "
+                            "cells with a small structure model and fills them with the "
+                            "recognised text; complex headers may come out wrong.",
+                   "CPU 引擎用小型表格结构模型识别行、列和合并单元格，再填入识别出的文字；"
+                   "复杂表头可能出错。"),
     ),
     Task(
         "handwriting", "Handwriting", "手写",
@@ -294,21 +296,85 @@ def build_request(image: Image.Image, task: Task | str, *, language: str = "en",
 
 # ---------------------------------------------------------------------- CPU key fields
 
-_DATE_RX = re.compile(
-    r"\b(\d{4}[-/.]\d{1,2}[-/.]\d{1,2}|\d{1,2}[-/.]\d{1,2}[-/.]\d{2,4}|\d{4}年\d{1,2}月\d{1,2}日|"
-    r"\d{1,2}[ -](?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*[ -,]+\d{2,4})\b", re.I)
-_AMOUNT_RX = re.compile(r"(-?\d{1,3}(?:[,\s]\d{3})*(?:[.,]\d{2})|-?\d+[.,]\d{2})(?!\d)")
-_TOTAL_RX = re.compile(r"(grand\s*total|total\s*(amount|due|payable|incl[^\s]*)?|amount\s*due|"
-                       r"balance\s*due|nett?\s*total|合计|总计|总额|应付|实付)", re.I)
-_NOT_TOTAL_RX = re.compile(r"(sub\s*-?\s*total|total\s*(qty|quantity|items?)|小计|"
-                           r"rounding|change|cash|tendered|saving|discount)", re.I)
+_MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
+_MON = r"(?P<mon>jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?"
+_YEAR = r"(?P<y>(?:19|20)\d{2}|\d{2}(?!\d))"  # "201818:24": a year glued to the time
+_DATE_RXS = (
+    # 2018-03-10, 2018/3/10, 2018.03.10
+    re.compile(r"(?<!\d)(?P<y>(?:19|20)\d{2})(?P<s>[-/.])(?P<m>\d{1,2})(?P=s)(?P<d>\d{1,2})(?!\d)"),
+    # 2018年3月10日
+    re.compile(r"(?P<y>(?:19|20)\d{2})\s*年\s*(?P<m>\d{1,2})\s*月\s*(?P<d>\d{1,2})\s*日"),
+    # 10 MAR 2018, 10-Mar-18, 05Mar2018, 10.MAR.2018
+    re.compile(r"(?<![\d:])(?P<d>\d{1,2})\s*[-./ ]?\s*" + _MON + r"\s*[-./, ]?\s*" + _YEAR, re.I),
+    # MAR 10, 2018 / March 10 2018
+    re.compile(r"\b" + _MON + r"\s*(?P<d>\d{1,2})(?:st|nd|rd|th)?\s*,?\s*" + _YEAR, re.I),
+    # 18/03/18, 10/3/2018, 10-03-2018, 10.03.2018
+    re.compile(r"(?<![\d/.:-])(?P<a>\d{1,2})(?P<s>[-/.])(?P<b>\d{1,2})(?P=s)(?P<y>(?:19|20)\d{2}|\d{2})(?![\d/.:])"),
+)
+_DATE_LABEL_RX = re.compile(r"\bdate\b|日期|dated", re.I)
+_AMOUNT_RX = re.compile(r"(-?\d{1,3}(?:[,\s]\d{3})*(?:[.,]\d{2})|-?\d+[.,]\d{2})(?![\d%])(?!\s*%)")
+_TOTAL_RX = re.compile(r"(grand\s*t[o0a]tal|t[o0a]tal\s*(amount|due|payable|incl[^\s]*)?|a[mn]ount\s*(due|payable|[il1]ncl)|"
+                       r"balance\s*due|nett?\s*t[o0a]tal|合计|总计|总额|应付|实付)", re.I)
+_NOT_TOTAL_RX = re.compile(r"(sub\s*-?\s*total|total\s*(qty|quantity|items?|disc|savings?)|小计|"
+                           r"rounding|change|cash|tender|accepted|received|saving|discount|找零|实收|"
+                           r"point|deposit)", re.I)
+_ROUNDING_RX = re.compile(r"rounding|round\s*adj|舍入", re.I)
 _TAX_RX = re.compile(r"\b(gst|vat|tax|sst)\b|税", re.I)
 _SUBTOTAL_RX = re.compile(r"sub\s*-?\s*total|小计", re.I)
-_FINAL_RX = re.compile(r"grand|inclusive|incl\b|incl\.|rounded|nett?\b|payable|due|应付|实付", re.I)
-_EXCL_RX = re.compile(r"exclusive|excluding|excl\b|excl\.|before", re.I)
+# OCR reads "Incl." as "lncl," or "Inclucive": the keywords allow its usual confusions
+_FINAL_RX = re.compile(r"grand|\b[il1]ncl|rounded|nett?\b|payable|due|应付|实付", re.I)
+_EXCL_RX = re.compile(r"\bexcl|before", re.I)
 _VENDOR_RX = re.compile(r"\b(sdn\.?\s*bhd|bhd|ltd|limited|inc|llc|gmbh|co\.|corp|enterprise|"
-                        r"trading|restaurant|store|mart|shop|hotel|cafe)\b|公司|商店|超市|酒店|餐厅", re.I)
-_NOT_VENDOR_RX = re.compile(r"invoice|receipt|welcome|tax|cash\s*bill|发票|收据|欢迎", re.I)
+                        r"trading|restaurant|store|mart|shop|hotel|cafe|bakery|pharmacy)\b|"
+                        r"公司|商店|超市|酒店|餐厅|商行|药房", re.I)
+_NOT_VENDOR_RX = re.compile(r"invoice|receipt|welcome|tax|cash\s*bill|发票|收据|欢迎|"
+                            r"\btel\b|phone|fax|\bgst\b|reg\b|www\.|@", re.I)
+# a registration number after the name: "(88842-H)", "(CO. NO:20154-T)", "Co. Reg. 123"
+_VENDOR_TAIL_RX = re.compile(r"\s*[(\[][^()\[\]]*\d[^()\[\]]*[)\]]?\s*$|\s+(co\.?\s*(reg|no)\b.*)$", re.I)
+
+
+def find_date(lines: Sequence[str]) -> str | None:
+    """The receipt's date: from a line labelled "date" first, else the first date-like
+    token; written YYYY-MM-DD when the reading is unambiguous (a month name, a year first,
+    or a day above 12), otherwise as printed."""
+    labelled = [ln for ln in lines if _DATE_LABEL_RX.search(ln)]
+    for group in (labelled, lines):
+        for ln in group:
+            for rx in _DATE_RXS:
+                for m in rx.finditer(ln):
+                    out = _date_value(m)
+                    if out is not None:
+                        return out
+    return None
+
+
+def _date_value(m: re.Match[str]) -> str | None:
+    g = m.groupdict()
+    y = g.get("y") or ""
+    year = int(y) + (2000 if len(y) == 2 else 0)
+    if g.get("mon"):
+        month, day = _MONTHS.index(g["mon"][:3].lower()) + 1, int(g["d"])
+    elif g.get("m"):
+        month, day = int(g["m"]), int(g["d"])
+    else:
+        a, b = int(g["a"]), int(g["b"])
+        if a > 12 >= b:
+            day, month = a, b
+        elif b > 12 >= a:
+            day, month = b, a
+        elif 1 <= a <= 12 and 1 <= b <= 12:
+            # both readings are real dates: keep the text as printed
+            return m.group(0) if 1 <= a <= 31 and 1 <= b <= 31 else None
+        else:
+            return None
+    if not (1 <= month <= 12 and 1 <= day <= 31 and 1990 <= year <= 2099):
+        return None
+    try:
+        import datetime as _dt
+
+        return _dt.date(year, month, day).isoformat()
+    except ValueError:
+        return None
 
 
 def _amount(text: str) -> float | None:
@@ -324,47 +390,63 @@ def _amount(text: str) -> float | None:
         return None
 
 
+def _vendor(head: Sequence[str]) -> str | None:
+    def clean(ln: str) -> str:
+        return _VENDOR_TAIL_RX.sub("", ln).strip(" .,:;-")
+
+    for ln in head:
+        if _VENDOR_RX.search(ln) and not _NOT_VENDOR_RX.search(ln):
+            return clean(ln) or None
+    for ln in head:
+        letters = re.findall(r"[A-Za-z\u4e00-\u9fff]", ln)
+        if len(letters) >= 3 and len(letters) >= 0.5 * len(ln.replace(" ", "")) and \
+                not _NOT_VENDOR_RX.search(ln):
+            return clean(ln) or None
+    return None
+
+
 def heuristic_fields(lines: Sequence[str]) -> dict[str, Any]:
     """Key fields guessed from OCR text lines (what the CPU engine can do without a model).
 
-    vendor = the first line with letters; date = the first date-like token; total = the
-    amount on the last "total" line that is not a subtotal/quantity/cash line (the amount
-    may sit on the next line); subtotal and tax likewise. The rest stays null.
+    vendor = the first line of the head naming a company (Sdn Bhd, Ltd, 公司, a shop) or
+    else the first mostly-letters line, registration numbers cut off; date = `find_date`;
+    total = the amount on the last "total" line that is not a subtotal / quantity / cash
+    / tendered line (the amount may sit on the next line), a total after a rounding line
+    or one marked grand / incl. / nett beating a bare "total"; without any total line the
+    subtotal. Subtotal and tax likewise. The rest stays null.
     """
     out: dict[str, Any] = dict.fromkeys(FIELD_NAMES)
     out["line_items"] = []
     clean = [ln.strip() for ln in lines if ln and ln.strip()]
-    head = clean[:8]
-    out["vendor"] = next((ln for ln in head if _VENDOR_RX.search(ln)), None) or next(
-        (ln for ln in head if re.search(r"[A-Za-z\u4e00-\u9fff]{2}", ln)
-         and not _NOT_VENDOR_RX.search(ln)), None)
-    for ln in clean:
-        m = _DATE_RX.search(ln)
-        if m:
-            out["date"] = m.group(1)
-            break
+    out["vendor"] = _vendor(clean[:8])
+    out["date"] = find_date(clean)
 
     def amount_near(i: int) -> float | None:
         value = _amount(clean[i])
-        if value is None and i + 1 < len(clean):
+        if value is None and i + 1 < len(clean) and not re.search(r"[A-Za-z]{3}", clean[i + 1]):
             value = _amount(clean[i + 1])
         return value
 
-    best = (-1, None)
+    best: tuple[int, float | None] = (-1, None)
+    rounded = False
     for i, ln in enumerate(clean):
+        if _ROUNDING_RX.search(ln):
+            rounded = True
         if _SUBTOTAL_RX.search(ln):
             if out["subtotal"] is None:
                 out["subtotal"] = amount_near(i)
         elif _TOTAL_RX.search(ln) and not _NOT_TOTAL_RX.search(ln) and not (
                 _TAX_RX.search(ln) and not _FINAL_RX.search(ln) and not _EXCL_RX.search(ln)):
             value = amount_near(i)
-            # "grand total", "incl. tax", "amount due" beat a bare "total"; "excl." loses
-            score = 2 if _FINAL_RX.search(ln) else 0 if _EXCL_RX.search(ln) else 1
+            # after a rounding line the total is the rounded one; "grand total", "incl.
+            # tax", "amount due" beat a bare "total"; "excl." loses
+            score = 3 if rounded else 2 if _FINAL_RX.search(ln) else 0 if _EXCL_RX.search(ln) else 1
             if value is not None and score >= best[0]:
                 best = (score, value)
+            rounded = False  # only the first total after the rounding is the rounded one
         elif _TAX_RX.search(ln) and out["tax"] is None:
             out["tax"] = amount_near(i)
-    out["total"] = best[1]
+    out["total"] = best[1] if best[1] is not None else out["subtotal"]
     return out
 
 

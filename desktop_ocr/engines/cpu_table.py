@@ -16,7 +16,7 @@ call (`ocr_boxes`) so the geometry can be tested on synthetic boxes.
 from __future__ import annotations
 
 import html
-import threading
+import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -44,6 +44,7 @@ class Box:
     x1: float
     y1: float
     score: float = 1.0
+    words: tuple[Box, ...] = ()  # the line's words, each placed on its own (ocr_boxes)
 
     @property
     def h(self) -> float:
@@ -69,7 +70,8 @@ def _as_boxes(boxes: Iterable[BoxLike]) -> list[Box]:
         x0, x1 = sorted((float(b.x0), float(b.x1)))
         y0, y1 = sorted((float(b.y0), float(b.y1)))
         if text and x1 > x0 and y1 > y0:
-            out.append(Box(text, x0, y0, x1, y1, float(getattr(b, "score", 1.0))))
+            out.append(Box(text, x0, y0, x1, y1, float(getattr(b, "score", 1.0)),
+                           tuple(getattr(b, "words", ()))))
     return out
 
 
@@ -307,9 +309,20 @@ def _cells_ruled(lines: list[list[Box]], vrules: list[tuple[float, float, float]
 
 
 def _join(group: list[Box]) -> str:
-    """Text of the boxes in one cell: top to bottom, then left to right."""
+    """Text of the boxes in one cell: top to bottom, then left to right; the lines of a
+    wrapped Chinese cell join without a space."""
     rows = _lines(group, 0.5)
-    return " ".join(" ".join(b.text for b in sorted(line, key=lambda b: b.x0)) for line in rows)
+    out = ""
+    for line in rows:
+        text = " ".join(b.text for b in sorted(line, key=lambda b: b.x0))
+        if out and not (_is_cjk(out[-1]) and _is_cjk(text[0])):
+            out += " "
+        out += text
+    return out
+
+
+def _is_cjk(ch: str) -> bool:
+    return "\u3000" <= ch <= "\u9fff" or "\uff00" <= ch <= "\uffef"
 
 
 def _split_at_rules(lines: list[list[Box]], rules: list[float]) -> list[list[Box]]:
@@ -328,8 +341,9 @@ def _split_at_rules(lines: list[list[Box]], rules: list[float]) -> list[list[Box
 # ---------------------------------------------------------------- HTML
 
 
-def grid_to_html(cells: Iterable[Cell]) -> str:
-    """A `<table>`: every grid row a `<tr>`, empty slots as empty `<td>`, spans kept."""
+def grid_to_html(cells: Iterable[Cell], header_rows: int = 0) -> str:
+    """A `<table>`: every grid row a `<tr>`, empty slots as empty `<td>`, spans kept;
+    the first `header_rows` rows in a `<thead>` (a spreadsheet export makes them bold)."""
     cells = list(cells)
     if not cells:
         return "<table></table>"
@@ -340,7 +354,12 @@ def grid_to_html(cells: Iterable[Cell]) -> str:
     for c in cells:
         at[(c.row, c.col)] = c
     parts = ["<table>"]
+    header_rows = max(0, min(header_rows, n_rows - 1))
     for r in range(n_rows):
+        if header_rows and r == 0:
+            parts.append("<thead>")
+        elif header_rows and r == header_rows:
+            parts.append("<tbody>")
         parts.append("<tr>")
         c = 0
         while c < n_cols:
@@ -363,27 +382,15 @@ def grid_to_html(cells: Iterable[Cell]) -> str:
                     taken.add((r + dr, c + dc))
             c += cell.colspan
         parts.append("</tr>")
+        if header_rows and r == header_rows - 1:
+            parts.append("</thead>")
+    if header_rows:
+        parts.append("</tbody>")
     parts.append("</table>")
     return "".join(parts)
 
 
 # ---------------------------------------------------------------- OCR
-
-_engine: Any = None
-_engine_lock = threading.Lock()
-
-
-def _rapidocr() -> Any:
-    global _engine
-    with _engine_lock:
-        if _engine is None:
-            from rapidocr_onnxruntime import RapidOCR
-
-            # only its detector and recogniser are used: table text is upright, and
-            # the angle classifier flips short headers the wrong way round
-            _engine = RapidOCR()
-        return _engine
-
 
 _DET_MAX_SIDE = 2000  # what RapidOCR itself shrinks to before detection
 _DET_MAX_WORK_SIDE = 1600
@@ -410,17 +417,51 @@ def _pad_for_det(bgr: Any, min_side: int) -> Any:
 _MIN_SCORE = 0.5  # RapidOCR's own text_score
 
 
+MIN_SKEW_DEG = 0.25  # below this a tilt moves a line by < 1 px per 230 px: leave it
+
+
 def ocr_boxes(image: Image.Image) -> list[Box]:
-    """Text boxes of a table image with RapidOCR's detector and recogniser.
+    """Text line boxes of a table image, each with its words placed in image pixels.
 
     Not `RapidOCR.__call__`: it crops each line with the detector's tight quad, which
     on the small type of table scans cuts into digits ("0" read as a box, lone
     digits dropped). Axis-aligned crops with a little horizontal margin read them;
-    on the corpus tables that alone took mean cell F1 from 0.73 to 0.85.
+    on the corpus tables that alone took mean cell F1 from 0.73 to 0.85. Each line is
+    read by `OcrModels.read_words`: spaces restored, and split into words at spaces and
+    at wide blanks, so a line the detector ran across two cells can be shared out.
     """
+    bgr, quads = _detect(image)
+    return _read(bgr, quads)
+
+
+def read_table(image: Image.Image) -> tuple[Image.Image, list[Box]]:
+    """The table image, turned upright when its text lines are tilted (a scan put down
+    askew), and its text boxes in that image's pixels."""
+    bgr, quads = _detect(image)
+    from desktop_ocr.engines.cpu import page_skew
+
+    slope = page_skew([q.tolist() for q in quads]) if quads else 0.0
+    angle = math.degrees(math.atan(slope))
+    if abs(angle) < MIN_SKEW_DEG:
+        return image, _read(bgr, quads)
+    import numpy as np
+    from PIL import Image as PILImage
+
+    rgb = image.convert("RGB")
+    edge = np.concatenate([bgr[0], bgr[-1], bgr[:, 0], bgr[:, -1]])
+    fill = tuple(int(v) for v in np.median(edge, axis=0)[::-1])
+    upright = rgb.rotate(angle, resample=PILImage.BICUBIC, expand=True, fillcolor=fill)
+    bgr, quads = _detect(upright)
+    return upright, _read(bgr, quads)
+
+
+def _detect(image: Image.Image) -> tuple[Any, list[Any]]:
+    """The image as a BGR array and the detector's text quads in its pixels."""
     import numpy as np
 
-    engine = _rapidocr()
+    from desktop_ocr.engines.cpu import shared_models
+
+    models = shared_models()
     bgr = np.ascontiguousarray(np.asarray(image.convert("RGB"))[:, :, ::-1])
     height, width = bgr.shape[:2]
     scale = min(1.0, _DET_MAX_SIDE / max(height, width))
@@ -429,34 +470,605 @@ def ocr_boxes(image: Image.Image) -> list[Box]:
         import cv2
 
         det_img = cv2.resize(bgr, (round(width * scale), round(height * scale)), interpolation=cv2.INTER_AREA)
-    quads, _ = engine.text_det(_pad_for_det(det_img, engine.text_det.limit_side_len))
-    if quads is None or len(quads) == 0:
-        return []
-    rects = []
-    crops = []
+    quads = models.detect_quads(_pad_for_det(det_img, models.det_side))
+    return bgr, [q / scale for q in quads]
+
+
+def _read(bgr: Any, quads: list[Any]) -> list[Box]:
+    from desktop_ocr.engines.cpu import shared_models
+
+    models = shared_models()
+    height, width = bgr.shape[:2]
+    out = []
     for quad in quads:
-        x0, y0 = (float(v) / scale for v in quad.min(axis=0))
-        x1, y1 = (float(v) / scale for v in quad.max(axis=0))
+        x0, y0 = (float(v) for v in quad.min(axis=0))
+        x1, y1 = (float(v) for v in quad.max(axis=0))
         pad = 0.05 * (y1 - y0)
         cx0, cx1 = max(0, int(x0 - pad)), min(width, int(x1 + pad) + 1)
         cy0, cy1 = max(0, int(y0)), min(height, int(y1) + 1)
         if cx1 - cx0 < 2 or cy1 - cy0 < 2:
             continue
-        rects.append((x0, y0, x1, y1))
-        crops.append(bgr[cy0:cy1, cx0:cx1])
-    if not crops:
-        return []
-    results, _ = engine.text_rec(crops)
-    out = []
-    for (x0, y0, x1, y1), (text, score) in zip(rects, results, strict=True):
-        if float(score) >= _MIN_SCORE and str(text).strip():
-            out.append(Box(str(text).strip(), x0, y0, x1, y1, float(score)))
+        words, score = models.read_words(bgr[cy0:cy1, cx0:cx1])
+        if score < _MIN_SCORE or not words:
+            continue
+        placed = tuple(Box(w.text, cx0 + w.x0, y0, max(cx0 + w.x1, cx0 + w.x0 + 1), y1, score)
+                       for w in words)
+        out.append(Box(" ".join(w.text for w in words), x0, y0, x1, y1, score, placed))
     return out
 
 
-def recognize_table(image: Image.Image, boxes: Iterable[BoxLike] | None = None) -> str:
-    """HTML `<table>` for a table image; `boxes` are OCR boxes already at hand."""
+# ---------------------------------------------------------------- model structure
+
+
+def fill_structure(structure: Any, boxes: Iterable[BoxLike],
+                   rules: Rules | None = None) -> list[Cell] | None:
+    """The model's cells (grid position, spans) filled with the recognised text; None
+    when the structure and the text disagree too much to trust it.
+
+    Text is placed word by word (a line the detector ran across two cells is shared
+    out): a word goes to the model cell holding its centre, else the one it overlaps
+    most, else the cell at its nearest row band and column strip. The model's boxes
+    come from a 488-px view of the table, so on a long table they drift from the text;
+    a linear map fitted from the cells to the text they received corrects that before
+    a second placement. Rows and columns where no cell starts with text are dropped:
+    the model sometimes writes an empty row for a blank band or a wrapped header.
+    """
+    bs = _as_boxes(boxes)
+    cells = [c for c in structure.cells if c.bbox[2] > c.bbox[0] and c.bbox[3] > c.bbox[1]]
+    if not structure.complete or not cells:
+        return None
+    if not bs:
+        return [Cell(c.row, c.col, "", c.rowspan, c.colspan) for c in structure.cells]
+    pieces = [w for b in bs for w in (b.words or _split_across([b], cells))]
+    boxes_of = {id(c): c.bbox for c in cells}
+    for _ in range(2):
+        groups, lost = _place(pieces, cells, boxes_of, structure.n_rows, structure.n_cols)
+        boxes_of = _refit(cells, groups, boxes_of)
+    placed, lost, inserted = _place_rows(pieces, bs, cells, boxes_of, structure.n_rows,
+                                         structure.n_cols, sorted(rules.h) if rules else [])
+    if lost > 0.2 * len(pieces):
+        return None
+    items = [_Item(c.row, c.col, c.rowspan, c.colspan, placed.get((0, id(c)), []))
+             for c in structure.cells]
+    item_of = {id(c): it for c, it in zip(structure.cells, items, strict=True)}
+    # rows the model missed, bottom first so the row numbers above stay put
+    for n, after in sorted(inserted.items(), key=lambda kv: -kv[1]):
+        items = _insert_row(items, after, {item_of[k]: w for (m, k), w in placed.items()
+                                            if m == n and k in item_of})
+    h = sorted(b.h for b in bs)[len(bs) // 2]
+    items = _split_columns(items, structure.n_cols, h)
+    items = _merge_columns(items, h)
+    items = _split_spanning(items, h)
+    out = [Cell(it.row, it.col, _join(it.words), it.rowspan, it.colspan) for it in items]
+    return _drop_empty(out)
+
+
+def _insert_row(items: list[_Item], after: int, words: dict[Any, list[Box]]) -> list[_Item]:
+    """A new grid row under row `after`: cells of that row get a new cell below them,
+    cells reaching down over it grow by one row; `words` maps a cell of row `after` to
+    the words the new row holds there."""
+    out = []
+    for it in items:
+        got = words.get(it, [])
+        if it.row > after:
+            out.append(_Item(it.row + 1, it.col, it.rowspan, it.colspan, it.words))
+        elif it.row == after and it.rowspan == 1:
+            out.append(it)
+            out.append(_Item(after + 1, it.col, 1, it.colspan, list(got)))
+        elif it.row + it.rowspan - 1 >= after:
+            out.append(_Item(it.row, it.col, it.rowspan + 1, it.colspan, it.words + got))
+        else:
+            out.append(it)
+    return out
+
+
+@dataclass(eq=False)
+class _Item:
+    """A model cell on its way out: grid place, spans and the words placed in it."""
+
+    row: int
+    col: int
+    rowspan: int
+    colspan: int
+    words: list[Box]
+
+
+SPLIT_GAP_EM = 1.0  # a blank this many line-heights wide inside a column can be a gutter
+SPLIT_SUPPORT = 0.5  # ...when this share of the column's filled cells has words both sides
+
+
+def _split_columns(items: list[_Item], n_cols: int, h: float) -> list[_Item]:
+    """Split a model column in two where its cells' words leave a gutter: the model
+    sometimes writes two narrow number columns, or a label and its value, as one.
+
+    A gutter is a blank strip at least SPLIT_GAP_EM line-heights wide that no word of
+    the column's one-column cells crosses, with words on both sides in at least
+    SPLIT_SUPPORT of those cells (and in three cells at least).
+    """
+    c = 0
+    while c < n_cols:
+        one = [it for it in items if it.col == c and it.colspan == 1 and it.words]
+        cut = _gutter(one, h) if len(one) >= 3 else None
+        if cut is None:
+            c += 1
+            continue
+        out: list[_Item] = []
+        for it in items:
+            if it.col > c:
+                out.append(_Item(it.row, it.col + 1, it.rowspan, it.colspan, it.words))
+            elif it.col + it.colspan - 1 >= c and it.colspan > 1:
+                out.append(_Item(it.row, it.col, it.rowspan, it.colspan + 1, it.words))
+            elif it.col == c:
+                left = [w for w in it.words if (w.x0 + w.x1) / 2 < cut]
+                right = [w for w in it.words if (w.x0 + w.x1) / 2 >= cut]
+                out.append(_Item(it.row, c, it.rowspan, 1, left))
+                if right:
+                    out.append(_Item(it.row, c + 1, it.rowspan, 1, right))
+            else:
+                out.append(it)
+        items = out
+        n_cols += 1
+    return items
+
+
+MERGE_GAP_EM = 0.8  # two columns whose texts are never further apart than this are one
+
+
+def _merge_columns(items: list[_Item], h: float) -> list[_Item]:
+    """Join two neighbouring model columns whose texts sit a word space apart in every
+    row that fills both ("147.1" and "± 36.3" written as two columns): a gutter between
+    real columns is wider than a space."""
+    c = 0
+    while True:
+        n_cols = max((it.col + it.colspan for it in items), default=0)
+        if c >= n_cols - 1:
+            return items
+        left = {it.row: it for it in items if it.col == c and it.colspan == 1 and it.words}
+        right = {it.row: it for it in items if it.col == c + 1 and it.colspan == 1 and it.words}
+        both = [r for r in left if r in right]
+        gaps = [min(w.x0 for w in right[r].words) - max(w.x1 for w in left[r].words) for r in both]
+        close = len(both) >= 3 and max(gaps) < MERGE_GAP_EM * h and len(both) >= 0.5 * len(left)
+        if close or (left and right and not any(g >= MERGE_GAP_EM * h for g in gaps)
+                     and _same_strip(left.values(), right.values())):
+            items = _drop_boundary(items, c)
+        else:
+            c += 1
+
+
+def _split_spanning(items: list[_Item], h: float) -> list[_Item]:
+    """A cell spanning several columns whose words stand in separate groups, each inside
+    the strip of one of those columns (the strips of the one-column cells' words), is
+    the model joining neighbouring header cells: it becomes one cell a column. A real
+    spanning header ("P value" over two columns) is one group of words and stays."""
+    strips: dict[int, tuple[float, float]] = {}
+    for it in items:
+        if it.colspan == 1 and it.words:
+            x0 = min(w.x0 for w in it.words)
+            x1 = max(w.x1 for w in it.words)
+            a, b = strips.get(it.col, (x0, x1))
+            strips[it.col] = (min(a, x0), max(b, x1))
+    out: list[_Item] = []
+    for it in items:
+        groups = _word_groups(it.words, SPLIT_GAP_EM * h) if it.colspan > 1 else []
+        cols: dict[int, list[Box]] = {}
+        for g in groups:
+            cx = (min(w.x0 for w in g) + max(w.x1 for w in g)) / 2
+            hit = [c for c in range(it.col, it.col + it.colspan)
+                   if c in strips and strips[c][0] <= cx <= strips[c][1]]
+            if len(hit) != 1 or hit[0] in cols:
+                cols = {}
+                break
+            cols[hit[0]] = g
+        if len(groups) < 2 or len(cols) != len(groups):
+            out.append(it)
+            continue
+        out.extend(_Item(it.row, c, it.rowspan, 1, cols.get(c, []))
+                   for c in range(it.col, it.col + it.colspan))
+    return out
+
+
+def _word_groups(words: list[Box], gap: float) -> list[list[Box]]:
+    """Words split where a blank at least `gap` wide runs down all their lines."""
+    groups: list[list[Box]] = []
+    end = float("-inf")
+    for w in sorted(words, key=lambda w: w.x0):
+        if groups and w.x0 - end < gap:
+            groups[-1].append(w)
+        else:
+            groups.append([w])
+        end = max(end, w.x1) if len(groups[-1]) > 1 else w.x1
+    return groups
+
+
+def _same_strip(a: Iterable[_Item], b: Iterable[_Item]) -> bool:
+    """The words of two model columns lie in one vertical strip of the page: the cells
+    of one visual column, which the model put in two columns in different rows. Half
+    the cells of the emptier column at least have their centre inside the extent of
+    the other column's words."""
+    few, many = sorted((list(a), list(b)), key=len)
+    x0 = min(w.x0 for it in many for w in it.words)
+    x1 = max(w.x1 for it in many for w in it.words)
+    inside = sum(1 for it in few
+                 if x0 <= (min(w.x0 for w in it.words) + max(w.x1 for w in it.words)) / 2 <= x1)
+    return inside >= 0.5 * len(few)
+
+
+def _drop_boundary(items: list[_Item], c: int) -> list[_Item]:
+    """The grid with columns c and c + 1 made one; cells meeting in a slot are joined."""
+    def to(k: int) -> int:
+        return k if k <= c else k - 1
+
+    out: list[_Item] = []
+    slot: dict[tuple[int, int], _Item] = {}
+    for it in sorted(items, key=lambda it: (it.row, it.col)):
+        col, last = to(it.col), to(it.col + it.colspan - 1)
+        owner = slot.get((it.row, col))
+        if owner is not None:
+            owner.words = owner.words + it.words
+            continue
+        new = _Item(it.row, col, it.rowspan, last - col + 1, list(it.words))
+        out.append(new)
+        for dr in range(new.rowspan):
+            for dc in range(new.colspan):
+                slot.setdefault((new.row + dr, new.col + dc), new)
+    return out
+
+
+def _gutter(cells: list[_Item], h: float) -> float | None:
+    spans = sorted((w.x0, w.x1) for it in cells for w in it.words)
+    merged: list[list[float]] = []
+    for a, b in spans:
+        if merged and a <= merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], b)
+        else:
+            merged.append([a, b])
+    best, best_n = None, 0
+    for (_, a1), (b0, _) in zip(merged, merged[1:], strict=False):
+        if b0 - a1 < SPLIT_GAP_EM * h:
+            continue
+        g = (a1 + b0) / 2
+        n = sum(1 for it in cells if any(w.x1 <= g for w in it.words)
+                and any(w.x0 >= g for w in it.words))
+        if n > best_n:
+            best, best_n = g, n
+    return best if best_n >= max(3, SPLIT_SUPPORT * len(cells)) else None
+
+
+def _place(pieces: list[Box], cells: list[Any], boxes_of: dict[int, tuple[float, ...]],
+           n_rows: int, n_cols: int) -> tuple[dict[int, list[Box]], int]:
+    rows_y = _bands(cells, boxes_of, n_rows, axis=1)
+    cols_x = _bands(cells, boxes_of, n_cols, axis=0)
+    slot = {}
+    for c in cells:
+        for dr in range(c.rowspan):
+            for dc in range(c.colspan):
+                slot[(c.row + dr, c.col + dc)] = c
+    groups: dict[int, list[Box]] = {}
+    lost = 0
+    for b in pieces:
+        target = _best_cell(b, cells, boxes_of)
+        if target is None:
+            r = _nearest_band(rows_y, (b.y0 + b.y1) / 2)
+            k = _nearest_band(cols_x, (b.x0 + b.x1) / 2)
+            target = slot.get((r, k)) if r is not None and k is not None else None
+        if target is None:
+            lost += 1
+            continue
+        groups.setdefault(id(target), []).append(b)
+    return groups, lost
+
+
+def _place_rows(pieces: list[Box], lines: list[Box], cells: list[Any],
+                boxes_of: dict[int, tuple[float, ...]], n_rows: int, n_cols: int,
+                hrules: Sequence[float] = (),
+                ) -> tuple[dict[Any, list[Box]], int, dict[int, int]]:
+    """Place words by the rows they start under, then by column: {(insertion, id(cell)):
+    words}, with insertion 0 for the model's own rows, the count of words lost, and the
+    rows inserted where the model missed one.
+
+    A row begins at the top of its first text line: the model's top for the row, moved
+    onto the nearest recognised line top. A word belongs to the last row that began at
+    or above it, so the lines of a wrapped cell stay with the row they started in,
+    however far the model's own box for that cell reaches; within the row it goes to
+    the cell whose extent holds it (or lies nearest) across the columns.
+    """
+    import statistics
+
+    h = statistics.median(b.h for b in lines)
+    # line tops shared by several boxes (columns) are where rows start; a line just
+    # under another one of its column continues that cell (a wrapped line) and starts
+    # nothing, so it does not count
+    clusters: list[list[tuple[float, bool]]] = []
+    for b in sorted(lines, key=lambda b: b.y0):
+        item = (b.y0, not _continues(b, lines, h))
+        if clusters and b.y0 - clusters[-1][0][0] <= 0.35 * h:
+            clusters[-1].append(item)
+        else:
+            clusters.append([item])
+    # ...unless most columns start a line there at once: in a compact table every row's
+    # lines sit as close under the row above as a wrapped line under its first
+    starting = [sum(1 for _, s in c if s) for c in clusters]
+    tops = [(statistics.median(y for y, _ in c), len(c) if len(c) >= max(2.0, 0.6 * n_cols)
+             else k) for c, k in zip(clusters, starting, strict=True)]
+    model_tops: list[tuple[int, float]] = []
+    for r in range(n_rows):
+        ys = [boxes_of[id(c)][1] for c in cells if c.row == r and c.rowspan == 1]
+        if ys:
+            model_tops.append((r, statistics.median(ys)))
+    if not model_tops:
+        return {}, len(pieces), {}
+    ordered = [(y, r, 0) for r, y in _align_starts(model_tops, tops, h)]
+    # a line top where most columns start a cell (none continuing one) that no model row
+    # took is a row the model missed: it becomes a new row under the model row above it
+    # (`inserted`, numbered 1, 2, ...)
+    strong = max(2.0, 0.6 * n_cols)
+    inserted: dict[int, int] = {}  # insertion number -> the model row it follows
+    for (y, _), k in zip(tops, starting, strict=True):
+        if k < strong or y <= ordered[0][0] or any(abs(y - o[0]) < 0.5 * h for o in ordered):
+            continue
+        after = max((o for o in ordered if o[0] < y), key=lambda o: o[0])
+        if after[2]:
+            continue  # one new row under a model row at most
+        inserted[len(inserted) + 1] = after[1]
+        ordered.append((y, after[1], len(inserted)))
+    ordered.sort()
+    # where a ruling line runs between a row's start and the row above, the row begins
+    # at the rule: a cell centred in a tall row starts above its neighbours' first line
+    bounds = []
+    for k, (y, r, new) in enumerate(ordered):
+        b = y + 0.1 * h  # in word-centre terms: a word starts a row at most 0.4 h above
+        if k:
+            between = [ry for ry in hrules if ordered[k - 1][0] + 0.5 * h < ry <= y + 0.4 * h]
+            if between:
+                b = min(b, max(between))
+        bounds.append((b, r, new))
+    in_row: dict[int, list[Any]] = {}
+    for c in cells:
+        for dr in range(c.rowspan):
+            in_row.setdefault(c.row + dr, []).append(c)
+    groups: dict[Any, list[Box]] = {}
+    lost = 0
+    for b in pieces:
+        start = None
+        cy = (b.y0 + b.y1) / 2
+        for o in bounds:
+            if o[0] <= cy:
+                start = o
+            else:
+                break
+        if start is None:
+            if b.y1 < ordered[0][0] - 0.5 * h:
+                lost += 1
+                continue
+            start = bounds[0]
+        _, r, new = start
+        cands = in_row.get(r)
+        if not cands:
+            lost += 1
+            continue
+        cx = (b.x0 + b.x1) / 2
+        target = min(cands, key=lambda c: (_x_dist(boxes_of[id(c)], cx), c.colspan))
+        groups.setdefault((new, id(target)), []).append(b)
+    return groups, lost, inserted
+
+
+KEEP_COST = 2.0  # line heights: how far off the model's top for a row may be
+CONTINUES_GAP_EM = 0.45  # a line closer than this under its column's line above continues it
+
+
+def _continues(b: Box, lines: list[Box], h: float) -> bool:
+    for a in lines:
+        if a is b or a.y0 > b.y0 - 0.3 * h or a.y1 > b.y0 + 0.4 * h or \
+                b.y0 - a.y1 > CONTINUES_GAP_EM * h:
+            continue
+        if _overlap(a.x0, a.x1, b.x0, b.x1) >= 0.3 * min(a.x1 - a.x0, b.x1 - b.x0):
+            return True
+    return False
+
+
+def _align_starts(model_tops: list[tuple[int, float]], tops: list[tuple[float, int]],
+                  h: float) -> list[tuple[int, float]]:
+    """Each model row's start moved onto a recognised line top, in order and one row a
+    top: the cheapest monotone matching, where a match costs its distance in line
+    heights (half a line more for a top only one box starts) and a row left on the
+    model's own top costs KEEP_COST. `tops` holds (y, how many boxes start a cell
+    there); a top where no box starts one is never a row's."""
+    n, m = len(model_tops), len(tops)
+    inf = float("inf")
+    # best[i][j]: cost of the first i rows using only the first j tops
+    best = [[0.0] * (m + 1)] + [[inf] * (m + 1) for _ in range(n)]
+    move: dict[tuple[int, int], tuple[int, int, bool]] = {}
+    for i in range(1, n + 1):
+        t = model_tops[i - 1][1]
+        for j in range(m + 1):
+            cands = [(best[i - 1][j] + KEEP_COST, (i - 1, j, False))]  # row keeps its own top
+            if j:
+                cands.append((best[i][j - 1], (i, j - 1, None)))  # top j left unused
+                y, k = tops[j - 1]
+                d = abs(y - t) / h
+                if d <= KEEP_COST and k >= 1:
+                    cands.append((best[i - 1][j - 1] + d + (0.0 if k >= 2 else 0.5),
+                                  (i - 1, j - 1, True)))
+            cost, step = min(cands, key=lambda c: c[0])
+            best[i][j] = cost
+            move[(i, j)] = step  # type: ignore[assignment]
+    out: list[tuple[int, float]] = []
+    i, j = n, m
+    while i > 0:
+        pi, pj, matched = move[(i, j)]
+        if matched is None:
+            i, j = pi, pj
+            continue
+        r, t = model_tops[i - 1]
+        out.append((r, tops[j - 1][0] if matched else t))
+        i, j = pi, pj
+    out.reverse()
+    # a row the model placed out of order (its own top above the row before) is dropped
+    kept: list[tuple[int, float]] = []
+    for r, y in out:
+        if not kept or y > kept[-1][1] + 0.3 * h:
+            kept.append((r, y))
+    return kept
+
+
+def _x_dist(bbox: tuple[float, ...], x: float) -> float:
+    return 0.0 if bbox[0] <= x <= bbox[2] else min(abs(x - bbox[0]), abs(x - bbox[2]))
+
+
+def _refit(cells: list[Any], groups: dict[int, list[Box]],
+           boxes_of: dict[int, tuple[float, ...]]) -> dict[int, tuple[float, ...]]:
+    """Move the model's boxes by the linear map (x and y apart) that best takes each
+    one-slot cell's box centre to the centre of the text placed in it."""
+    import numpy as np
+
+    src, dst = [], []
+    for c in cells:
+        got = groups.get(id(c))
+        if not got or c.rowspan != 1 or c.colspan != 1:
+            continue
+        x0, y0, x1, y1 = boxes_of[id(c)]
+        src.append(((x0 + x1) / 2, (y0 + y1) / 2))
+        dst.append(((min(b.x0 for b in got) + max(b.x1 for b in got)) / 2,
+                    (min(b.y0 for b in got) + max(b.y1 for b in got)) / 2))
+    if len(src) < 4:
+        return boxes_of
+    s, d = np.asarray(src), np.asarray(dst)
+    maps = []
+    for axis in (0, 1):
+        if np.ptp(s[:, axis]) < 1:
+            return boxes_of
+        a, b = np.polyfit(s[:, axis], d[:, axis], 1)
+        res = np.abs(a * s[:, axis] + b - d[:, axis])
+        keep = res <= max(2.0, 2 * float(np.median(res)))
+        if keep.sum() >= 4 and np.ptp(s[keep, axis]) >= 1:
+            a, b = np.polyfit(s[keep, axis], d[keep, axis], 1)
+        if not 0.8 <= a <= 1.25:  # not a drift: something else is wrong; leave it
+            return boxes_of
+        maps.append((float(a), float(b)))
+    (ax, bx), (ay, by) = maps
+    return {k: (ax * x0 + bx, ay * y0 + by, ax * x1 + bx, ay * y1 + by)
+            for k, (x0, y0, x1, y1) in boxes_of.items()}
+
+
+def _drop_empty(cells: list[Cell]) -> list[Cell]:
+    """Remove grid rows, then columns, in which no cell with text starts."""
+    for axis in ("row", "col"):
+        n = max((getattr(c, axis) + (c.rowspan if axis == "row" else c.colspan) for c in cells),
+                default=0)
+        used = {getattr(c, axis) for c in cells if c.text}
+        empty = [k for k in range(n) if k not in used]
+        if not empty or len(empty) == n:
+            continue
+        out = []
+        for c in cells:
+            start = getattr(c, axis)
+            if start in empty and not c.text:
+                continue
+            span = c.rowspan if axis == "row" else c.colspan
+            gone_inside = sum(1 for k in empty if start < k < start + span)
+            shift = sum(1 for k in empty if k < start)
+            if axis == "row":
+                out.append(Cell(start - shift, c.col, c.text, span - gone_inside, c.colspan))
+            else:
+                out.append(Cell(c.row, start - shift, c.text, c.rowspan, span - gone_inside))
+        cells = out
+    return cells
+
+
+def _overlap_area(b: Box, bbox: tuple[float, ...]) -> float:
+    return _overlap(b.x0, b.x1, bbox[0], bbox[2]) * _overlap(b.y0, b.y1, bbox[1], bbox[3])
+
+
+def _best_cell(b: Box, cells: list[Any], boxes_of: dict[int, tuple[float, ...]]) -> Any:
+    cx, cy = (b.x0 + b.x1) / 2, (b.y0 + b.y1) / 2
+    area = max(1e-6, (b.x1 - b.x0) * (b.y1 - b.y0))
+    best, best_ov, inside = None, 0.0, False
+    for c in cells:
+        bb = boxes_of[id(c)]
+        ov = _overlap_area(b, bb) / area
+        holds = bb[0] <= cx <= bb[2] and bb[1] <= cy <= bb[3]
+        if (holds, ov) > (inside, best_ov):
+            best, best_ov, inside = c, ov, holds
+    return best if inside or best_ov > 0.05 else None
+
+
+def _bands(cells: list[Any], boxes_of: dict[int, tuple[float, ...]], n: int,
+           axis: int) -> list[tuple[float, float] | None]:
+    """Per grid row (axis=1) or column (axis=0): the median extent of its one-slot cells."""
+    import statistics
+
+    lo: dict[int, list[float]] = {}
+    hi: dict[int, list[float]] = {}
+    for c in cells:
+        span = c.rowspan if axis == 1 else c.colspan
+        if span != 1:
+            continue
+        k = c.row if axis == 1 else c.col
+        lo.setdefault(k, []).append(boxes_of[id(c)][axis])
+        hi.setdefault(k, []).append(boxes_of[id(c)][axis + 2])
+    return [(statistics.median(lo[k]), statistics.median(hi[k])) if k in lo else None
+            for k in range(n)]
+
+
+def _nearest_band(bands: list[tuple[float, float] | None], v: float) -> int | None:
+    best, dist = None, float("inf")
+    for k, band in enumerate(bands):
+        if band is None:
+            continue
+        d = 0.0 if band[0] <= v <= band[1] else min(abs(v - band[0]), abs(v - band[1]))
+        if d < dist:
+            best, dist = k, d
+    return best
+
+
+def _split_across(bs: list[Box], cells: list[Any]) -> list[Box]:
+    """Split a multi-word box whose words fall into different model cells of one line."""
+    out: list[Box] = []
+    for b in bs:
+        words = b.text.split(" ")
+        hit = [c for c in cells if _overlap_area(b, c.bbox) > 0.15 * (b.x1 - b.x0) * (b.y1 - b.y0)
+               and _overlap(b.y0, b.y1, c.bbox[1], c.bbox[3]) > 0.3 * b.h]
+        if len(words) < 2 or len(hit) < 2:
+            out.append(b)
+            continue
+        # a word's x from its share of the characters (proportional type is near enough)
+        n = len(b.text)
+        pos = 0
+        parts: list[tuple[Any, list[str], float, float]] = []
+        for w in words:
+            wx0 = b.x0 + (b.x1 - b.x0) * pos / n
+            wx1 = b.x0 + (b.x1 - b.x0) * (pos + len(w)) / n
+            pos += len(w) + 1
+            cx = (wx0 + wx1) / 2
+            owner = min(hit, key=lambda c: 0.0 if c.bbox[0] <= cx <= c.bbox[2]
+                        else min(abs(cx - c.bbox[0]), abs(cx - c.bbox[2])))
+            if parts and parts[-1][0] is owner:
+                parts[-1] = (owner, [*parts[-1][1], w], parts[-1][2], wx1)
+            else:
+                parts.append((owner, [w], wx0, wx1))
+        for _owner, ws, x0, x1 in parts:
+            out.append(Box(" ".join(ws), x0, b.y0, max(x1, x0 + 1), b.y1, b.score))
+    return out
+
+
+def recognize_table(image: Image.Image, boxes: Iterable[BoxLike] | None = None,
+                    use_model: bool = True) -> str:
+    """HTML `<table>` for a table image; `boxes` are OCR boxes already at hand.
+
+    With the SLANet-plus model installed the grid is the model's, filled with the boxes;
+    without it, or when its structure and the boxes disagree, the grid is rebuilt from
+    the boxes' geometry and the image's rules.
+    """
     if boxes is None:
-        boxes = ocr_boxes(image)
+        image, boxes = read_table(image)
     boxes = list(boxes)
+    if use_model:
+        from desktop_ocr.engines.table_structure import shared_model
+
+        model = shared_model()
+        if model is not None:
+            structure = model.predict(image)
+            cells = fill_structure(structure, boxes, find_rules(image, boxes))
+            if cells is not None:
+                return grid_to_html(cells, header_rows=structure.header_rows)
     return grid_to_html(build_grid(boxes, width=image.width, rules=find_rules(image, boxes)))

@@ -1281,7 +1281,8 @@ class MainWindow(QMainWindow):
         if self._run_session is not self.session or self.session is None:
             return
         if live is not None and result.ok:
-            self.page_tables[(result.page - 1, result.region_id)] = live.models
+            self.page_tables[(result.page - 1, result.region_id)] = live.models or models_for_text(
+                result.text, result.label, task=result.task)
 
     def _forget_tables(self, index: int, region_id: str | None = None) -> None:
         for key in [k for k in self.page_tables if k[0] == index
@@ -1300,7 +1301,8 @@ class MainWindow(QMainWindow):
                     self.page_tables[key] = [TableModel(t, title=f"Table {i + 1}", source=result.label)
                                              for i, t in enumerate(result.tables)]
                 else:
-                    self.page_tables[key] = models_for_text(result.text, result.label)
+                    self.page_tables[key] = models_for_text(result.text, result.label,
+                                                            task=result.task)
             models += self.page_tables[key]
         return models
 

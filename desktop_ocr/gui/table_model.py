@@ -626,9 +626,15 @@ class LiveTables(QObject):
             pass
 
 
-def models_for_text(text: str, source: str = "", first_number: int = 1) -> list[TableModel]:
-    """Models for the tables of a finished answer (a stored result being shown again)."""
+def models_for_text(text: str, source: str = "", first_number: int = 1,
+                    task: str = "") -> list[TableModel]:
+    """Models for the tables of a finished answer (a stored result being shown again);
+    a key-fields answer (JSON) shows as its field/value and line-item tables."""
+    from desktop_ocr.core.export import fields_tables
     from desktop_ocr.core.tables import parse_tables
 
+    tables = parse_tables(text)
+    if not tables and task == "fields":
+        tables = fields_tables(text)
     return [TableModel(t, title=f"Table {first_number + i}", source=source)
-            for i, t in enumerate(parse_tables(text))]
+            for i, t in enumerate(tables)]

@@ -48,8 +48,10 @@ def _reference(cer, src):
 
 
 def _plain_number(text):
-    """An independent reading of the simple numbers found in the corpus tables."""
-    t = text.replace("\u2212", "-").replace(",", "")
+    """An independent reading of the simple numbers found in the corpus tables: a comma
+    groups thousands, except in a scientific mantissa ("1,040E-09" is a P value, 1.04e-9)."""
+    t = text.replace("\u2212", "-")
+    t = t.replace(",", ".") if re.fullmatch(r"-?\d,\d+[eE][-+]?\d+", t) else t.replace(",", "")
     if t.endswith("%"):
         return float(t[:-1]) / 100
     return float(t)
@@ -106,6 +108,29 @@ def test_numbers_stay_numbers_ids_stay_text(tmp_path):
     assert ws["B2"].number_format == "#,##0.00"
     assert ws["A1"].font.b and not ws["A2"].font.b
     assert ws.column_dimensions["A"].width >= len("4111111111111111")
+
+
+def test_recognised_table_without_thead_keeps_bold_header_merges_and_comma_numbers(tmp_path):
+    # GIVEN the kind of HTML the CPU table task writes when it finds no header rows:
+    # "P value" spanning two columns over "+ PMN" / "- PMN", P values with decimal commas
+    html = ('<table><tr><td rowspan="2">Pathway</td><td colspan="2">P value</td>'
+            "<td>Genes</td></tr><tr><td>+ PMN</td><td>- PMN</td><td></td></tr>"
+            "<tr><td>Cell cycle</td><td>1,040E-09</td><td>8,149E-08</td><td>32</td></tr>"
+            "<tr><td>Mitosis</td><td>4,131E-06</td><td>0,540</td><td>20</td></tr></table>")
+    # WHEN it is exported to xlsx
+    out = export([ExportItem("scan.png", None, "", "table", html)], tmp_path / "t.xlsx")
+    ws = openpyxl.load_workbook(out)["Table 1"]
+    # THEN the spanning headers stay merged
+    assert {str(m) for m in ws.merged_cells.ranges} == {"A1:A2", "B1:C1"}
+    # AND both header rows are bold, the body is not
+    assert ws["A1"].font.b and ws["B1"].font.b and ws["B2"].font.b and ws["C2"].font.b
+    assert not ws["A3"].font.b and not ws["B3"].font.b
+    # AND the decimal-comma exponents are numbers in scientific format
+    assert ws["B3"].value == pytest.approx(1.040e-09) and ws["B3"].number_format == "0.00E+00"
+    assert ws["B4"].value == pytest.approx(4.131e-06)
+    assert ws["C4"].value == pytest.approx(0.54)
+    assert ws["D4"].value == 20
+    assert ws.freeze_panes == "A3"
 
 
 def test_formula_injection_in_csv(tmp_path):

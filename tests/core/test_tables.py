@@ -19,6 +19,7 @@ from desktop_ocr.core.tables import (
     TableFinished,
     TableStarted,
     TextSegment,
+    header_rows_of,
     infer_column_hints,
     parse,
     parse_tables,
@@ -288,6 +289,40 @@ def test_column_hints_settle_ambiguous_values():
     typed = typed_grid(t)
     assert typed[0][0].kind == "text"
     assert typed[2][0].value == dt.date(2020, 4, 3) and typed[2][1].value == 2000
+
+
+def test_decimal_comma_column_types_exponents_and_leading_zero_values():
+    # GIVEN a P-value column written with decimal commas, mostly in scientific notation
+    col = ["1,040E-09", "4,131E-06", "0,540", "", "<0,001"]
+    # WHEN the column's hints are read THEN the comma is its decimal mark
+    assert infer_column_hints(col) == (",", None)
+    # AND its values are numbers where the mark settles them; "<0,001" stays text
+    assert parse_value("4,131E-06", decimal=",").value == pytest.approx(4.131e-06)
+    assert parse_value("4,131E-06", decimal=",").number_format == "0.00E+00"
+    assert parse_value("0,540", decimal=",").value == pytest.approx(0.54)
+    assert parse_value("<0,001", decimal=",").kind == "text"
+    # a column that also holds "1.5" contradicts itself and types nothing it cannot settle
+    assert infer_column_hints(["4,131E-06", "1.5"]) == (None, None)
+    assert parse_value("4,131E-06").kind == "text"
+    # without a column, a leading "0," can only be a decimal comma
+    assert parse_value("0,540").value == pytest.approx(0.54)
+    assert parse_value("1,540").value == 1540
+
+
+def test_header_row_is_found_when_the_source_marked_none():
+    # GIVEN a recognised table with no <thead>: a text row spanning two rows over numbers
+    t = parse_tables('<table><tr><td rowspan="2">Gene</td><td colspan="2">P value</td></tr>'
+                     "<tr><td>+PMN</td><td>-PMN</td></tr>"
+                     "<tr><td>GAPDH</td><td>4,131E-06</td><td>0,52</td></tr></table>")[0]
+    assert t.header_rows == 0
+    # THEN the first row and the row its rowspan reaches are the header
+    assert header_rows_of(t) == 2
+    assert typed_grid(t)[1][1].kind == "text" and typed_grid(t)[2][1].kind == "number"
+    # a table of numbers only, or of text only, has no header to guess
+    assert header_rows_of(Table.from_grid([["1", "2"], ["3", "4"]])) == 0
+    assert header_rows_of(Table.from_grid([["a", "b"], ["c", "d"]])) == 0
+    # and a header the source marked is kept as it is
+    assert header_rows_of(Table.from_grid([["a", "b"], ["c", "1"]], header_rows=1)) == 1
 
 
 def test_fuzzed_answers_stream_like_one_shot():

@@ -553,3 +553,20 @@ def test_table_tab_fills_from_the_cpu_engine_table_task(window, qtbot, aloop, co
     assert [m.merges() for m in models] == [t.merged_ranges() for t in expected]
     assert len(set(rows_while_busy)) > 1, "the grid grew row by row while the engine streamed"
     assert window.result_tabs.currentIndex() == 1
+
+
+def test_key_fields_answer_shows_as_a_field_value_grid(qtbot):
+    from desktop_ocr.gui.table_model import models_for_text
+
+    # GIVEN the CPU engine's answer to the key-fields task (JSON, no table in it)
+    answer = ('{"vendor": "UNIHAKKA INTERNATIONAL SDN BHD", "date": "2018-03-05", '
+              '"total": 8.2, "line_items": []}')
+    # WHEN a stored result of that task is shown in the grid tab
+    models = models_for_text(answer, "receipt.jpg", task="fields")
+    # THEN its fields are a grid of field and value
+    assert len(models) == 1
+    grid = models[0].to_table().to_grid()
+    assert grid[0] == ["Field", "Value"]
+    assert ["vendor", "UNIHAKKA INTERNATIONAL SDN BHD"] in grid and ["total", "8.2"] in grid
+    # AND an answer of another task with no table shows no grid
+    assert models_for_text(answer, "receipt.jpg", task="text") == []
