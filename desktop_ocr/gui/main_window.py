@@ -501,6 +501,11 @@ class MainWindow(QMainWindow):
         self._refresh.setSingleShot(True)
         self._refresh.setInterval(250)
         self._refresh.timeout.connect(self.show_results)
+        self._tables_save = QTimer(self)  # edited grids go to their result and the library
+        self._tables_save.setSingleShot(True)
+        self._tables_save.setInterval(600)
+        self._tables_save.timeout.connect(self._save_edited_tables)
+        self._edited_keys: set[tuple[int, str]] = set()
         self._prompt_save = QTimer(self)
         self._prompt_save.setSingleShot(True)
         self._prompt_save.setInterval(800)
@@ -1281,8 +1286,42 @@ class MainWindow(QMainWindow):
         if self._run_session is not self.session or self.session is None:
             return
         if live is not None and result.ok:
-            self.page_tables[(result.page - 1, result.region_id)] = live.models or models_for_text(
-                result.text, result.label, task=result.task)
+            self._keep_tables((result.page - 1, result.region_id), live.models or models_for_text(
+                result.text, result.label, task=result.task))
+
+    def _keep_tables(self, key: tuple[int, str], models: list[TableModel]) -> None:
+        """The grids of a stored result; an edit in one of them is saved with the result
+        (and in the library) once the editing pauses."""
+        self.page_tables[key] = models
+        for model in models:
+            model.undo_stack.indexChanged.connect(
+                lambda _i, key=key, models=models: self._tables_edited(key, models))
+
+    def _tables_edited(self, key: tuple[int, str], models: list[TableModel]) -> None:
+        import shiboken6
+
+        # Undo stacks emit while a closing window deletes its models: nothing to save then.
+        if not shiboken6.isValid(self) or not shiboken6.isValid(self._tables_save):
+            return
+        if self.page_tables.get(key) is models:
+            self._edited_keys.add(key)
+            self._tables_save.start()
+
+    def _save_edited_tables(self) -> None:
+        session, keys = self.session, self._edited_keys
+        self._edited_keys = set()
+        if session is None:
+            return
+        for index, region_id in keys:
+            models = self.page_tables.get((index, region_id))
+            result = next((r for r in session.results(index) if r.region_id == region_id), None)
+            if not models or result is None or any(m.streaming for m in models):
+                continue
+            tables = [m.to_table() for m in models]
+            session.set_tables(result, tables)
+            if self.library is not None and result.id is not None:
+                self._library_task = asyncio.ensure_future(
+                    self.library.update_tables(result.id, tables))
 
     def _forget_tables(self, index: int, region_id: str | None = None) -> None:
         for key in [k for k in self.page_tables if k[0] == index
@@ -1298,11 +1337,11 @@ class MainWindow(QMainWindow):
             key = (index, result.region_id)
             if key not in self.page_tables:
                 if result.tables is not None:
-                    self.page_tables[key] = [TableModel(t, title=f"Table {i + 1}", source=result.label)
-                                             for i, t in enumerate(result.tables)]
+                    self._keep_tables(key, [TableModel(t, title=f"Table {i + 1}", source=result.label)
+                                            for i, t in enumerate(result.tables)])
                 else:
-                    self.page_tables[key] = models_for_text(result.text, result.label,
-                                                            task=result.task)
+                    self._keep_tables(key, models_for_text(result.text, result.label,
+                                                           task=result.task))
             models += self.page_tables[key]
         return models
 

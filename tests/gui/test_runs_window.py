@@ -196,3 +196,61 @@ def test_a_batch_pauses_and_cancel_keeps_what_finished(window, qtbot, tmp_path):
     assert set(statuses) <= {"done", "stopped"}
     assert "Cancelled" in window.batch_panel.summary.text()
     assert not window.batch_panel.cancel_button.isEnabled()
+
+
+@pytest.fixture
+def library_window(qtbot, aloop, notes, app_dirs, tmp_path):
+    from desktop_ocr.core.library import AsyncLibrary
+
+    library = AsyncLibrary(tmp_path / "library.sqlite3")
+    win = MainWindow(Settings(engine="openai", endpoint="http://127.0.0.1:9"), notifications=notes,
+                     library=library)
+
+    def close(w):
+        shut_down(w, qtbot, aloop)
+        task = aloop.create_task(library.close())
+        qtbot.waitUntil(task.done, timeout=10_000)
+
+    qtbot.addWidget(win, before_close_func=close)
+    win.show()
+    qtbot.waitExposed(win)
+    return win, library
+
+
+def _library_call(qtbot, aloop, coro):
+    task = aloop.create_task(coro)
+    qtbot.waitUntil(task.done, timeout=10_000)
+    return task.result()
+
+
+def test_a_pasted_table_is_kept_in_the_library_with_its_edits_and_exports(
+        library_window, qtbot, aloop, tmp_path):
+    from desktop_ocr.core.export import export_batch
+    from desktop_ocr.gui.images import CapturedImage, pil_to_qimage
+
+    win, library = library_window
+    win.settings.task = "table"
+    win.engines.use(ReplayEngine([TABLE]))
+    # GIVEN a pasted screenshot recognised as a table
+    image = Image.new("RGB", (240, 120), "white")
+    win.bus.captured.emit(CapturedImage("Clipboard image 1 (240 × 120 px)", image,
+                                        pil_to_qimage(image), "paste"))
+    info, summary = wait_run(qtbot, win)
+    (result,) = summary.results
+    # THEN it is in the library the moment it finished, as a paste, with a thumbnail
+    stored = _library_call(qtbot, aloop, library.get(result.id))
+    assert stored.source_kind == "paste" and stored.task == "table" and stored.thumbnail
+    # WHEN the user fixes a cell in the grid
+    model = win.table_tabs.models()[0]
+    assert model.setData(model.index(1, 1), "2.75")
+    # THEN the grid as edited is saved with the result in the library
+    def edited() -> bool:
+        again = _library_call(qtbot, aloop, library.get(result.id))
+        return bool(again.tables) and again.tables[0].to_grid()[1][1] == "2.75"
+    qtbot.waitUntil(edited, timeout=10_000)
+    # AND the stored result exports to a workbook with the edit, without OCR again
+    again = _library_call(qtbot, aloop, library.get(result.id))
+    (path,) = export_batch([again], tmp_path / "paste.xlsx")
+    wb = openpyxl.load_workbook(path)
+    cells = [c.value for row in wb["Table 1"].iter_rows() for c in row]
+    assert 2.75 in cells and "Sources" in wb.sheetnames
