@@ -2,13 +2,17 @@
 max <= 50 ms), against an idle loop in the same run.
 
 The app's real path: the stand-in server (tests/standin/server.py, a real process on
-127.0.0.1) streams SSE chunks at --rate; `OpenAIEngine` parses them, `Recognizer` emits
-each as a Qt signal, `ResultView` buffers and flushes once per frame; all on one qasync
-loop with the result view shown (offscreen platform unless QT_QPA_PLATFORM is set). A
+127.0.0.1) streams SSE chunks at --rate; `OpenAIEngine` parses them, the pipeline's stream
+loop hands each to `RunController`, which emits it as a Qt signal, `ResultView` buffers
+and flushes once per frame; all on one qasync loop with the result view shown (offscreen
+platform unless QT_QPA_PLATFORM is set). With --library (the default) the run stores its
+result in a results library, and --writes results more (other parts of a batch finishing)
+are written to it while the text streams, as in a batch. A
 precise QTimer ticks every --tick ms; a tick's stall is how much later than its interval
 it fired. The same ticker first runs on the idle loop (the baseline), then while streaming.
 
     python bench/stream_gui_stall.py [--rate 5000] [--seconds 5] [--tick 5] [--slice-ms 4]
+                                     [--no-library] [--writes 100]
 
 Measured on a shared 2-core VM (load ~1.5-2): p99 8-15 ms, max 10-32 ms (PASS); idle p99
 0.4-2.6 ms. Under heavier load (load average 4) p99 rose to 18-35 ms. With --slice-ms 0
@@ -114,7 +118,15 @@ async def run(args: argparse.Namespace, app: QApplication) -> int:
                             max_tokens=chunks_wanted * 2)
         notes = NotificationManager()
         engines = EngineHost(settings, notifications=notes)
-        runs = RunController(engines, settings, notes)
+        library = None
+        if args.library:
+            import tempfile
+
+            from desktop_ocr.core.library import AsyncLibrary
+
+            library = AsyncLibrary(Path(tempfile.mkdtemp(prefix="bench-stall-")) / "library.sqlite3")
+            await library.ready()
+        runs = RunController(engines, settings, notes, library=library)
         view = ResultView()
         view.resize(700, 900)
         view.show()
@@ -142,10 +154,26 @@ async def run(args: argparse.Namespace, app: QApplication) -> int:
         await asyncio.sleep(args.idle)
         idle = ticker.stop()
 
+        async def batch_writes() -> int:
+            """Other parts of a batch finishing while this one streams: each is stored."""
+            from desktop_ocr.core.results import PartResult
+
+            written = 0
+            gap = args.seconds / max(args.writes, 1)
+            while not done.done() and written < args.writes:
+                await asyncio.sleep(gap)
+                await library.add(PartResult(f"/scans/batch-{written}.png", text=make_text(600, written),
+                                             task="text", engine="openai", model="internvl3",
+                                             finish="stop", thumbnail=b"\xff\xd8" + bytes(3000)))
+                written += 1
+            return written
+
         ticker.start()
         cpu0 = time.process_time()
         runs.start([Source(image=image, kind="paste", label="bench")], "paste", "bench")
+        writer = asyncio.ensure_future(batch_writes()) if library is not None else None
         summary_ = await done
+        writes = await writer if writer is not None else 0
         busy = ticker.stop()
         cpu = time.process_time() - cpu0
         streamed = time.perf_counter() - first_at
@@ -153,6 +181,9 @@ async def run(args: argparse.Namespace, app: QApplication) -> int:
         view.flush()
         ok_text = view.toPlainText().endswith(text[-200:])
         await engines.shutdown()
+        if library is not None:
+            stored = await library.count()
+            await library.close()
     finally:
         standin.terminate()
         standin.wait(5)
@@ -164,6 +195,9 @@ async def run(args: argparse.Namespace, app: QApplication) -> int:
     print(f"streamed {chunks:,} chunks ({len(result.text):,} characters) in {streamed:.2f} s: "
           f"{chunks / streamed:,.0f} chunks/s (asked {args.rate:,}/s); text complete in the view: {ok_text}")
     print(f"GUI process CPU while streaming: {cpu:.2f} s, {cpu / max(chunks, 1) * 1e6:.0f} us a chunk")
+    if args.library:
+        print(f"results written to the library meanwhile: {writes} of a batch + this one "
+              f"({stored} stored)")
     print(f"ticker every {args.tick} ms          p50      p99      max   (ms of lateness)")
     print(f"  idle loop ({len(idle):5d} ticks) {i50:8.2f} {i99:8.2f} {imax:8.2f}")
     print(f"  streaming ({len(busy):5d} ticks) {b50:8.2f} {b99:8.2f} {bmax:8.2f}")
@@ -181,6 +215,10 @@ def main() -> int:
     parser.add_argument("--idle", type=float, default=3.0, help="seconds of idle baseline")
     parser.add_argument("--slice-ms", type=float, default=None,
                         help="the pipeline's longest run without yielding (0: never yield, to see why it does)")
+    parser.add_argument("--library", action=argparse.BooleanOptionalAction, default=True,
+                        help="store results in a results library while streaming (default on)")
+    parser.add_argument("--writes", type=int, default=100,
+                        help="results of other parts written to the library during the stream")
     args = parser.parse_args()
     if args.slice_ms is not None:
         pipeline_module.YIELD_EVERY_S = args.slice_ms / 1000 if args.slice_ms > 0 else float("inf")
