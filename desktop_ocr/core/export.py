@@ -239,24 +239,57 @@ def pdf_pages(items: Sequence[ExportItem]) -> list[Any]:
 
 # ====================================================================== writers
 
-def _xlsx(items: Sequence[ExportItem], typed: bool) -> bytes:
+def _workbook() -> tuple[Any, Any, Any, Callable[[int], str]]:
+    """An empty workbook and the styles every sheet of ours uses."""
     from openpyxl import Workbook
     from openpyxl.styles import Alignment, Font
     from openpyxl.utils import get_column_letter
 
     wb = Workbook()
     wb.remove(wb.active)
-    bold = Font(bold=True)
-    wrap = Alignment(wrap_text=True, vertical="top")
+    return wb, Font(bold=True), Alignment(wrap_text=True, vertical="top"), get_column_letter
+
+
+def _text_sheet(wb: Any, rows: list[list[str]], bold: Any) -> None:
+    """The "Text" sheet: the text around the tables, so the workbook loses nothing; every
+    cell a string, quote-prefixed where it would read as a formula."""
+    if not rows:
+        return
+    ws = wb.create_sheet("Text")
+    ws.append(["Source", "Text"])
+    for row in rows:
+        ws.append([_xl_text(v) for v in row])
+        for c in ws[ws.max_row]:
+            c.data_type = "s"
+            c.quotePrefix = formula_risk(c.value or "")
+    for c in ws[1]:
+        c.font = bold
+    ws.column_dimensions["A"].width = 30
+    ws.column_dimensions["B"].width = 100
+
+
+def _item_text_lines(item: ExportItem, tables: list[Table]) -> list[str]:
+    """The lines of an item that are not in its tables (key fields: all in the table)."""
+    if item.task == "fields" and tables:
+        return []
+    around = item.text if not tables else item.document().text
+    return [line for line in around.splitlines() if line.strip()]
+
+
+def _saved(wb: Any) -> bytes:
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
+
+
+def _xlsx(items: Sequence[ExportItem], typed: bool) -> bytes:
+    wb, bold, wrap, get_column_letter = _workbook()
     sources: list[list[Any]] = []
     n = 0
     text_rows: list[list[str]] = []
     for item in items:
         tables = item.all_tables()
-        # text around the tables goes to a "Text" sheet so the workbook loses nothing
-        around = item.text if not tables else item.document().text
-        if not (item.task == "fields" and tables):
-            text_rows += [[item.label, line] for line in around.splitlines() if line.strip()]
+        text_rows += [[item.label, line] for line in _item_text_lines(item, tables)]
         for k, table in enumerate(tables, 1):
             n += 1
             title = f"Table {n}"
@@ -264,18 +297,7 @@ def _xlsx(items: Sequence[ExportItem], typed: bool) -> bytes:
             _fill_sheet(ws, table, typed, bold, wrap, get_column_letter)
             sources.append([title, item.source, item.page if item.page is not None else "",
                             item.region or "whole page", item.task, k, table.caption])
-    if text_rows:
-        ws = wb.create_sheet("Text")
-        ws.append(["Source", "Text"])
-        for row in text_rows:
-            ws.append([_xl_text(v) for v in row])
-            for c in ws[ws.max_row]:
-                c.data_type = "s"
-                c.quotePrefix = formula_risk(c.value or "")
-        for c in ws[1]:
-            c.font = bold
-        ws.column_dimensions["A"].width = 30
-        ws.column_dimensions["B"].width = 100
+    _text_sheet(wb, text_rows, bold)
     ws = wb.create_sheet("Sources")
     ws.append(["Sheet", "Source file", "Page", "Region", "Task", "Table on page", "Caption"])
     for c in ws[1]:
@@ -289,9 +311,7 @@ def _xlsx(items: Sequence[ExportItem], typed: bool) -> bytes:
                 c.quotePrefix = formula_risk(c.value)
     for col, width in zip("ABCDEFG", (10, 50, 6, 20, 10, 8, 30), strict=True):
         ws.column_dimensions[col].width = width
-    buf = io.BytesIO()
-    wb.save(buf)
-    return buf.getvalue()
+    return _saved(wb)
 
 
 def _xl_text(s: str) -> str:
@@ -538,22 +558,13 @@ def _batch_bytes(results: Sequence[PartResult], kind: str, typed: bool, csv_bom:
 def _batch_xlsx(results: Sequence[PartResult], typed: bool) -> bytes:
     import datetime as _dt
 
-    from openpyxl import Workbook
-    from openpyxl.styles import Alignment, Font
-    from openpyxl.utils import get_column_letter
-
-    wb = Workbook()
-    wb.remove(wb.active)
-    bold = Font(bold=True)
-    wrap = Alignment(wrap_text=True, vertical="top")
+    wb, bold, wrap, get_column_letter = _workbook()
     sources: list[list[Any]] = []
     text_rows: list[list[str]] = []
     n = 0
     for r, item in zip(results, items_from_results(results), strict=True):
         tables = item.all_tables()
-        around = item.text if not tables else item.document().text
-        lines = [] if (item.task == "fields" and tables) else [
-            line for line in around.splitlines() if line.strip()]
+        lines = _item_text_lines(item, tables)
         text_rows += [[item.label, line] for line in lines]
         sheets = []
         for table in tables:
@@ -566,17 +577,7 @@ def _batch_xlsx(results: Sequence[PartResult], typed: bool) -> bytes:
         sources.append([r.name, r.page if r.page_count > 1 else "", r.region_label or "whole page",
                         r.task, r.engine, r.model, finished, ", ".join(sheets),
                         r.source if r.source_kind == "file" else ""])
-    if text_rows:
-        ws = wb.create_sheet("Text")
-        ws.append(["Source", "Text"])
-        for row in text_rows:
-            ws.append([_xl_text(v) for v in row])
-            for c in ws[ws.max_row]:
-                c.data_type = "s"
-        for c in ws[1]:
-            c.font = bold
-        ws.column_dimensions["A"].width = 30
-        ws.column_dimensions["B"].width = 100
+    _text_sheet(wb, text_rows, bold)
     ws = wb.create_sheet("Sources")
     ws.append(list(_BATCH_SOURCES))
     for c in ws[1]:
@@ -592,6 +593,4 @@ def _batch_xlsx(results: Sequence[PartResult], typed: bool) -> bytes:
     for col, width in zip("ABCDEFGHI", (30, 6, 14, 10, 10, 28, 17, 18, 60), strict=True):
         ws.column_dimensions[col].width = width
     ws.freeze_panes = "A2"
-    buf = io.BytesIO()
-    wb.save(buf)
-    return buf.getvalue()
+    return _saved(wb)

@@ -134,3 +134,18 @@ def test_the_one_function_decides():
         assert formula_risk(cell) and not runs_as_formula(csv_safe(cell)), cell
     for cell in HARMLESS:
         assert not formula_risk(cell) and csv_safe(cell) == cell, cell
+
+
+def test_batch_workbook_text_is_quote_prefixed_too(tmp_path):
+    # GIVEN stored results whose text (not a table) starts like formulas
+    from desktop_ocr.core.export import export_batch
+    from desktop_ocr.core.results import PartResult
+
+    results = [PartResult("/scans/a.png", text=text, finish="stop") for text in HOSTILE[:5]]
+    # WHEN the batch goes to one workbook
+    (path,) = export_batch(results, tmp_path / "batch.xlsx")
+    ws = openpyxl.load_workbook(path)["Text"]
+    # THEN its Text sheet keeps each one as a quote-prefixed string, never a formula
+    cells = [row[1] for row in ws.iter_rows(min_row=2)]
+    assert [c.value for c in cells] == HOSTILE[:5]
+    assert all(c.data_type == "s" and c.quotePrefix for c in cells)
