@@ -4,11 +4,17 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import sys
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 from corpus_data import CORPUS
+
+# The stand-in launcher and the fake lmdeploy live with the engine tests; every area uses them.
+sys.path.append(str(Path(__file__).resolve().parent / "engines"))
+from engine_helpers import FakeLMDeploy, Standin, install_fake_lmdeploy, start_standin  # noqa: E402
 
 # GUI tests run offscreen unless a display was asked for explicitly (Xvfb tests set it).
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
@@ -53,3 +59,24 @@ def tiny_internvl(tmp_path_factory) -> TinyInternVL:
 
     folder = tmp_path_factory.mktemp("tiny-internvl")
     return TinyInternVL(folder, **make(folder))
+
+
+@pytest.fixture
+def standin_factory() -> Iterator:
+    """Stand-in servers started with the given options, stopped after the test."""
+    started: list[Standin] = []
+
+    def factory(*args: str, **kwargs) -> Standin:
+        server = start_standin(*args, **kwargs)
+        started.append(server)
+        return server
+
+    yield factory
+    for server in started:
+        server.stop()
+
+
+@pytest.fixture
+def fake_lmdeploy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> FakeLMDeploy:
+    """The fake `lmdeploy` as an executable file (shebang: this interpreter)."""
+    return install_fake_lmdeploy(tmp_path, monkeypatch)

@@ -5,11 +5,10 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
-from pathlib import Path
 
 import psutil
 import pytest
-from engine_helpers import FakeLMDeploy, Standin, install_fake_lmdeploy, start_standin
+from engine_helpers import Standin, start_standin
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -53,21 +52,3 @@ def standin() -> Iterator[Standin]:
     server.stop()
 
 
-@pytest.fixture
-def standin_factory() -> Iterator:
-    started: list[Standin] = []
-
-    def factory(*args: str, **kwargs) -> Standin:
-        server = start_standin(*args, **kwargs)
-        started.append(server)
-        return server
-
-    yield factory
-    for server in started:
-        server.stop()
-
-
-@pytest.fixture
-def fake_lmdeploy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> FakeLMDeploy:
-    """The fake `lmdeploy` as an executable file (shebang: this interpreter)."""
-    return install_fake_lmdeploy(tmp_path, monkeypatch)

@@ -17,7 +17,7 @@ from desktop_ocr.gui.eventloop import install_asyncgen_hooks
 
 # The engine tests' helpers (stand-in launcher, fake lmdeploy paths): one copy, not two.
 sys.path.append(str(Path(__file__).resolve().parent.parent / "engines"))
-from engine_helpers import FakeLMDeploy, Standin, install_fake_lmdeploy, start_standin  # noqa: E402
+from engine_helpers import Standin, start_standin  # noqa: E402
 
 
 @pytest.fixture
@@ -68,12 +68,6 @@ def standin() -> Iterator[Standin]:
     server = start_standin()
     yield server
     server.stop()
-
-
-@pytest.fixture
-def fake_lmdeploy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> FakeLMDeploy:
-    """The fake `lmdeploy` as an executable file (shebang: this interpreter)."""
-    return install_fake_lmdeploy(tmp_path, monkeypatch)
 
 
 @pytest.fixture(scope="session", autouse=True)
