@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -12,9 +13,10 @@ import pytest
 RECEIPT = "receipt-sroie-003.jpg"
 
 
-def run_cli(*args: str | Path, timeout: float = 180) -> subprocess.CompletedProcess:
+def run_cli(*args: str | Path, timeout: float = 180, env: dict | None = None
+            ) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "desktop_ocr", *map(str, args)],
-                          capture_output=True, text=True, timeout=timeout)
+                          capture_output=True, text=True, timeout=timeout, env=env)
 
 
 @pytest.mark.slow
@@ -246,3 +248,29 @@ def test_a_prompt_alone_asks_the_custom_task(tmp_path):
     assert json.loads(proc.stdout)["text"]
     usage = run_cli("ocr", path, "--task", "custom")
     assert usage.returncode == 64 and "--prompt" in usage.stderr
+
+
+def test_resume_reuses_stored_results_and_says_how_many(tmp_path):
+    # GIVEN a server that counts requests, three images, and a library of our own
+    key, server = _standin()
+    paths = _images(tmp_path, [(300, 200), (340, 200), (380, 200)])
+    env = dict(os.environ, DESKTOP_OCR_LIBRARY=str(tmp_path / "library.sqlite3"))
+    engine = ["--engine", "openai", "--endpoint", server.url, "--api-key", key]
+    try:
+        # WHEN the first two are recognised, then all three with --resume
+        first = run_cli("ocr", *paths[:2], *engine, "--json", env=env)
+        asked_first = server.stats()["requests"]
+        again = run_cli("ocr", *paths, *engine, "--json", "--resume", env=env)
+        asked_again = server.stats()["requests"] - asked_first
+        # AND once more without --resume, and with --no-history
+        fresh = run_cli("ocr", paths[0], *engine, "--no-history", env=env)
+        asked_fresh = server.stats()["requests"] - asked_first - asked_again
+    finally:
+        server.stop()
+    assert first.returncode == 0 and again.returncode == 0 and fresh.returncode == 0, again.stderr
+    # THEN only the new image was asked again, the output is the same, and stderr says so
+    assert (asked_first, asked_again, asked_fresh) == (2, 1, 1)
+    before = [json.loads(line)["text"] for line in first.stdout.splitlines()]
+    after = [json.loads(line)["text"] for line in again.stdout.splitlines()]
+    assert after[:2] == before and after[2]
+    assert "reused 2 stored results (--resume)" in again.stderr
