@@ -794,15 +794,33 @@ class Pipeline:
 
 # ====================================================================== helpers (worker threads)
 
+# A file's hash by (path, size, mtime): every Ctrl+R on a page of a big PDF would read the
+# whole file again otherwise. Bounded; a changed file has another key.
+_HASHES: dict[tuple[str, int, int], str] = {}
+_HASHES_MAX = 256
+
+
+def _file_hash_cached(path: Path) -> str:
+    st = path.stat()
+    key = (str(path.resolve()), st.st_size, st.st_mtime_ns)
+    digest = _HASHES.get(key)
+    if digest is None:
+        digest = file_hash(path)
+        if len(_HASHES) >= _HASHES_MAX:
+            _HASHES.pop(next(iter(_HASHES)))
+        _HASHES[key] = digest
+    return digest
+
+
 def _source_hash(source: Source, doc: Document) -> str:
     if source.path is not None and source.path.is_file():
-        return file_hash(source.path)
+        return _file_hash_cached(source.path)
     if source.image is not None:
         buf = io.BytesIO()
         source.image.save(buf, "PNG", compress_level=1)
         return content_hash(buf.getvalue())
     if doc.path is not None and Path(doc.path).is_file():
-        return file_hash(Path(doc.path))
+        return _file_hash_cached(Path(doc.path))
     return ""
 
 
