@@ -34,6 +34,7 @@ import asyncio
 import contextlib
 import io
 import logging
+import threading
 import time
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -798,17 +799,20 @@ class Pipeline:
 # whole file again otherwise. Bounded; a changed file has another key.
 _HASHES: dict[tuple[str, int, int], str] = {}
 _HASHES_MAX = 256
+_HASHES_LOCK = threading.Lock()  # sources are laid out in worker threads, several at once
 
 
 def _file_hash_cached(path: Path) -> str:
     st = path.stat()
     key = (str(path.resolve()), st.st_size, st.st_mtime_ns)
-    digest = _HASHES.get(key)
+    with _HASHES_LOCK:
+        digest = _HASHES.get(key)
     if digest is None:
         digest = file_hash(path)
-        if len(_HASHES) >= _HASHES_MAX:
-            _HASHES.pop(next(iter(_HASHES)))
-        _HASHES[key] = digest
+        with _HASHES_LOCK:
+            if len(_HASHES) >= _HASHES_MAX:
+                _HASHES.pop(next(iter(_HASHES)))
+            _HASHES[key] = digest
     return digest
 
 
