@@ -12,6 +12,7 @@ the calling event loop.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -194,11 +195,14 @@ class Engine(Protocol):
 
 
 async def collect(engine: Engine, request: Request) -> tuple[str, FinishReason | None]:
-    """Run a request to completion and return the whole text and how it finished."""
+    """Run a request straight against an engine to completion: the whole text and how it
+    finished. For tests and benches of an engine itself; the app runs every recognition
+    through core/pipeline.py."""
     parts: list[str] = []
     finish: FinishReason | None = None
-    async for chunk in engine.stream(request):
-        parts.append(chunk.text)
-        if chunk.finish_reason is not None:
-            finish = chunk.finish_reason
+    async with contextlib.aclosing(engine.stream(request)) as stream:
+        async for chunk in stream:
+            parts.append(chunk.text)
+            if chunk.finish_reason is not None:
+                finish = chunk.finish_reason
     return "".join(parts), finish
