@@ -254,3 +254,26 @@ def test_a_pasted_table_is_kept_in_the_library_with_its_edits_and_exports(
     wb = openpyxl.load_workbook(path)
     cells = [c.value for row in wb["Table 1"].iter_rows() for c in row]
     assert 2.75 in cells and "Sources" in wb.sheetnames
+
+
+def test_the_window_says_while_it_waits_for_the_server(window, qtbot):
+    # GIVEN a server that keeps the answer waiting (the engine says so once a second)
+    from desktop_ocr.core.contract import Chunk
+
+    class Waiting(ReplayEngine):
+        async def stream(self, request):
+            for seconds in (1.0, 2.0, 3.0):
+                yield Chunk("", info={"waiting_s": seconds})
+            async for chunk in super().stream(request):
+                yield chunk
+
+    window.engines.use(Waiting(["late text"]))
+    window.show_document(document_from_image(Image.new("RGB", (200, 100), "white"), "scan.png"))
+    seen: list[str] = []
+    window.runs.waiting.connect(lambda _part, _s: seen.append(window.state_label.text()))
+    # WHEN the page is recognised
+    window.recognise_current()
+    wait_run(qtbot, window)
+    # THEN the status bar said how long it had been waiting, then the text came
+    assert "scan.png: waiting for the server… 3 s" in seen
+    assert window.result_view.full_text() == "late text"
