@@ -147,7 +147,7 @@ def test_remote_discovers_model_and_streams_into_result_view(make_panel, standin
     panel.engine_combo.setCurrentIndex(index)
     panel.engine_combo.activated.emit(index)
     assert panel.remote_box.isVisible() and not panel.log_box.isVisible()
-    qtbot.waitUntil(lambda: "Enter the server's URL" in panel.detail_label.text(), timeout=5_000)
+    qtbot.waitUntil(lambda: "Enter the server's address" in panel.detail_label.text(), timeout=5_000)
     qtbot.keyClicks(panel.url_edit, standin.url)
     qtbot.keyClick(panel.url_edit, Qt.Key.Key_Return)
     qtbot.keyClicks(panel.key_edit, API_KEY)
@@ -198,8 +198,8 @@ def test_no_gpu_meters_and_auto_say_so(make_panel, qtbot, aloop):
     task = aloop.create_task(panel.engines.prepare())  # what the main window does at start
     qtbot.waitUntil(task.done, timeout=20_000)
     assert panel.auto_label.text().startswith("Automatic picked CPU")
-    assert "no CUDA GPU found" in panel.auto_label.text()
-    qtbot.waitUntil(lambda: "No NVIDIA GPU found" in panel.gpu_label.text(), timeout=20_000)
+    assert "no NVIDIA GPU can be used" in panel.auto_label.text()
+    qtbot.waitUntil(lambda: "No NVIDIA driver is installed" in panel.gpu_label.text(), timeout=20_000)
     assert "CPU engine is used" in panel.gpu_label.text()
     # Meters: sampled off the GUI thread while visible; without a GPU they say so.
     assert panel.poller.active
@@ -245,7 +245,10 @@ def test_gpu_text_and_model_list_follow_the_probe():
     probe = _probe(("NVIDIA GeForce RTX 3090", 24.0, 23.2, (8, 6)))
     assert gpu_text(probe) == ("GPU 0: NVIDIA GeForce RTX 3090, 23.2 of 24.0 GiB free, "
                                "compute capability 8.6 (bf16)")
-    assert gpu_text(Probe(reason="no NVIDIA driver")) == "No NVIDIA GPU found: no NVIDIA driver."
+    assert gpu_text(Probe(reason="no NVIDIA driver", status="no-driver")) == (
+        "No NVIDIA driver is installed, so no GPU can be used.")
+    assert gpu_text(Probe(reason="the NVIDIA driver reports no GPU")) == (
+        "No NVIDIA GPU found: the driver reports none.")
     labels = dict((model, label) for label, model in model_choices(probe, {"InternVL3-2B": "/m/2b"}))
     assert "more than the free VRAM" not in labels["InternVL3-8B"] and "15.9 GB download" in labels["InternVL3-8B"]
     assert "more than the free VRAM" in labels["InternVL3-14B"]
@@ -289,7 +292,8 @@ def test_meters_show_each_gpu():
     assert bars[0][1].format() == "20.5 of 24.0 GiB VRAM" and bars[0][1].value() == 854
     assert not view.gpu_note.isVisibleTo(view)
     view.show_metrics(Metrics(5.0, 6.0, 32.0, [], "no NVIDIA driver"))
-    assert view.gpu_bars() == [] and view.gpu_note.text().startswith("No NVIDIA GPU: no NVIDIA driver.")
+    assert view.gpu_bars() == [] and view.gpu_note.text().startswith(
+        "No NVIDIA GPU to measure (no NVIDIA driver).")
 
 
 def test_main_window_toggles_the_panel(qtbot, aloop, notes, app_dirs):
