@@ -55,7 +55,7 @@ from desktop_ocr.engines.lmdeploy_server import (
 from desktop_ocr.engines.model_store import ModelStore
 from desktop_ocr.gui import look
 from desktop_ocr.gui.engine_host import EngineHost
-from desktop_ocr.gui.i18n import engine_name, translate
+from desktop_ocr.gui.i18n import engine_name, sentences, translate
 from desktop_ocr.gui.meters import MetersView, MetricsPoller
 from desktop_ocr.gui.model_manager import ModelDownloads, ModelManagerDialog, size_text
 
@@ -120,8 +120,9 @@ def advice_text(probe: gpu.Probe, advice: gpu.Advice) -> str:
     text = translate("EnginePanel", "Recommended: {name} ({how}).").format(
         name=advice.name, how=", ".join(how)) + f" {advice.reason}"
     if advice.better:
-        text += " " + translate("EnginePanel", "{name} would fit too and read better: download it "
-                                               "with Models…").format(name=advice.better)
+        text = sentences(text, translate("EnginePanel", "{name} would fit too and read better: "
+                                                        "download it with Models…").format(
+            name=advice.better))
     return text
 
 
@@ -631,10 +632,11 @@ class EnginePanel(QDockWidget):
         if not name:
             return
         size = f" ({size_text(entry.weights_gb * 1e9)})" if entry is not None else ""
-        why = " " + translate("EnginePanel", "A copy is incomplete: {problem}.").format(
+        why = translate("EnginePanel", "A copy is incomplete: {problem}.").format(
             problem=problem) if problem else ""
-        self.offer_label.setText(translate("EnginePanel", "{name} is not on this computer yet.")
-                                 .format(name=f"{name}{size}") + why)
+        self.offer_label.setText(sentences(translate("EnginePanel", "{name} is not on this computer "
+                                                                    "yet.").format(name=f"{name}{size}"),
+                                           why))
         self.offer_button.setText(translate("EnginePanel", "Download {name}").format(name=name)
                                   if entry is not None else translate("EnginePanel", "Models…"))
         job = self.downloads.job(name)
@@ -757,8 +759,8 @@ class EnginePanel(QDockWidget):
                        "transformers": translate("EnginePanel", "transformers runs InternVL3 on the CPU (slow: "
                                                         "a small model such as InternVL3-1B suits) or "
                                                         "the Apple GPU.")}
-            no_gpu = "" if self.probe.gpus else " " + instead.get(self.resolved, "")
-            self.gpu_label.setText((gpu_text(self.probe) + no_gpu).strip())
+            no_gpu = "" if self.probe.gpus else instead.get(self.resolved, "")
+            self.gpu_label.setText(sentences(gpu_text(self.probe), no_gpu))
         if self.meters.last is not None:
             self.meters.show_metrics(self.meters.last)
 

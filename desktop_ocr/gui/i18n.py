@@ -102,6 +102,14 @@ def result_label(result) -> str:
     return part_label(result.name, result.page, result.page_count, result.region_label)
 
 
+def sentences(*parts: str) -> str:
+    """Sentences one after the other: a space between them in English, none after a
+    Chinese full stop."""
+    parts = tuple(p.strip() for p in parts if p and p.strip())
+    gap = "" if _spoken == "zh_CN" else " "
+    return gap.join(parts)
+
+
 def count(n: int, one: str, many: str) -> str:
     """`one` for 1, else `many` with {n}: both already translated (English has two forms,
     Chinese one; a text per form keeps the .ts free of plural rules)."""

@@ -23,7 +23,7 @@ from desktop_ocr.core.notifications import NotificationManager, Severity
 from desktop_ocr.core.notifications import manager as default_manager
 from desktop_ocr.core.settings import Settings
 from desktop_ocr.gui.bus import Bus, save_settings
-from desktop_ocr.gui.i18n import count, translate
+from desktop_ocr.gui.i18n import count, sentences, translate
 from desktop_ocr.gui.window_parts import EMPTY_TEXT, EmptyState
 
 if TYPE_CHECKING:
@@ -1725,8 +1725,8 @@ class MainWindow(QMainWindow):
             message = translate("MainWindow", "The settings file {path} could not be read, so the "
                                 "defaults are used.").format(path=problem.path)
             if problem.kept is not None:
-                message += " " + translate("MainWindow", "The damaged file was kept as {name}.").format(
-                    name=problem.kept.name)
+                message = sentences(message, translate("MainWindow", "The damaged file was kept as "
+                                                                     "{name}.").format(name=problem.kept.name))
         self.notifications.notify(message, Severity.WARNING, problem.reason)
 
     def focus_page_number(self) -> None:
@@ -1760,8 +1760,8 @@ class MainWindow(QMainWindow):
 
     def _confirm_stop(self, question: str) -> bool:
         box = QMessageBox(QMessageBox.Icon.Question, APP_NAME,
-                          translate("MainWindow", "A recognition is running ({what}).").format(
-                              what=self.runs.info.label if self.runs.info else "") + " " + question,
+                          sentences(translate("MainWindow", "A recognition is running ({what}).").format(
+                              what=self.runs.info.label if self.runs.info else ""), question),
                           parent=self)
         box.setInformativeText(translate("MainWindow", "What finished is kept in History; the rest "
                                                        "can be resumed."))

@@ -17,7 +17,7 @@ from PySide6.QtWidgets import QGridLayout, QLabel, QProgressBar, QWidget
 
 from desktop_ocr.core.notifications import NotificationManager
 from desktop_ocr.engines.gpu import Metrics, MetricsSampler
-from desktop_ocr.gui.i18n import translate
+from desktop_ocr.gui.i18n import sentences, translate
 
 log = logging.getLogger(__name__)
 SAMPLE_MS = 1000
@@ -145,9 +145,10 @@ class MetersView(QWidget):
         if m.gpus:
             self.gpu_note.hide()
         else:
-            note = (translate("Meters", "No NVIDIA GPU to measure ({why}).").format(why=m.gpu_note)
-                    if m.gpu_note else translate("Meters", "No NVIDIA GPU to measure."))
-            self.gpu_note.setText(f"{note} {self.no_gpu_suffix}".strip())
+            # Why there is none is the engine panel's GPU line, in words (`doctor` has the
+            # driver's own message).
+            self.gpu_note.setText(sentences(translate("Meters", "No NVIDIA GPU to measure."),
+                                            self.no_gpu_suffix))
             self.gpu_note.show()
 
     def _ensure_gpu_rows(self, n: int) -> None:

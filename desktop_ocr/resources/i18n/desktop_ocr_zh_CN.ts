@@ -1785,10 +1785,6 @@
         <translation>显存 {used} / {total} GiB</translation>
     </message>
     <message>
-        <source>No NVIDIA GPU to measure ({why}).</source>
-        <translation>没有可监控的 NVIDIA 显卡（{why}）。</translation>
-    </message>
-    <message>
         <source>No NVIDIA GPU to measure.</source>
         <translation>没有可监控的 NVIDIA 显卡。</translation>
     </message>
