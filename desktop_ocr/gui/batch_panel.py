@@ -38,7 +38,7 @@ from desktop_ocr.core import pipeline as pl
 from desktop_ocr.core.export import ExportError, export_batch
 from desktop_ocr.core.notifications import NotificationManager, Severity
 from desktop_ocr.core.results import PartResult
-from desktop_ocr.gui import focus
+from desktop_ocr.gui import focus, look
 from desktop_ocr.gui.i18n import count, translate
 
 _Index = QModelIndex | QPersistentModelIndex
@@ -161,6 +161,7 @@ class BatchPanel(QDockWidget):
         self.table.setTextElideMode(Qt.TextElideMode.ElideMiddle)
         self.table.setSelectionBehavior(QTableView.SelectionBehavior.SelectRows)
         self.table.setAccessibleName(translate("BatchPanel", "Batch files"))
+        look.focus_ring(self.table, "batchTable")
         layout.addWidget(self.table, 1)
         buttons = QHBoxLayout()
         self.pause_button = QPushButton(translate("BatchPanel", "Pause"))

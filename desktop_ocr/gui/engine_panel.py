@@ -379,7 +379,7 @@ class EnginePanel(QDockWidget):
         scroll.setFrameShape(QScrollArea.Shape.NoFrame)
         scroll.setWidget(body)
         self.setWidget(scroll)
-        self.setMinimumWidth(340)
+        self.setMinimumWidth(300)
 
         self._elapsed = QTimer(self)
         self._elapsed.setInterval(500)

@@ -546,6 +546,7 @@ class HistoryPanel(QWidget):
             lambda cur, _prev: self.detail.show_result(self.model.result_at(cur.row())))
         self.list.selectionModel().selectionChanged.connect(lambda *_: self._update_actions())
         self.list.setAccessibleName(translate("HistoryPanel", "Stored results"))
+        look.focus_ring(self.list, "historyList")
 
         self.detail = HistoryDetail()
         split = QSplitter(Qt.Orientation.Vertical)

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 
-from PySide6.QtCore import QEvent, QObject, Qt
+from PySide6.QtCore import QObject, Qt
 from PySide6.QtGui import QColor, QGuiApplication, QIcon, QPalette
 from PySide6.QtWidgets import QApplication, QWidget
 
@@ -116,27 +116,40 @@ def _palette_key() -> tuple[int, int]:
 
 
 class _PaletteWatch(QObject):
+    """Calls back when the application's palette changes: a theme switch, or the desktop
+    turning dark. (A widget with a style sheet of its own gets no palette events: the
+    application's signal reaches it all the same.) A child of the widget, so the
+    connection ends with it."""
+
     def __init__(self, widget: QWidget, callback: Callable[[], None]) -> None:
         super().__init__(widget)
         self.callback = callback
         self.key = _palette_key()
+        app = QGuiApplication.instance()
+        if app is not None:
+            app.paletteChanged.connect(self.changed)
 
-    def eventFilter(self, obj, event) -> bool:  # noqa: N802 - Qt override
-        # The application's palette, not the widget's: a style sheet the callback sets
-        # changes the widget's own palette, and must not call it again.
-        if event.type() == QEvent.Type.ApplicationPaletteChange:
-            key = _palette_key()
-            if key != self.key:
-                self.key = key
-                self.callback()
-        return False
+    def changed(self, *_args) -> None:
+        key = _palette_key()
+        if key != self.key:
+            self.key = key
+            self.callback()
 
 
 def follow_palette(widget: QWidget, callback: Callable[[], None]) -> None:
-    """Call `callback` now and whenever the application's palette changes (a theme switch,
-    or the desktop turning dark)."""
-    widget.installEventFilter(_PaletteWatch(widget, callback))
+    """Call `callback` now and whenever the application's palette changes."""
+    _PaletteWatch(widget, callback)
     callback()
+
+
+def focus_ring(widget: QWidget, name: str) -> None:
+    """A frame in the highlight colour while `widget` (a view: the page, the text, a
+    list) has the keyboard: the styles draw nothing on a focused view, so a keyboard user
+    would not see where typing and arrow keys go. The same width either way, so nothing
+    moves."""
+    widget.setObjectName(name)
+    widget.setStyleSheet(f"#{name} {{ border: 1px solid palette(mid); padding: 1px; }}"
+                         f" #{name}:focus {{ border: 2px solid palette(highlight); padding: 0px; }}")
 
 
 # ---------------------------------------------------------------- themes

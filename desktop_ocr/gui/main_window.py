@@ -559,6 +559,9 @@ class MainWindow(QMainWindow):
         right_layout.addLayout(head)
         right_layout.addWidget(self._build_result_tabs(), 1)
         self.right_pane = right
+        for view, name in ((self.page_view, "pageView"), (self.result_view, "resultView"),
+                           (self.thumb_strip, "thumbStrip"), (self.region_panel.table, "regionTable")):
+            look.focus_ring(view, name)
 
         self.splitter = QSplitter(Qt.Orientation.Horizontal)
         self.splitter.addWidget(self.stack)
@@ -804,8 +807,8 @@ class MainWindow(QMainWindow):
             n=document.page_count))
         self.result_view.reset()
         self.result_scope.setCurrentIndex(0)
-        self.stack.setCurrentWidget(self.viewer)
-        focus.settle(self, self.page_view)  # the empty state's Open button had it, maybe
+        with focus.leaving(self.empty_state, self.page_view):  # its Open button had it, maybe
+            self.stack.setCurrentWidget(self.viewer)
         if self.settings.page_cache_mb > 0:
             document.cache.max_bytes = self.settings.page_cache_mb * 1024 * 1024
         self.thumb_strip.setVisible(document.page_count > 1)
@@ -1186,9 +1189,9 @@ class MainWindow(QMainWindow):
         seconds = self._stop_clock()
         self.result_view.flush()
         self._close_live_tables()
-        self.batch_bar.hide()
-        # The bar's Cancel had the focus, maybe: the keyboard must not end up nowhere.
-        focus.settle(self, self._focus_fallback())
+        # The bar's Cancel had the focus, maybe: the keyboard goes back to the page.
+        with focus.leaving(self.batch_bar, self._focus_fallback()):
+            self.batch_bar.hide()
         self._auto_run = False
         self.penalty_retry = None
         self._update_actions()

@@ -144,6 +144,7 @@ class NotificationArea(QWidget):
         self.more = QPushButton()
         self.more.setFlat(True)
         self.more.clicked.connect(self.toggle_expanded)
+        self.more.setAccessibleName(translate("Notices", "More notices"))
         self._layout.addWidget(self.more, 0, Qt.AlignmentFlag.AlignLeft)
         self.more.hide()
         self._bridge = _Bridge()

@@ -42,7 +42,7 @@ class PromptBar(QFrame):
         self.saved = QComboBox()
         self.saved.setToolTip(translate("PromptBar", "Prompts you saved"))
         self.saved.setAccessibleName(translate("PromptBar", "Saved prompts"))
-        self.saved.setMinimumContentsLength(16)
+        self.saved.setMinimumContentsLength(10)
         self.saved.activated.connect(self._use_saved)
         head.addWidget(self.saved, 1)
         self.save_button = QPushButton(translate("PromptBar", "Save…"))

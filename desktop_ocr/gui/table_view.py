@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
 
 from desktop_ocr.core.export import table_html, table_tsv
 from desktop_ocr.core.tables import Table
+from desktop_ocr.gui import look
 from desktop_ocr.gui.i18n import translate
 from desktop_ocr.gui.table_model import TableModel
 
@@ -58,6 +59,8 @@ class TableGrid(QTableView):
         # destructor, and a model freed from there would signal into half-gone objects.
         # Whoever shows the model keeps it (the window's store, the live feeder).
         self.setModel(model)
+        self.setAccessibleName(translate("TableView", "Table"))
+        look.focus_ring(self, "tableGrid")
         self.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.setEditTriggers(QAbstractItemView.EditTrigger.DoubleClicked
                              | QAbstractItemView.EditTrigger.EditKeyPressed

@@ -29,6 +29,7 @@ class EmptyState(QWidget):
         hint = QLabel(translate("EmptyState", "PNG, JPEG, TIFF, BMP, WebP and PDF. Ctrl+O opens "
                                               "a file, Ctrl+V pastes."))
         hint.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        hint.setWordWrap(True)  # a narrow window (a small screen at 200 %) wraps it
         hint.setEnabled(False)
         layout.addWidget(hint)
         button = QPushButton(translate("EmptyState", "Open a file…"))

@@ -365,3 +365,59 @@ def test_time_limit_is_the_timeout_setting(make_panel, qtbot, app_dirs):
     assert settings.timeout == 45
     qtbot.waitUntil(lambda: Settings.load().timeout == 45, timeout=5_000)
     qtbot.waitUntil(lambda: getattr(panel.engines.engine, "timeout", None) == 45, timeout=5_000)
+
+
+def _visible_texts(panel) -> str:
+    from PySide6.QtWidgets import QLabel
+
+    return "\n".join(lbl.text() for lbl in panel.findChildren(QLabel) if lbl.isVisibleTo(panel))
+
+
+def test_a_missing_local_engine_is_said_once_and_start_waits_for_it(make_panel, qtbot, monkeypatch,
+                                                                     tmp_path):
+    # GIVEN a GPU that could run a model, but no lmdeploy anywhere
+    import desktop_ocr.gui.engine_panel as engine_panel
+
+    card = _probe(("NVIDIA GeForce RTX 4070", 12.0, 11.0, (8, 9)))
+    monkeypatch.setattr(gpu, "probe", lambda: card)
+    monkeypatch.setattr(engine_panel, "locate_lmdeploy",
+                        lambda settings: (None, "lmdeploy is not installed: pip install "
+                                                "'desktop-ocr[gpu]', or set the lmdeploy command"))
+    monkeypatch.setenv("PATH", str(tmp_path))
+    panel = make_panel(Settings(engine="lmdeploy", models_dir=str(tmp_path / "models")))
+    qtbot.waitUntil(lambda: panel.lmdeploy_found is False, timeout=20_000)
+    # THEN how to install it is said once, in one place
+    assert _visible_texts(panel).count("pip install") == 1
+    assert panel.install_label.isVisible() and panel.lmdeploy_label.text() == "Not installed (see above)."
+    # AND Start is off while it cannot work, and says why
+    assert not panel.start_button.isEnabled()
+    assert panel.start_button.toolTip() == "lmdeploy is not installed on this computer."
+    # AND the CPU engine can be chosen and started
+    index = panel.engine_combo.findData("cpu")
+    panel.engine_combo.setCurrentIndex(index)
+    panel.engine_combo.activated.emit(index)
+    qtbot.waitUntil(panel.start_button.isEnabled, timeout=10_000)
+
+
+def test_no_gpu_is_not_claimed_when_it_could_not_be_checked():
+    # GIVEN probes that never asked a driver (no library, an NVML error)
+    # THEN the panel says the GPU could not be checked, not that there is none
+    no_library = gpu_text(Probe(reason="nvidia-ml-py is not installed", status="no-library"))
+    failed = gpu_text(Probe(reason="NVML error (Unknown Error)", status="error"))
+    for text in (no_library, failed):
+        assert text.startswith("The GPU could not be checked") and "No NVIDIA GPU found" not in text
+    assert "Unknown Error" in failed
+
+
+def test_the_remote_engine_without_an_address_says_where_to_give_it(make_panel, qtbot, aloop, notes):
+    # GIVEN the remote engine chosen with no address (as a settings file can have it)
+    panel = make_panel(Settings(engine="openai"))
+    task = aloop.create_task(panel.engines.prepare())
+    qtbot.waitUntil(task.done, timeout=10_000)
+    # THEN the message speaks of the engine panel, not of a command-line flag
+    assert isinstance(task.exception(), Exception)
+    message = task.exception().user_message
+    assert "Engine panel" in message and "--endpoint" not in message
+    # AND Start waits for the address
+    assert not panel.start_button.isEnabled()
+    assert panel.start_button.toolTip() == "Enter the server's address first."
