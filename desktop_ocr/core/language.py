@@ -8,7 +8,6 @@ anything else without Qt fall back to the environment and the C library's locale
 
 from __future__ import annotations
 
-import locale
 import os
 
 LANGUAGES = ("en", "zh_CN")
@@ -30,6 +29,8 @@ def system_language() -> str:
         value = os.environ.get(var, "").split(":")[0].strip()
         if value:
             return value
+    import locale  # only here: the window's first paint imports this module
+
     try:
         return locale.getlocale()[0] or ""
     except ValueError:

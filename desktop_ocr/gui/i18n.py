@@ -17,10 +17,7 @@ are written as two texts chosen in code, so English needs no plural rules either
 
 from __future__ import annotations
 
-import hashlib
 import logging
-import shutil
-import subprocess
 import sys
 from pathlib import Path
 
@@ -125,8 +122,14 @@ def ui_language(setting: str) -> str:
     return pick_language(setting)
 
 
+# subprocess, shutil and hashlib are imported where they are used: this module is on the
+# path of the window's first paint (bench/startup.py), compiling almost never is.
+
+
 def _tool(name: str) -> str | None:
     """A Qt Linguist tool shipped in the PySide6 wheel (pyside6-lupdate's real binary)."""
+    import shutil
+
     import PySide6
 
     exe = name + (".exe" if sys.platform == "win32" else "")
@@ -138,6 +141,8 @@ def _tool(name: str) -> str | None:
 
 def compile_ts(ts: Path, qm: Path) -> None:
     """`lrelease` one .ts file; raises OSError or CalledProcessError when it cannot."""
+    import subprocess
+
     tool = _tool("lrelease")
     if tool is None:
         raise FileNotFoundError("pyside6-lrelease is not installed")
@@ -166,6 +171,9 @@ def qm_path(language: str) -> Path | None:
             return packaged
     except OSError:
         pass
+    import hashlib
+    import subprocess
+
     import platformdirs
 
     from desktop_ocr import APP_ID
@@ -232,6 +240,8 @@ def sources() -> list[Path]:
 def update(languages: tuple[str, ...] = TRANSLATED, target: Path | None = None) -> None:
     """`lupdate` the sources into the .ts files (new texts unfinished, gone ones dropped).
     No line numbers are kept in the files: they would change with every edit of the code."""
+    import subprocess
+
     tool = _tool("lupdate")
     if tool is None:
         raise FileNotFoundError("pyside6-lupdate is not installed")

@@ -56,7 +56,7 @@ def _import_the_rest() -> None:
     global ThumbnailStrip, Qt, QTimer, QAction, QKeySequence, QComboBox, QFileDialog, QHBoxLayout
     global QLabel, QMessageBox, QSpinBox, QSplitter, QStackedWidget, QTabWidget, QToolBar
     global QVBoxLayout, QWidget, BatchBar, TextLayerBanner, QSize, QActionGroup, QMenu, look
-    global engine_name, action_tip, focus, plain_text
+    global engine_name, action_tip, focus, plain_text, region_name, result_label
     import asyncio
 
     from PySide6.QtCore import QSize, Qt, QTimer
@@ -88,7 +88,7 @@ def _import_the_rest() -> None:
     from desktop_ocr.gui.clipboard.base import ClipboardPayload
     from desktop_ocr.gui.clipboard.formats import payload_for
     from desktop_ocr.gui.engine_host import EngineHost
-    from desktop_ocr.gui.i18n import engine_name
+    from desktop_ocr.gui.i18n import engine_name, region_name, result_label
     from desktop_ocr.gui.loader import DocumentLoader
     from desktop_ocr.gui.notify_widget import NotificationArea
     from desktop_ocr.gui.page_view import FitMode, PageView
@@ -136,6 +136,13 @@ def default_size():
     room = screen.availableGeometry().size()
     return QSize(min(want.width(), int(room.width() * 0.92)),
                  min(want.height(), int(room.height() * 0.92)))
+
+
+def label_of(part) -> str:
+    """A pipeline part's label ("scan.pdf, page 3, Region 2") in the window's language."""
+    from desktop_ocr.gui.i18n import part_label
+
+    return part_label(part.source.name, part.page + 1, part.page_count, part.region_label)
 
 
 def local_paths(mime: QMimeData) -> list[Path]:
@@ -1109,10 +1116,10 @@ class MainWindow(QMainWindow):
     def _on_part_started(self, part: pl.Part) -> None:
         if not self._live_run():
             return
-        self._start_live_tables(part.label, part.task)
+        self._start_live_tables(label_of(part), part.task)
         if self._run_multi:
             self.result_view.append_text(("\n\n" if self._run_parts_seen else "")
-                                         + f"[{part.region_label or translate('MainWindow', 'Page')}]\n")
+                                         + f"[{region_name(part.region_label) or translate('MainWindow', 'Page')}]\n")
         self._run_parts_seen += 1
 
     def _on_text(self, part: pl.Part, text: str) -> None:
@@ -1124,7 +1131,7 @@ class MainWindow(QMainWindow):
     def _on_waiting(self, part: pl.Part, seconds: float) -> None:
         if seconds >= 2:
             self.state_label.setText(translate("MainWindow", "{what}: waiting for the server… {s} s")
-                                     .format(what=part.label, s=f"{seconds:.0f}"))
+                                     .format(what=label_of(part), s=f"{seconds:.0f}"))
 
     def _session_for(self, result: PartResult) -> Session | None:
         """The shown session this result belongs to (by content, or by the document itself)."""
@@ -1157,7 +1164,7 @@ class MainWindow(QMainWindow):
             self._keep_live_tables(part, result)
             if not result.ok:
                 self.result_view.append_text(f"[{result.error}]")
-                self.notifications.notify(f"{result.label}: {result.error}", Severity.ERROR)
+                self.notifications.notify(f"{result_label(result)}: {result.error}", Severity.ERROR)
         if session is None:
             return
         session.set_result(result)
@@ -1442,10 +1449,10 @@ class MainWindow(QMainWindow):
             if key not in self.page_tables:
                 if result.tables is not None:
                     self.page_tables[key] = [TableModel(t, title=translate("TableView", "Table {n}")
-                                                        .format(n=i + 1), source=result.label)
+                                                        .format(n=i + 1), source=result_label(result))
                                              for i, t in enumerate(result.tables)]
                 else:
-                    self.page_tables[key] = models_for_text(result.text, result.label)
+                    self.page_tables[key] = models_for_text(result.text, result_label(result))
             models += self.page_tables[key]
         return models
 
@@ -1554,7 +1561,7 @@ class MainWindow(QMainWindow):
         self.go_to_page(index)
         self.show_results()
         self.state_label.setText(translate("MainWindow", "{what}: stored result from {when}").format(
-            what=result.label,
+            what=result_label(result),
             when=time.strftime('%Y-%m-%d %H:%M', time.localtime(result.created))))
         self._update_actions()
 

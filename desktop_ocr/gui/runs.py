@@ -172,6 +172,10 @@ class RunController(QObject):
         elif isinstance(event, pl.SourceFailed):
             self.sourceFailed.emit(event)
         elif isinstance(event, pl.EngineRestarted):
-            where = f"{event.part.label}: " if event.part is not None else ""
+            where = ""
+            if event.part is not None:
+                from desktop_ocr.gui.main_window import label_of
+
+                where = f"{label_of(event.part)}: "
             self.notifications.notify(where + event.message + " " +
                                       translate("Runs", "Starting it again…"), Severity.WARNING)
