@@ -138,6 +138,15 @@ def default_size():
                  min(want.height(), int(room.height() * 0.92)))
 
 
+def standard_key(key, fallback: str):
+    """The platform's key for a standard command, or `fallback` where the platform has
+    none (Quit has no standard key on some Linux desktops and off screen)."""
+    from PySide6.QtGui import QKeySequence
+
+    keys = QKeySequence.keyBindings(key)
+    return keys[0] if keys else QKeySequence(fallback)
+
+
 def label_of(part) -> str:
     """A pipeline part's label ("scan.pdf, page 3, Region 2") in the window's language."""
     from desktop_ocr.gui.i18n import part_label
@@ -304,7 +313,8 @@ class MainWindow(QMainWindow):
         self.export_action = a(translate("MainWindow", "&Export…"), self.choose_export, QKeySequence("Ctrl+E"),
                                translate("MainWindow", "Save the results of the whole document (.xlsx, .csv, .txt, .md, "
                                  ".html, .json, .docx, .pdf)"), "export")
-        self.quit_action = a(translate("MainWindow", "&Quit"), self.quit_app, QKeySequence.StandardKey.Quit)
+        self.quit_action = a(translate("MainWindow", "&Quit"), self.quit_app,
+                             standard_key(QKeySequence.StandardKey.Quit, "Ctrl+Q"))
         self.recognise_action = a(translate("MainWindow", "&Recognise"), self.recognise_current, QKeySequence("Ctrl+R"),
                                   translate("MainWindow", "Recognise the current page: each region in order, or the whole "
                                     "page"), "recognise")
@@ -359,7 +369,7 @@ class MainWindow(QMainWindow):
                                       translate("MainWindow", "Delete every region on this page"))
         self.about_action = a(translate("MainWindow", "&About"), self.show_about)
         self.shortcuts_action = a(translate("MainWindow", "&Keyboard shortcuts"), self.show_shortcuts,
-                                  QKeySequence.StandardKey.HelpContents,
+                                  standard_key(QKeySequence.StandardKey.HelpContents, "F1"),
                                   translate("MainWindow", "Every command and its key"))
         self.preferences_action = a(translate("MainWindow", "&Preferences…"), self.show_preferences, QKeySequence("Ctrl+,"),
                                     translate("MainWindow", "Engine, task, language, theme, clipboard, limits, history"),
@@ -755,6 +765,7 @@ class MainWindow(QMainWindow):
             action.triggered.connect(lambda _=False, p=entry: self.open_paths([Path(p)]))
         if not recent:
             empty = self.recent_menu.addAction(translate("MainWindow", "(no recent files)"))
+            empty.setProperty("placeholder", True)  # not a command (Help > Keyboard shortcuts)
             empty.setEnabled(False)
         else:
             self.recent_menu.addSeparator()

@@ -28,7 +28,7 @@ def menu_commands(bar: QMenuBar) -> list[tuple[str, QAction]]:
 
     def walk(actions: list[QAction], path: str) -> None:
         for action in actions:
-            if action.isSeparator():
+            if action.isSeparator() or action.property("placeholder"):
                 continue
             menu = action.menu()
             if menu is not None:
