@@ -29,6 +29,8 @@ if ! "$python" -c 'import PyInstaller, pynvml' 2>/dev/null; then
 fi
 
 "$python" installer/icons.py "$work/icons"
+# The window's translations go in compiled: the bundle has no lrelease to compile them.
+"$python" -m desktop_ocr.gui.i18n compile >/dev/null
 DESKTOP_OCR_ICONS="$work/icons" "$python" -m PyInstaller --noconfirm --clean --log-level WARN \
   --distpath "$dist" --workpath "$work/pyinstaller" installer/desktop-ocr.spec
 app=$dist/desktop-ocr
@@ -42,6 +44,7 @@ if [ -n "$leaked" ]; then
   exit 1
 fi
 find "$app" -name '*.onnx' | grep -q . || { echo "build: no OCR models in the bundle" >&2; exit 1; }
+find "$app" -name 'desktop_ocr_zh_CN.qm' | grep -q . || { echo "build: no Chinese translation in the bundle" >&2; exit 1; }
 exe=$app/desktop-ocr
 [ -x "$exe.exe" ] && exe=$exe.exe
 "$exe" --version >/dev/null || { echo "build: the bundled program does not start" >&2; exit 1; }

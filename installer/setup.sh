@@ -43,4 +43,6 @@ if [ "$mode" = test ]; then
 else
   .venv/bin/python -m pip install -q -e .
 fi
+# The window's translations (desktop_ocr/resources/i18n/*.ts -> .qm, with PySide6's lrelease).
+.venv/bin/python -m desktop_ocr.gui.i18n compile >/dev/null
 echo "Desktop OCR is set up in $(pwd)/.venv"

@@ -13,6 +13,7 @@ import dataclasses
 import json
 import logging
 import os
+import time
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
@@ -42,6 +43,8 @@ class Settings:
     task: str = _setting("text", "What to extract (text, markdown, table, handwriting, formula, fields, custom, codes)")
     prompt: str = _setting("", "The prompt of the custom task (what to ask the model about the image)")
     language: str = _setting("", "UI and prompt language (en, zh_CN); empty = system language")
+    theme: str = _setting("system", "Window theme: system (follow the desktop), light or dark",
+                          choices=("system", "light", "dark"))
     # Local InternVL3 via LMDeploy
     model: str = _setting("", "Model: a catalog name, a hub id or a local folder; empty = chosen from free VRAM")
     lmdeploy_command: str = _setting("", "lmdeploy executable or Python interpreter that has lmdeploy")
@@ -79,6 +82,7 @@ class Settings:
     close_to_tray: bool = _setting(False, "Closing the window keeps the app in the tray", cli=False)
     recent_files: list = _setting([], "Recently opened files", cli=False)
     prefer_text_layer: bool = _setting(True, "Recognise all pages: use a PDF page's own text where it has some", cli=False)
+    page_cache_mb: int = _setting(128, "Memory for rendered pages of the open document, in MiB", cli=False)
     # Results library (core/library/)
     history_keep_days: int = _setting(0, "Keep results in the library this many days (0 = forever)", cli=False)
     history_max_entries: int = _setting(100_000, "Most results the library keeps; the oldest go first (0 = no limit)", cli=False)
@@ -94,18 +98,27 @@ class Settings:
 
     @classmethod
     def load(cls, path: Path | None = None, *, env: dict[str, str] | None = None) -> Settings:
-        """Defaults, then the settings file, then environment variables."""
+        """Defaults, then the settings file, then environment variables.
+
+        Never raises for a bad file: a damaged one is moved aside (the next save would
+        overwrite it) and the defaults are used; values that cannot be used are left at
+        their defaults. Either way `problem` says what happened, for one notice."""
         settings = cls()
         path = path or cls.path()
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
-            if isinstance(data, dict):
-                settings.update(data)
+            if not isinstance(data, dict):
+                raise ValueError("it does not hold a JSON object")
         except FileNotFoundError:
             pass
         except (OSError, ValueError) as exc:
             # A damaged settings file must not stop the app: start with defaults, keep the file.
             log.warning("ignoring unreadable settings file %s: %s", path, exc)
+            settings.problem = SettingsProblem(path, _keep_aside(path), str(exc))
+        else:
+            bad = settings.update(data)
+            if bad:
+                settings.problem = SettingsProblem(path, None, "", tuple(bad))
         settings.update_from_env(os.environ if env is None else env)
         return settings
 
@@ -117,16 +130,25 @@ class Settings:
 
     # ---------------------------------------------------------------- updates
 
-    def update(self, values: dict[str, Any]) -> None:
+    def update(self, values: dict[str, Any]) -> list[str]:
+        """Set the known keys of `values`; returns the keys whose values could not be used."""
         known = {f.name: f for f in fields(self)}
+        bad: list[str] = []
         for key, value in values.items():
             f = known.get(key)
             if f is None or value is None:
                 continue
+            default = f.default if f.default is not dataclasses.MISSING else f.default_factory()
             try:
-                setattr(self, key, _coerce(value, f.default if f.default is not dataclasses.MISSING else f.default_factory()))
-            except (TypeError, ValueError) as exc:
+                value = _coerce(value, default)
+                choices = f.metadata.get("choices")
+                if choices and value not in choices:
+                    raise ValueError(f"not one of {', '.join(choices)}")
+                setattr(self, key, value)
+            except (TypeError, ValueError, OverflowError) as exc:
                 log.warning("ignoring setting %s=%r: %s", key, value, exc)
+                bad.append(key)
+        return bad
 
     def update_from_env(self, env: dict[str, str] | os._Environ) -> None:
         self.update({f.name: env[ENV_PREFIX + f.name.upper()]
@@ -135,6 +157,32 @@ class Settings:
     @classmethod
     def cli_fields(cls) -> list[dataclasses.Field]:
         return [f for f in fields(cls) if f.metadata.get("cli")]
+
+
+@dataclass(frozen=True)
+class SettingsProblem:
+    """Why the settings file was not (all) used: unreadable (`reason`, and where the file
+    was kept), or some values unusable (`keys`)."""
+
+    path: Path
+    kept: Path | None = None
+    reason: str = ""
+    keys: tuple[str, ...] = ()
+
+
+# Set by Settings.load when the file could not be (fully) used; not a setting, not saved.
+Settings.problem = None  # type: ignore[attr-defined]
+
+
+def _keep_aside(path: Path) -> Path | None:
+    """Move a damaged settings file out of the way (the next save would replace it)."""
+    target = path.with_name(f"{path.name}.damaged-{time.strftime('%Y%m%d-%H%M%S')}")
+    try:
+        path.replace(target)
+    except OSError as exc:
+        log.warning("cannot keep the damaged settings file aside: %s", exc)
+        return None
+    return target
 
 
 def _coerce(value: Any, default: Any) -> Any:

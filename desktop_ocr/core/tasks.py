@@ -14,9 +14,8 @@ from __future__ import annotations
 import copy
 import dataclasses
 import json
-import locale
 import logging
-import os
+import os  # noqa: F401 - tests patch tasks.os (the atomic write goes through os.replace)
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -25,6 +24,7 @@ from typing import TYPE_CHECKING, Any, Literal, get_args
 
 from desktop_ocr.core.atomic import atomic_write_text
 from desktop_ocr.core.contract import Decoding, Request
+from desktop_ocr.core.language import LANGUAGES, pick_language  # noqa: F401 - re-exported
 
 if TYPE_CHECKING:
     from PIL import Image
@@ -35,7 +35,6 @@ log = logging.getLogger(__name__)
 
 OutputKind = Literal["text", "markdown", "table", "latex", "json"]
 CpuMode = Literal["text", "table", "fields", "codes", "unsupported"]
-LANGUAGES = ("en", "zh_CN")
 
 
 @dataclass(frozen=True)
@@ -79,18 +78,6 @@ class Task:
 
     def prompt(self, language: str = "en") -> str:
         return self.prompt_zh if pick_language(language) == "zh_CN" else self.prompt_en
-
-
-def pick_language(language: str | None) -> str:
-    """"en" or "zh_CN" from a UI language ("zh", "zh_CN", "zh-Hans", "en_US", "" = system)."""
-    lang = (language or "").strip()
-    if not lang:
-        try:
-            lang = locale.getlocale()[0] or ""
-        except ValueError:
-            lang = ""
-        lang = lang or os.environ.get("LANG", "")
-    return "zh_CN" if lang.lower().replace("-", "_").startswith("zh") else "en"
 
 
 # ---------------------------------------------------------------------- key fields schema

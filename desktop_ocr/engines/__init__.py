@@ -17,7 +17,11 @@ def choose_auto(settings: Settings) -> tuple[str, str]:
 
     probe = gpu.probe()
     if not probe.gpus:
-        why = f"no CUDA GPU found ({probe.reason})" if probe.reason else "no CUDA GPU found"
+        # "No GPU found" only when the driver answered; else say why none could be used.
+        if probe.status == "ok":
+            why = "the NVIDIA driver reports no GPU"
+        else:
+            why = f"no NVIDIA GPU can be used ({probe.reason})"
         return _transformers_or_cpu(settings, why)
     from desktop_ocr.engines import lmdeploy_server
 
@@ -75,7 +79,8 @@ def create_engine(settings: Settings, name: str | None = None) -> Engine:
         from desktop_ocr.engines.openai_compat import OpenAIEngine
 
         if not settings.endpoint:
-            raise EngineUnavailable("No server URL is set.", hint="Give one with --endpoint URL.")
+            raise EngineUnavailable("No server address (URL) is set for the remote engine.",
+                                    hint="Give one with --endpoint URL, or in the engine panel.")
         return OpenAIEngine.from_settings(settings)
     if name == "lmdeploy":
         from desktop_ocr.engines.lmdeploy_server import LMDeployEngine

@@ -46,6 +46,9 @@ class Probe:
     reason: str = ""  # why the list is empty (no library / no driver / no GPU)
     driver: str = ""
     cuda: str = ""
+    # Whether the driver was asked at all: "no GPU" is only known when it answered.
+    # "ok" (answered), "no-library" (nvidia-ml-py missing), "no-driver", "error".
+    status: str = "ok"
 
 
 # Keep this much VRAM free beyond the catalog's figure (display, other apps).
@@ -174,11 +177,12 @@ def probe() -> Probe:
     try:
         nv = _nvml()
     except ImportError:
-        return Probe(reason="nvidia-ml-py is not installed (pip install nvidia-ml-py)")
+        return Probe(reason="nvidia-ml-py is not installed (pip install nvidia-ml-py)",
+                     status="no-library")
     try:
         nv.nvmlInit()
     except Exception as exc:  # NVMLError_LibraryNotFound / DriverNotLoaded / ...
-        return Probe(reason=f"no NVIDIA driver ({_nvml_text(exc)})")
+        return Probe(reason=f"no NVIDIA driver ({_nvml_text(exc)})", status="no-driver")
     try:
         driver = _text(nv.nvmlSystemGetDriverVersion())
         try:
@@ -196,7 +200,7 @@ def probe() -> Probe:
         return Probe(gpus, "" if gpus else "the NVIDIA driver reports no GPU", driver, cuda)
     except Exception as exc:
         log.warning("NVML probe failed", exc_info=True)
-        return Probe(reason=f"NVML error ({_nvml_text(exc)})")
+        return Probe(reason=f"NVML error ({_nvml_text(exc)})", status="error")
     finally:
         try:
             nv.nvmlShutdown()

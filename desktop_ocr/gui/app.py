@@ -39,6 +39,14 @@ def run(settings: Settings, paths: list[Path] | None = None, action: str = "show
     app.setDesktopFileName(APP_ID)
     icon: QIcon = app_icon()
     app.setWindowIcon(icon)
+    # The language and the theme before the first widget: its texts and colours are final.
+    from desktop_ocr.gui import i18n
+
+    i18n.install(settings.language, app)
+    if settings.theme in ("light", "dark"):
+        from desktop_ocr.gui.look import apply_theme
+
+        apply_theme(settings.theme, app)
     # The server needs the application's event dispatcher, hence after QApplication.
     instance = claim(message)
     if instance is None:
@@ -118,6 +126,36 @@ def run(settings: Settings, paths: list[Path] | None = None, action: str = "show
         tray.hide()
     notifications.uninstall()
     log.info("exited cleanly")
+    if window.restart_requested:
+        reopen = [str(window.path)] if window.path is not None else []
+        return _restart(restart_command(reopen))
+    return 0
+
+
+def restart_command(paths: list[str]) -> list[str]:
+    """The command line that started this app, with `paths` as its files (and no --snip,
+    --clipboard or --resume: a restart only reopens what was open)."""
+    if getattr(sys, "frozen", False):
+        return [sys.executable, *paths]
+    # sys.orig_argv: the interpreter, its options and the script or -m module, then the
+    # app's own arguments (sys.argv[1:]).
+    own = len(sys.argv) - 1
+    prefix = list(sys.orig_argv[:len(sys.orig_argv) - own] if own else sys.orig_argv)
+    return [*prefix, *paths]
+
+
+def _restart(command: list[str]) -> int:
+    """Start again once everything is closed (the single-instance server too, or the new
+    process would hand itself over to this one)."""
+    import os
+    import subprocess
+
+    log.info("restarting: %s", command)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    if os.name == "posix":
+        os.execv(sys.executable, command)  # the same process, a fresh interpreter
+    subprocess.Popen(command, close_fds=True)
     return 0
 
 

@@ -13,7 +13,13 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtCore import (
+    QT_TRANSLATE_NOOP,
+    QAbstractTableModel,
+    QModelIndex,
+    QPersistentModelIndex,
+    Qt,
+)
 from PySide6.QtWidgets import (
     QDockWidget,
     QFileDialog,
@@ -32,22 +38,32 @@ from desktop_ocr.core import pipeline as pl
 from desktop_ocr.core.export import ExportError, export_batch
 from desktop_ocr.core.notifications import NotificationManager, Severity
 from desktop_ocr.core.results import PartResult
+from desktop_ocr.gui import focus, look
+from desktop_ocr.gui.i18n import count, translate
 
 _Index = QModelIndex | QPersistentModelIndex
-COLUMNS = ("File", "Status", "Pages")
+COLUMNS = (QT_TRANSLATE_NOOP("BatchPanel", "File"), QT_TRANSLATE_NOOP("BatchPanel", "Status"),
+           QT_TRANSLATE_NOOP("BatchPanel", "Pages"))
+STATUS = {
+    "queued": QT_TRANSLATE_NOOP("BatchPanel", "queued"),
+    "running": QT_TRANSLATE_NOOP("BatchPanel", "running"),
+    "done": QT_TRANSLATE_NOOP("BatchPanel", "done"),
+    "failed": QT_TRANSLATE_NOOP("BatchPanel", "failed"),
+    "stopped": QT_TRANSLATE_NOOP("BatchPanel", "stopped"),
+}
 
 
 def format_eta(seconds: float | None) -> str:
     if seconds is None or seconds < 0:
-        return "estimating…"
+        return translate("BatchPanel", "estimating…")
     seconds = round(seconds)
     if seconds < 60:
-        return f"{seconds} s"
+        return translate("BatchPanel", "{n} s").format(n=seconds)
     minutes, s = divmod(seconds, 60)
     if minutes < 60:
-        return f"{minutes}:{s:02d} min"
+        return translate("BatchPanel", "{m}:{s} min").format(m=minutes, s=f"{s:02d}")
     hours, m = divmod(minutes, 60)
-    return f"{hours}:{m:02d} h"
+    return translate("BatchPanel", "{h}:{m} h").format(h=hours, m=f"{m:02d}")
 
 
 @dataclass
@@ -87,7 +103,7 @@ class BatchModel(QAbstractTableModel):
                    role: int = Qt.ItemDataRole.DisplayRole):
         if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal \
                 and 0 <= section < len(COLUMNS):
-            return COLUMNS[section]
+            return translate("BatchPanel", COLUMNS[section])
         return None
 
     def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole):
@@ -99,10 +115,9 @@ class BatchModel(QAbstractTableModel):
             if col == 0:
                 return row.name
             if col == 1:
-                status = row.status
-                if row.failed and status == "done":
-                    status = f"done, {row.failed} failed"
-                return status
+                if row.failed and row.status == "done":
+                    return translate("BatchPanel", "done, {n} failed").format(n=row.failed)
+                return translate("BatchPanel", STATUS.get(row.status, row.status))
             if col == 2:
                 return f"{len(row.pages_done)} / {row.pages_total}" if row.pages_total else ""
         if role == Qt.ItemDataRole.ToolTipRole:
@@ -118,7 +133,7 @@ class BatchModel(QAbstractTableModel):
 
 class BatchPanel(QDockWidget):
     def __init__(self, runs, notifications: NotificationManager, parent: QWidget | None = None) -> None:
-        super().__init__("Batch", parent)
+        super().__init__(translate("BatchPanel", "Batch"), parent)
         self.setObjectName("batchPanel")
         self.runs = runs
         self.notifications = notifications
@@ -128,11 +143,13 @@ class BatchPanel(QDockWidget):
         self._export_task: asyncio.Task | None = None
         body = QWidget()
         layout = QVBoxLayout(body)
-        self.summary = QLabel("No batch yet. Drop several files or a folder on the window.")
+        self.summary = QLabel(translate("BatchPanel", "No batch yet. Drop several files or a folder "
+                                                      "on the window."))
         self.summary.setWordWrap(True)
         layout.addWidget(self.summary)
         self.bar = QProgressBar()
         self.bar.setTextVisible(False)
+        self.bar.setAccessibleName(translate("BatchPanel", "Batch progress"))
         layout.addWidget(self.bar)
         self.table = QTableView()
         self.table.setModel(self.model)
@@ -143,20 +160,24 @@ class BatchPanel(QDockWidget):
         header.setSectionResizeMode(2, QHeaderView.ResizeMode.ResizeToContents)
         self.table.setTextElideMode(Qt.TextElideMode.ElideMiddle)
         self.table.setSelectionBehavior(QTableView.SelectionBehavior.SelectRows)
-        self.table.setAccessibleName("Batch files")
+        self.table.setAccessibleName(translate("BatchPanel", "Batch files"))
+        look.focus_ring(self.table, "batchTable")
         layout.addWidget(self.table, 1)
         buttons = QHBoxLayout()
-        self.pause_button = QPushButton("Pause")
-        self.pause_button.setToolTip("Start no new page; the ones running finish")
+        self.pause_button = QPushButton(translate("BatchPanel", "Pause"))
+        self.pause_button.setToolTip(translate("BatchPanel", "Start no new page; the ones running "
+                                                             "finish"))
         self.pause_button.clicked.connect(self.toggle_pause)
-        self.cancel_button = QPushButton("Cancel")
-        self.cancel_button.setToolTip("Stop; what finished is kept")
+        self.cancel_button = QPushButton(translate("BatchPanel", "Cancel"))
+        self.cancel_button.setToolTip(translate("BatchPanel", "Stop; what finished is kept (Esc)"))
         self.cancel_button.clicked.connect(runs.cancel)
-        self.export_button = QPushButton("Export…")
+        self.export_button = QPushButton(translate("BatchPanel", "Export…"))
         menu = QMenu(self.export_button)
-        self.export_one_action = menu.addAction("One workbook (a sheet per table)…",
+        self.export_one_action = menu.addAction(translate("BatchPanel", "One workbook (a sheet per "
+                                                                        "table)…"),
                                                 self.choose_workbook)
-        self.export_folder_action = menu.addAction("One file per input, into a folder…",
+        self.export_folder_action = menu.addAction(translate("BatchPanel", "One file per input, "
+                                                                           "into a folder…"),
                                                    self.choose_folder)
         self.export_button.setMenu(menu)
         for b in (self.pause_button, self.cancel_button, self.export_button):
@@ -187,7 +208,8 @@ class BatchPanel(QDockWidget):
         self._began = time.monotonic()
         self.model.reset(list(info.sources))
         self.bar.setRange(0, 0)
-        self.summary.setText(f"{len(info.sources)} files queued…")
+        self.summary.setText(count(len(info.sources), translate("BatchPanel", "1 file queued…"),
+                                   translate("BatchPanel", "{n} files queued…")))
         self.show()
         self.raise_()
         self._update_buttons()
@@ -239,16 +261,20 @@ class BatchPanel(QDockWidget):
         pages_done = sum(len(r.pages_done) for r in self.model.rows)
         pages_total = sum(r.pages_total for r in self.model.rows)
         files_done = sum(r.status in ("done", "failed") for r in self.model.rows)
-        more = f" (+{progress.sources_left} files to open)" if progress.sources_left else ""
+        more = translate("BatchPanel", " (+{n} files to open)").format(
+            n=progress.sources_left) if progress.sources_left else ""
         if progress.done >= progress.total and not progress.sources_left:
             eta = ""
         elif progress.sources_left:  # parts of files not opened yet are not counted
             eta = f" · {format_eta(None)}"
         else:
-            eta = f" · {format_eta(progress.eta)} left"
-        reused = f" · {progress.reused} reused" if progress.reused else ""
-        self.summary.setText(f"{files_done} / {len(self.model.rows)} files · {pages_done} / "
-                             f"{pages_total} pages{more}{eta}{reused}")
+            eta = " · " + translate("BatchPanel", "{eta} left").format(eta=format_eta(progress.eta))
+        reused = " · " + translate("BatchPanel", "{n} reused").format(
+            n=progress.reused) if progress.reused else ""
+        self.summary.setText(translate("BatchPanel", "{done} / {total} files · {pages_done} / "
+                                       "{pages_total} pages").format(
+            done=files_done, total=len(self.model.rows), pages_done=pages_done,
+            pages_total=pages_total) + f"{more}{eta}{reused}")
 
     def _on_end(self, info, why: str) -> None:
         if not self._mine(info) or not self._active:
@@ -261,20 +287,24 @@ class BatchPanel(QDockWidget):
         seconds = time.monotonic() - self._began
         done = sum(r.status in ("done", "failed") for r in self.model.rows)
         if why == "cancelled":
-            self.summary.setText(f"Cancelled after {seconds:.0f} s: {done} of "
-                                 f"{len(self.model.rows)} files done; what finished is kept.")
+            self.summary.setText(translate("BatchPanel", "Cancelled after {s} s: {done} of {total} "
+                                           "files done; what finished is kept.").format(
+                s=f"{seconds:.0f}", done=done, total=len(self.model.rows)))
         elif why:
-            self.summary.setText(f"Stopped: {why}")
+            self.summary.setText(translate("BatchPanel", "Stopped: {why}").format(why=why))
         else:
-            self.summary.setText(f"Done: {len(self.model.rows)} files in {seconds:.0f} s.")
+            self.summary.setText(translate("BatchPanel", "Done: {n} files in {s} s.").format(
+                n=len(self.model.rows), s=f"{seconds:.0f}"))
         self.bar.setRange(0, 1)
         self.bar.setValue(1 if not why else 0)
         self._update_buttons()
+        focus.settle(self.window(), self.table)  # Pause or Cancel had it, and are disabled now
 
     def _on_paused(self, paused: bool) -> None:
-        self.pause_button.setText("Resume" if paused else "Pause")
+        self.pause_button.setText(translate("BatchPanel", "Resume") if paused else
+                                  translate("BatchPanel", "Pause"))
         if paused:
-            self.summary.setText(self.summary.text() + " · paused")
+            self.summary.setText(self.summary.text() + translate("BatchPanel", " · paused"))
 
     def toggle_pause(self) -> None:
         if self.runs.paused:
@@ -287,7 +317,7 @@ class BatchPanel(QDockWidget):
         self.cancel_button.setEnabled(self._active)
         self.export_button.setEnabled(bool(self.results()))
         if not self._active:
-            self.pause_button.setText("Pause")
+            self.pause_button.setText(translate("BatchPanel", "Pause"))
 
     # ---------------------------------------------------------------- export
 
@@ -295,13 +325,19 @@ class BatchPanel(QDockWidget):
         return [r for row in self.model.rows for r in sorted(row.results, key=_order)]
 
     def choose_workbook(self) -> None:
-        path, _ = QFileDialog.getSaveFileName(self, "Export the batch", str(Path.home() / "batch.xlsx"),
-                                              "Excel workbook (*.xlsx);;JSON (*.json);;Text (*.txt)")
+        from desktop_ocr.gui.file_filters import filter_for
+
+        with focus.kept(self.window(), self.table):
+            path, _ = QFileDialog.getSaveFileName(
+                self, translate("BatchPanel", "Export the batch"), str(Path.home() / "batch.xlsx"),
+                ";;".join(filter_for(f) for f in ("xlsx", "json", "txt")))
         if path:
             self.export_to(Path(path))
 
     def choose_folder(self) -> None:
-        folder = QFileDialog.getExistingDirectory(self, "Export one file per input into")
+        with focus.kept(self.window(), self.table):
+            folder = QFileDialog.getExistingDirectory(
+                self, translate("BatchPanel", "Export one file per input into"))
         if folder:
             self.export_to(Path(folder), per_input=True)
 
@@ -317,9 +353,12 @@ class BatchPanel(QDockWidget):
                 self.notifications.notify(str(exc), Severity.ERROR)
                 return
             where = written[0] if len(written) == 1 else target
-            self.notifications.notify(f"Exported the batch to {len(written)} "
-                                      f"{'file' if len(written) == 1 else 'files'}: {where}",
-                                      Severity.INFO)
+            self.notifications.notify(count(len(written),
+                                            translate("BatchPanel", "Exported the batch to 1 file: "
+                                                                    "{where}"),
+                                            translate("BatchPanel", "Exported the batch to {n} "
+                                                                    "files: {where}"))
+                                      .replace("{where}", str(where)), Severity.INFO)
 
         self._export_task = asyncio.ensure_future(run())
         return self._export_task

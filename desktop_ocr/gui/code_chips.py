@@ -29,14 +29,10 @@ from desktop_ocr.core.codes import Code
 MAX_SHOWN_CHARS = 60
 
 
-def _tr(text: str) -> str:
-    return QCoreApplication.translate("CodeChips", text)
-
-
 def ask_to_open(parent: QWidget | None, url: str) -> bool:
     """The default confirmation: a question box naming the whole address, No by default."""
-    box = QMessageBox(QMessageBox.Icon.Question, _tr("Open web address?"),
-                      _tr("This code links to:") + f"\n\n{url}\n\n" + _tr("Open it in your browser?"),
+    box = QMessageBox(QMessageBox.Icon.Question, QCoreApplication.translate("CodeChips", "Open web address?"),
+                      QCoreApplication.translate("CodeChips", "This code links to:") + f"\n\n{url}\n\n" + QCoreApplication.translate("CodeChips", "Open it in your browser?"),
                       QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No, parent)
     box.setDefaultButton(QMessageBox.StandardButton.No)
     box.setObjectName("openCodeUrl")
@@ -69,14 +65,14 @@ class CodeChip(QFrame):
         self.content.setObjectName("codeText")
         self.content.setToolTip(code.text)
         layout.addWidget(self.content, 1)
-        self.copy_button = QPushButton(self.tr("Copy"))
-        self.copy_button.setToolTip(self.tr("Copy the code's content"))
+        self.copy_button = QPushButton(QCoreApplication.translate("CodeChips", "Copy"))
+        self.copy_button.setToolTip(QCoreApplication.translate("CodeChips", "Copy the code's content"))
         self.copy_button.clicked.connect(self.copy)
         layout.addWidget(self.copy_button)
         self.open_button: QPushButton | None = None
         if code.url:
-            self.open_button = QPushButton(self.tr("Open…"))
-            self.open_button.setToolTip(self.tr("Open {url} in the browser (asks first)").format(
+            self.open_button = QPushButton(QCoreApplication.translate("CodeChips", "Open…"))
+            self.open_button.setToolTip(QCoreApplication.translate("CodeChips", "Open {url} in the browser (asks first)").format(
                 url=code.url))
             self.open_button.clicked.connect(self.open)
             layout.addWidget(self.open_button)

@@ -22,26 +22,31 @@ from desktop_ocr.core.doubt import Doubt
 
 # Marks this module made (so clearing leaves every other format alone).
 DOUBT_PROPERTY = QTextFormat.Property.UserProperty + 16
-UNDERLINE = QColor("#d9822b")  # amber: reads on light and dark palettes, unlike red on dark
-# A wavy underline alone is one thin pixel: a faint amber tint makes the word findable.
-TINT = QColor(217, 130, 43, 56)
 
 
-def _tr(text: str) -> str:
-    return QCoreApplication.translate("DoubtMarks", text)
+def marks_colours() -> tuple[QColor, QColor]:
+    """The underline and the tint for this palette: gui/look.py's warning accent, amber (it
+    reads on light and dark palettes, unlike red on dark); a wavy underline alone is one
+    thin pixel, so a faint tint of it makes the word findable."""
+    from desktop_ocr.gui import look
+
+    line = look.accent("warning")
+    tint = QColor(line)
+    tint.setAlpha(72 if look.is_dark() else 56)
+    return line, tint
 
 
 def tooltip(doubt: Doubt) -> str:
     if doubt.cpu:
-        return _tr("Doubtful: the CPU engine read “{cpu}” here").format(cpu=doubt.cpu)
-    return _tr("Doubtful: the CPU engine read something else here")
+        return QCoreApplication.translate("DoubtMarks", "Doubtful: the CPU engine read “{cpu}” here").format(cpu=doubt.cpu)
+    return QCoreApplication.translate("DoubtMarks", "Doubtful: the CPU engine read something else here")
 
 
 def count_text(n: int) -> str:
     """For the label beside the result: "3 doubtful words"."""
     if n == 0:
-        return _tr("No doubtful words")
-    return _tr("1 doubtful word") if n == 1 else _tr("{n} doubtful words").format(n=n)
+        return QCoreApplication.translate("DoubtMarks", "No doubtful words")
+    return QCoreApplication.translate("DoubtMarks", "1 doubtful word") if n == 1 else QCoreApplication.translate("DoubtMarks", "{n} doubtful words").format(n=n)
 
 
 def _utf16(text: str, index: int) -> int:
@@ -65,8 +70,9 @@ def mark_doubts(document: QTextDocument, doubts: Sequence[Doubt], offset: int = 
         cursor.setPosition(b, QTextCursor.MoveMode.KeepAnchor)
         fmt = QTextCharFormat()
         fmt.setUnderlineStyle(QTextCharFormat.UnderlineStyle.WaveUnderline)
-        fmt.setUnderlineColor(UNDERLINE)
-        fmt.setBackground(TINT)
+        line, tint = marks_colours()
+        fmt.setUnderlineColor(line)
+        fmt.setBackground(tint)
         fmt.setToolTip(tooltip(d))
         fmt.setProperty(DOUBT_PROPERTY, True)
         cursor.mergeCharFormat(fmt)

@@ -13,12 +13,13 @@ import time
 
 from PySide6.QtCore import QObject, Signal
 
-from desktop_ocr.core.contract import Engine, EngineError, engine_title
+from desktop_ocr.core.contract import Engine, EngineError, EngineUnavailable
 from desktop_ocr.core.notifications import NotificationManager, user_message
 from desktop_ocr.core.notifications import manager as default_manager
 from desktop_ocr.core.settings import Settings
 from desktop_ocr.engines import choose_auto, create_engine
 from desktop_ocr.engines.lmdeploy_server import ServerState, ServerStatus
+from desktop_ocr.gui.i18n import engine_name, translate
 
 
 class EngineHost(QObject):
@@ -49,7 +50,7 @@ class EngineHost(QObject):
         return self._engine
 
     def engine_title(self) -> str:
-        return engine_title(self._engine.name if self._engine else self.settings.engine)
+        return engine_name(self._engine.name if self._engine else self.settings.engine)
 
     def use(self, engine: Engine) -> None:
         """Use this engine object from now on (benches and tests bring their own)."""
@@ -65,6 +66,12 @@ class EngineHost(QObject):
             try:
                 if name == "auto":
                     name, why = await asyncio.to_thread(choose_auto, self.settings)
+                if name == "openai" and not self.settings.endpoint:
+                    # Said for the window (the engine's own words name the CLI's flag).
+                    raise EngineUnavailable(
+                        translate("EngineHost", "No server address is set for the remote engine."),
+                        hint=translate("EngineHost", "Enter it in View > Engine panel, under Remote "
+                                                     "server."))
                 engine = await asyncio.to_thread(create_engine, self.settings, name)
             except Exception as exc:
                 self._set_status(ServerStatus(ServerState.FAILED, time.monotonic(), user_message(exc),
@@ -72,7 +79,8 @@ class EngineHost(QObject):
                 raise
             self._engine = self._attach(engine)
             self.engine_reason = why
-            self._set_status(ServerStatus(ServerState.STOPPED, time.monotonic(), "not started"))
+            self._set_status(ServerStatus(ServerState.STOPPED, time.monotonic(),
+                                          translate("EngineHost", "not started")))
             self.engineChanged.emit(self.engine_title())
         return self._engine
 
@@ -84,12 +92,14 @@ class EngineHost(QObject):
         fresh = self.engine_status.state is not ServerState.READY
         if own and fresh:
             self._set_status(ServerStatus(ServerState.STARTING, time.monotonic(),
-                                          f"starting {self.engine_title()}"))
+                                          translate("EngineHost", "starting {engine}").format(
+                                              engine=self.engine_title())))
         try:
             await engine.start()
         except asyncio.CancelledError:
             if own:
-                self._set_status(ServerStatus(ServerState.STOPPED, time.monotonic(), "start cancelled"))
+                self._set_status(ServerStatus(ServerState.STOPPED, time.monotonic(),
+                                              translate("EngineHost", "start cancelled")))
             raise
         except Exception as exc:
             if own:
@@ -98,7 +108,8 @@ class EngineHost(QObject):
             raise
         if own and fresh:
             self._set_status(ServerStatus(ServerState.READY, time.monotonic(),
-                                          f"{self.engine_title()} ready"))
+                                          translate("EngineHost", "{engine} ready").format(
+                                              engine=self.engine_title())))
         return engine
 
     async def restart(self) -> Engine:
@@ -108,7 +119,8 @@ class EngineHost(QObject):
             await engine.stop()
         except Exception:  # noqa: BLE001 - a dead engine's stop may complain; start matters
             pass
-        self._set_status(ServerStatus(ServerState.STOPPED, time.monotonic(), "restarting"))
+        self._set_status(ServerStatus(ServerState.STOPPED, time.monotonic(),
+                                      translate("EngineHost", "restarting")))
         return await self.ensure()
 
     # ---------------------------------------------------------------- engine panel
@@ -147,9 +159,10 @@ class EngineHost(QObject):
             try:
                 await engine.stop()
             except Exception as exc:  # the protocol says never, but a stop must not break the panel
-                self.notifications.report(exc, "Stopping the engine failed")
+                self.notifications.report(exc, translate("EngineHost", "Stopping the engine failed"))
             if getattr(engine, "server", None) is None:
-                self._set_status(ServerStatus(ServerState.STOPPED, time.monotonic(), "stopped"))
+                self._set_status(ServerStatus(ServerState.STOPPED, time.monotonic(),
+                                              translate("EngineHost", "stopped")))
 
     async def switch_engine(self, name: str | None = None) -> Engine:
         """Stop the current engine (awaited, so two servers never hold the GPU at once), then

@@ -22,7 +22,7 @@ from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import Qt, QTimer, QUrl
+from PySide6.QtCore import QT_TRANSLATE_NOOP, Qt, QTimer, QUrl
 from PySide6.QtGui import QDesktopServices, QFont, QFontDatabase
 from PySide6.QtWidgets import (
     QComboBox,
@@ -42,7 +42,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktop_ocr.core import catalog
-from desktop_ocr.core.contract import EngineError, engine_title
+from desktop_ocr.core.contract import EngineError
 from desktop_ocr.core.notifications import NotificationManager, Severity
 from desktop_ocr.core.settings import Settings
 from desktop_ocr.engines import gpu
@@ -53,25 +53,28 @@ from desktop_ocr.engines.lmdeploy_server import (
     locate_lmdeploy,
 )
 from desktop_ocr.engines.model_store import ModelStore
+from desktop_ocr.gui import look
 from desktop_ocr.gui.engine_host import EngineHost
+from desktop_ocr.gui.i18n import engine_name, sentences, translate
 from desktop_ocr.gui.meters import MetersView, MetricsPoller
 from desktop_ocr.gui.model_manager import ModelDownloads, ModelManagerDialog, size_text
 
 log = logging.getLogger(__name__)
 
 ENGINE_CHOICES: tuple[tuple[str, str], ...] = (
-    ("auto", "Automatic"),
-    ("cpu", "CPU (RapidOCR, no GPU needed)"),
-    ("lmdeploy", "A vision model on this computer (LMDeploy)"),
-    ("transformers", "A vision model on this computer (transformers)"),
-    ("openai", "Remote server (OpenAI-compatible)"),
+    ("auto", QT_TRANSLATE_NOOP("EnginePanel", "Automatic")),
+    ("cpu", QT_TRANSLATE_NOOP("EnginePanel", "CPU (RapidOCR, no GPU needed)")),
+    ("lmdeploy", QT_TRANSLATE_NOOP("EnginePanel", "A vision model on this computer (LMDeploy)")),
+    ("transformers", QT_TRANSLATE_NOOP("EnginePanel", "A vision model on this computer (transformers)")),
+    ("openai", QT_TRANSLATE_NOOP("EnginePanel", "Remote server (OpenAI-compatible)")),
 )
 OTHER_MODEL = "\x00other"  # the model list's "type an id or a folder" entry
+# A state's name and the look.accent() kind of its dot.
 STATE_LOOK = {
-    ServerState.STOPPED: ("Stopped", "#6b6b6b"),
-    ServerState.STARTING: ("Starting", "#b26a00"),
-    ServerState.READY: ("Ready", "#1e7d32"),
-    ServerState.FAILED: ("Failed", "#b3261e"),
+    ServerState.STOPPED: (QT_TRANSLATE_NOOP("EnginePanel", "Stopped"), "muted"),
+    ServerState.STARTING: (QT_TRANSLATE_NOOP("EnginePanel", "Starting"), "warning"),
+    ServerState.READY: (QT_TRANSLATE_NOOP("EnginePanel", "Ready"), "ok"),
+    ServerState.FAILED: (QT_TRANSLATE_NOOP("EnginePanel", "Failed"), "error"),
 }
 LOG_LINES = 500
 
@@ -80,44 +83,60 @@ LOG_LINES = 500
 
 
 def gpu_text(probe: gpu.Probe) -> str:
-    """One line per GPU: name, free / total VRAM, compute capability, bf16 or not."""
+    """One line per GPU: name, free / total VRAM, compute capability, bf16 or not. Without
+    one, what was found out: "no GPU" only when the driver was asked and said so."""
     if not probe.gpus:
-        return f"No NVIDIA GPU found: {probe.reason or 'none reported'}."
+        if probe.status == "ok":
+            return translate("EnginePanel", "No NVIDIA GPU found: the driver reports none.")
+        if probe.status == "no-driver":
+            return translate("EnginePanel", "No NVIDIA driver is installed, so no GPU can be used.")
+        if probe.status == "no-library":
+            return translate("EnginePanel", "The GPU could not be checked: the NVIDIA library for "
+                                            "Python (nvidia-ml-py) is missing.")
+        return translate("EnginePanel", "The GPU could not be checked ({why}).").format(
+            why=probe.reason)
     lines = []
     for g in probe.gpus:
         cc = ".".join(map(str, g.compute_capability))
-        lines.append(f"GPU {g.index}: {g.name}, {g.free_gib:.1f} of {g.total_gib:.1f} GiB free, "
-                     f"compute capability {cc} ({'bf16' if g.bf16 else 'fp16 only'})")
+        lines.append(translate("EnginePanel", "GPU {i}: {name}, {free} of {total} GiB free, compute "
+                                              "capability {cc} ({dtype})").format(
+            i=g.index, name=g.name, free=f"{g.free_gib:.1f}", total=f"{g.total_gib:.1f}", cc=cc,
+            dtype="bf16" if g.bf16 else translate("EnginePanel", "fp16 only")))
     return "\n".join(lines)
 
 
 def advice_text(probe: gpu.Probe, advice: gpu.Advice) -> str:
     """Which model to run here and why, in a sentence or two."""
     if not probe.gpus:
-        return "No model can run on this computer's GPU: the CPU engine is used, or a remote server."
+        return translate("EnginePanel", "No model can run on this computer's GPU: the CPU engine is "
+                                        "used, or a remote server.")
     if not advice.ok:
-        return f"No model fits. {advice.reason}"
+        return translate("EnginePanel", "No model fits.") + f" {advice.reason}"
     how = [advice.dtype]
     if advice.model_format == "awq":
-        how.append("AWQ 4-bit weights")
+        how.append(translate("EnginePanel", "AWQ 4-bit weights"))
     if advice.tp > 1:
-        how.append(f"on {advice.tp} GPUs")
-    text = f"Recommended: {advice.name} ({', '.join(how)}). {advice.reason}"
+        how.append(translate("EnginePanel", "on {n} GPUs").format(n=advice.tp))
+    text = translate("EnginePanel", "Recommended: {name} ({how}).").format(
+        name=advice.name, how=", ".join(how)) + f" {advice.reason}"
     if advice.better:
-        text += f" {advice.better} would fit too and read better: download it with Models…"
+        text = sentences(text, translate("EnginePanel", "{name} would fit too and read better: "
+                                                        "download it with Models…").format(
+            name=advice.better))
     return text
 
 
-INSTALL_TEXT = ("To run a model on this GPU, install the local engine once: "
-                "pip install 'desktop-ocr[gpu]' adds LMDeploy and PyTorch (about 5 GB, needs an "
-                "NVIDIA driver); the model itself is a separate download (Models…).")
+INSTALL_TEXT = QT_TRANSLATE_NOOP(
+    "EnginePanel", "To run a model on this GPU, install the local engine once: "
+    "pip install 'desktop-ocr[gpu]' adds LMDeploy and PyTorch (about 5 GB, needs an NVIDIA "
+    "driver); the model itself is a separate download (Models…).")
 
 
 def install_text(probe: gpu.Probe | None, lmdeploy_found: bool) -> str:
     """What installing the local engine takes, said once, where it applies."""
     if probe is None or not probe.gpus or lmdeploy_found:
         return ""
-    return INSTALL_TEXT
+    return translate("EnginePanel", INSTALL_TEXT)
 
 
 def model_choices(probe: gpu.Probe | None, on_disk: dict[str, str] | None = None,
@@ -131,10 +150,12 @@ def model_choices(probe: gpu.Probe | None, on_disk: dict[str, str] | None = None
     out: list[tuple[str, str]] = []
     for m in catalog.load().models:
         need = m.need_gib(session_len)
-        label = f"{m.name} · needs {need:.1f} GiB · " + ("on disk" if m.name in on_disk
-                                                          else f"{size_text(m.weights_gb * 1e9)} download")
+        label = (f"{m.name} · " + translate("EnginePanel", "needs {n} GiB").format(n=f"{need:.1f}")
+                 + " · " + (translate("EnginePanel", "on disk") if m.name in on_disk else
+                            translate("EnginePanel", "{size} download").format(
+                                size=size_text(m.weights_gb * 1e9))))
         if probe is not None and probe.gpus and need > free:
-            label += " (more than the free VRAM)"
+            label += translate("EnginePanel", " (more than the free VRAM)")
         out.append((label, m.name))
     return out
 
@@ -147,7 +168,7 @@ class EnginePanel(QDockWidget):
                  parent: QWidget | None = None, *,
                  open_url: Callable[[QUrl], Any] = QDesktopServices.openUrl,
                  poller: MetricsPoller | None = None) -> None:
-        super().__init__("Engine", parent)
+        super().__init__(translate("EnginePanel", "Engine"), parent)
         self.setObjectName("enginePanel")
         self.engines = engines
         self.settings = settings
@@ -160,6 +181,7 @@ class EnginePanel(QDockWidget):
         self._switching = False
         self._save_task: asyncio.Task | None = None
         self._save_wanted = False
+        self.lmdeploy_found: bool | None = None  # None: not looked for yet
         self.on_disk: dict[str, str] = {}
         self.offer_model = ""  # the model Start would run, when it is not on disk
         self.downloads = ModelDownloads(settings, notifications, self)
@@ -200,26 +222,29 @@ class EnginePanel(QDockWidget):
         choose = QFormLayout()
         self.engine_combo = QComboBox()
         for name, label in ENGINE_CHOICES:
-            self.engine_combo.addItem(label, name)
+            self.engine_combo.addItem(translate("EnginePanel", label), name)
         self.engine_combo.activated.connect(self._engine_chosen)
-        choose.addRow("Engine", self.engine_combo)
+        self.engine_combo.setAccessibleName(translate("EnginePanel", "Engine"))
+        choose.addRow(translate("EnginePanel", "&Engine"), self.engine_combo)
         # The `timeout` setting (--timeout in the CLI): how long a server may stay silent.
         self.timeout_spin = QDoubleSpinBox()
         self.timeout_spin.setRange(5.0, 3600.0)
         self.timeout_spin.setDecimals(0)
-        self.timeout_spin.setSuffix(" s")
+        self.timeout_spin.setSuffix(translate("EnginePanel", " s"))
         self.timeout_spin.setValue(self.settings.timeout)
-        self.timeout_spin.setToolTip("The longest wait for a server's first token, and between two "
-                                     "tokens, before giving up (keep-alives do not count)")
+        self.timeout_spin.setToolTip(translate("EnginePanel", "The longest wait for a server's first "
+                                                              "word, and between two words, before "
+                                                              "giving up"))
+        self.timeout_spin.setAccessibleName(translate("EnginePanel", "Time limit"))
         self.timeout_spin.editingFinished.connect(self._timeout_edited)
-        choose.addRow("Time limit", self.timeout_spin)
+        choose.addRow(translate("EnginePanel", "Time &limit"), self.timeout_spin)
         layout.addLayout(choose)
         self.auto_label = _note()
         layout.addWidget(self.auto_label)
 
-        self.local_box = QGroupBox("A model on this computer")
+        self.local_box = QGroupBox(translate("EnginePanel", "A model on this computer"))
         local = self._local_form = QFormLayout(self.local_box)
-        self.gpu_label = _note("Looking for a GPU…")
+        self.gpu_label = _note(translate("EnginePanel", "Looking for a GPU…"))
         local.addRow(self.gpu_label)
         self.advice_label = _note()
         local.addRow(self.advice_label)
@@ -230,7 +255,7 @@ class EnginePanel(QDockWidget):
         offer = QHBoxLayout(self.offer_box)
         offer.setContentsMargins(0, 0, 0, 0)
         self.offer_label = _note()
-        self.offer_button = QPushButton("Download")
+        self.offer_button = QPushButton(translate("EnginePanel", "Download"))
         self.offer_button.clicked.connect(self.download_offered)
         offer.addWidget(self.offer_label, 1)
         offer.addWidget(self.offer_button, 0, Qt.AlignmentFlag.AlignTop)
@@ -238,28 +263,38 @@ class EnginePanel(QDockWidget):
         self._local_form.setRowVisible(self.offer_box, False)
         self.model_combo = QComboBox()
         self.model_combo.activated.connect(self._model_chosen)
-        local.addRow("Model", self.model_combo)
+        self.model_combo.setAccessibleName(translate("EnginePanel", "Model"))
+        local.addRow(translate("EnginePanel", "&Model"), self.model_combo)
         self.custom_model = QLineEdit()
-        self.custom_model.setPlaceholderText("a model folder, or a hub id that is on disk")
+        self.custom_model.setPlaceholderText(translate("EnginePanel", "a model folder, or a hub id "
+                                                                      "that is on disk"))
+        self.custom_model.setAccessibleName(translate("EnginePanel", "Other model"))
         self.custom_model.editingFinished.connect(self._custom_model_edited)
         local.addRow("", self.custom_model)
         self.lmdeploy_edit = QLineEdit(self.settings.lmdeploy_command)
-        self.lmdeploy_edit.setPlaceholderText("found automatically")
-        self.lmdeploy_edit.setToolTip("An lmdeploy executable, or a Python interpreter that has lmdeploy")
+        self.lmdeploy_edit.setPlaceholderText(translate("EnginePanel", "found automatically"))
+        self.lmdeploy_edit.setToolTip(translate("EnginePanel", "An lmdeploy executable, or a Python "
+                                                               "interpreter that has lmdeploy"))
+        self.lmdeploy_edit.setAccessibleName(translate("EnginePanel", "lmdeploy program"))
         self.lmdeploy_edit.editingFinished.connect(self._lmdeploy_edited)
-        local.addRow("lmdeploy", self.lmdeploy_edit)
+        local.addRow(translate("EnginePanel", "lmdeploy"), self.lmdeploy_edit)
         self.lmdeploy_label = _note()
         local.addRow(self.lmdeploy_label)
         self.folder_edit = QLineEdit(self.settings.transformers_model)
-        self.folder_edit.setPlaceholderText("folder of an InternVL3 -hf model, e.g. InternVL3-1B-hf")
-        self.folder_edit.setToolTip("transformers loads this folder; nothing is downloaded")
+        self.folder_edit.setPlaceholderText(translate("EnginePanel", "folder of an InternVL3 -hf "
+                                                                     "model, e.g. InternVL3-1B-hf"))
+        self.folder_edit.setToolTip(translate("EnginePanel", "transformers loads this folder; "
+                                                             "nothing is downloaded"))
+        self.folder_edit.setAccessibleName(translate("EnginePanel", "Model folder"))
         self.folder_edit.editingFinished.connect(self._folder_edited)
-        local.addRow("Model folder", self.folder_edit)
-        self.refresh_button = QPushButton("Check again")
-        self.refresh_button.setToolTip("Probe the GPU, look for lmdeploy and the models on disk again")
+        local.addRow(translate("EnginePanel", "Model &folder"), self.folder_edit)
+        self.refresh_button = QPushButton(translate("EnginePanel", "Check again"))
+        self.refresh_button.setToolTip(translate("EnginePanel", "Look for the GPU, lmdeploy and the "
+                                                                "models on disk again"))
         self.refresh_button.clicked.connect(self.refresh)
-        self.models_button = QPushButton("Models…")
-        self.models_button.setToolTip("Models on disk; download, pause, resume and remove them")
+        self.models_button = QPushButton(translate("EnginePanel", "Models…"))
+        self.models_button.setToolTip(translate("EnginePanel", "Models on disk; download, pause, "
+                                                               "resume and remove them"))
         self.models_button.clicked.connect(lambda: self.open_models())
         local_buttons = QWidget()
         row = QHBoxLayout(local_buttons)
@@ -270,22 +305,25 @@ class EnginePanel(QDockWidget):
         local.addRow("", local_buttons)
         layout.addWidget(self.local_box)
 
-        self.remote_box = QGroupBox("Remote server")
+        self.remote_box = QGroupBox(translate("EnginePanel", "Remote server"))
         remote = QFormLayout(self.remote_box)
         self.url_edit = QLineEdit(self.settings.endpoint)
         self.url_edit.setPlaceholderText("http://gpu-server:23333")
+        self.url_edit.setAccessibleName(translate("EnginePanel", "Server address"))
         self.url_edit.editingFinished.connect(self._remote_edited)
-        remote.addRow("URL", self.url_edit)
+        remote.addRow(translate("EnginePanel", "&Address"), self.url_edit)
         self.key_edit = QLineEdit(self.settings.api_key)
         self.key_edit.setEchoMode(QLineEdit.EchoMode.Password)
-        self.key_edit.setPlaceholderText("none")
+        self.key_edit.setPlaceholderText(translate("EnginePanel", "none"))
+        self.key_edit.setAccessibleName(translate("EnginePanel", "API key"))
         self.key_edit.editingFinished.connect(self._remote_edited)
-        remote.addRow("API key", self.key_edit)
-        self.remote_model_label = _note("The model is read from the server's /v1/models when it starts.")
+        remote.addRow(translate("EnginePanel", "API &key"), self.key_edit)
+        self.remote_model_label = _note(translate("EnginePanel", "The server says which model it runs "
+                                                                 "when the engine starts."))
         remote.addRow(self.remote_model_label)
         layout.addWidget(self.remote_box)
 
-        state_box = QGroupBox("State")
+        state_box = QGroupBox(translate("EnginePanel", "State"))
         state = QVBoxLayout(state_box)
         self.state_label = QLabel()
         self.state_label.setTextFormat(Qt.TextFormat.RichText)
@@ -295,13 +333,14 @@ class EnginePanel(QDockWidget):
         state.addWidget(self.detail_label)
         self.fix_label = _note()
         state.addWidget(self.fix_label)
-        self.pending_label = _note("Stop and start again to use the changed settings.")
+        self.pending_label = _note(translate("EnginePanel", "Stop and start again to use the changed "
+                                                            "settings."))
         self.pending_label.hide()
         state.addWidget(self.pending_label)
         buttons = QHBoxLayout()
-        self.start_button = QPushButton("Start")
+        self.start_button = QPushButton(translate("EnginePanel", "Start"))
         self.start_button.clicked.connect(self.start)
-        self.stop_button = QPushButton("Stop")
+        self.stop_button = QPushButton(translate("EnginePanel", "Stop"))
         self.stop_button.clicked.connect(self.stop)
         buttons.addWidget(self.start_button)
         buttons.addWidget(self.stop_button)
@@ -309,7 +348,7 @@ class EnginePanel(QDockWidget):
         state.addLayout(buttons)
         layout.addWidget(state_box)
 
-        self.log_box = QGroupBox("Server log")
+        self.log_box = QGroupBox(translate("EnginePanel", "Server log"))
         log_layout = QVBoxLayout(self.log_box)
         self.log_view = QPlainTextEdit()
         self.log_view.setReadOnly(True)
@@ -319,14 +358,16 @@ class EnginePanel(QDockWidget):
         fixed.setPointSizeF(max(7.0, QFont().pointSizeF() - 1))
         self.log_view.setFont(fixed)
         self.log_view.setMinimumHeight(120)
-        self.log_view.setPlaceholderText("The local server's output appears here while it runs.")
+        self.log_view.setPlaceholderText(translate("EnginePanel", "The local server's output appears "
+                                                                  "here while it runs."))
+        self.log_view.setAccessibleName(translate("EnginePanel", "Server log"))
         log_layout.addWidget(self.log_view)
-        self.open_log_button = QPushButton("Open log file")
+        self.open_log_button = QPushButton(translate("EnginePanel", "Open log file"))
         self.open_log_button.clicked.connect(self.open_log_file)
         log_layout.addWidget(self.open_log_button, 0, Qt.AlignmentFlag.AlignLeft)
         layout.addWidget(self.log_box, 1)
 
-        meters_box = QGroupBox("This computer")
+        meters_box = QGroupBox(translate("EnginePanel", "This computer"))
         meters_layout = QVBoxLayout(meters_box)
         self.meters = MetersView()
         meters_layout.addWidget(self.meters)
@@ -338,7 +379,7 @@ class EnginePanel(QDockWidget):
         scroll.setFrameShape(QScrollArea.Shape.NoFrame)
         scroll.setWidget(body)
         self.setWidget(scroll)
-        self.setMinimumWidth(340)
+        self.setMinimumWidth(300)
 
         self._elapsed = QTimer(self)
         self._elapsed.setInterval(500)
@@ -383,7 +424,8 @@ class EnginePanel(QDockWidget):
             try:
                 await asyncio.to_thread(snapshot.save)
             except Exception as exc:
-                self.notifications.report(exc, "The engine settings could not be saved")
+                self.notifications.report(exc, translate("EnginePanel", "The engine settings could "
+                                                                        "not be saved"))
                 return
 
     # ------------------------------------------------------------ probing
@@ -403,22 +445,27 @@ class EnginePanel(QDockWidget):
                 path = (await asyncio.to_thread(store.resolve, wanted))[0] if wanted else ""
                 command, how = await asyncio.to_thread(locate_lmdeploy, snapshot)
             except Exception as exc:
-                self.notifications.report(exc, "Checking the GPU failed")
+                self.notifications.report(exc, translate("EnginePanel", "Checking the GPU failed"))
                 return
             finally:
                 self.refresh_button.setEnabled(True)
             self.probe, self.advice, self.on_disk = probe, advice, on_disk
+            self.lmdeploy_found = bool(command)
             self.advice_label.setText(advice_text(probe, advice) if probe.gpus else "")
             self.advice_label.setVisible(bool(probe.gpus))
             install = install_text(probe, bool(command))
             self.install_label.setText(install)
             self.install_label.setVisible(bool(install))
             # Said once: with the install note shown, this line only says what was found.
-            self.lmdeploy_label.setText(("Found: " + how) if command else
-                                        ("Not installed." if install else "Not available: " + how))
+            self.lmdeploy_label.setText(
+                translate("EnginePanel", "Found: {how}").format(how=how) if command else
+                translate("EnginePanel", "Not installed (see above).") if install else
+                translate("EnginePanel", "Not installed: set the lmdeploy program above, or install "
+                                         "the local engine."))
             self._show_offer(wanted if wanted and not path else "")
             self._fill_models()
             self._update_no_gpu_note()
+            self._update_buttons()
 
         return self._spawn(run())
 
@@ -438,13 +485,13 @@ class EnginePanel(QDockWidget):
     def _fill_models(self) -> None:
         combo = self.model_combo
         combo.clear()
-        auto = "Automatic (from the free VRAM)"
+        auto = translate("EnginePanel", "Automatic (from the free VRAM)")
         if self.advice is not None and self.advice.ok:
-            auto = f"Automatic: {self.advice.name}"
+            auto = translate("EnginePanel", "Automatic: {name}").format(name=self.advice.name)
         combo.addItem(auto, "")
         for label, model in model_choices(self.probe, self.on_disk, self.settings.session_len):
             combo.addItem(label, model)
-        combo.addItem("Other (a model id or folder)…", OTHER_MODEL)
+        combo.addItem(translate("EnginePanel", "Other (a model id or folder)…"), OTHER_MODEL)
         current = self.settings.model
         entry = catalog.load().get(current) if current and "/" in current and not current.startswith("/") else None
         index = combo.findData(entry.name if entry is not None else current)
@@ -519,14 +566,16 @@ class EnginePanel(QDockWidget):
                 # dropped all the same, so nothing recognises with an engine not chosen.
                 with contextlib.suppress(EngineError):
                     await self.engines.switch_engine(name)
-                self._show_state_text("Stopped", "#6b6b6b", "Enter the server's URL (and API key), then Start.")
+                self._show_state_text(translate("EnginePanel", "Stopped"), "muted",
+                                      translate("EnginePanel", "Enter the server's address (and API "
+                                                               "key), then Start."))
                 return False
             await self.engines.switch_engine(name)
             self._dirty = False
             self.pending_label.hide()
             return True
         except Exception as exc:
-            self.notifications.report(exc, "The engine cannot be used")
+            self.notifications.report(exc, translate("EnginePanel", "The engine cannot be used"))
             return False
         finally:
             self._switching = False
@@ -542,16 +591,26 @@ class EnginePanel(QDockWidget):
             if plan is not None and plan.missing and getattr(r.engine.server, "command", None):
                 # Not a failed start: the model is simply not here yet. Offer the download.
                 self._show_offer(plan.missing, plan.problem)
-                self._show_state_text("Not downloaded", "#b26a00",
-                                      f"{plan.missing} is not on this computer yet.",
-                                      "Download it (the button above, or Models…); Start works once it is here.")
+                self._show_state_text(translate("EnginePanel", "Not downloaded"), "warning",
+                                      translate("EnginePanel", "{name} is not on this computer yet.")
+                                      .format(name=plan.missing),
+                                      translate("EnginePanel", "Download it (the button above, or "
+                                                               "Models…); Start works once it is here."))
                 return
             try:
                 await r.start_engine()
             except asyncio.CancelledError:
                 return  # Stop was pressed while starting
             except Exception as exc:
-                self.notifications.report(exc, f"Starting {r.engine_title()} failed")
+                # The panel shows the reason and the fix in place; the notice says it short
+                # (without the fix: said twice, it would be three times with the install note).
+                import traceback
+
+                log.error("starting the engine failed", exc_info=exc)
+                self.notifications.notify(
+                    translate("EnginePanel", "Starting {engine} failed: {why}").format(
+                        engine=r.engine_title(), why=str(exc) or type(exc).__name__),
+                    Severity.ERROR, "".join(traceback.format_exception(exc)))
 
         return self._spawn(run())
 
@@ -573,9 +632,13 @@ class EnginePanel(QDockWidget):
         if not name:
             return
         size = f" ({size_text(entry.weights_gb * 1e9)})" if entry is not None else ""
-        why = f" A copy is incomplete: {problem}." if problem else ""
-        self.offer_label.setText(f"{name}{size} is not on this computer yet.{why}")
-        self.offer_button.setText(f"Download {name}" if entry is not None else "Models…")
+        why = translate("EnginePanel", "A copy is incomplete: {problem}.").format(
+            problem=problem) if problem else ""
+        self.offer_label.setText(sentences(translate("EnginePanel", "{name} is not on this computer "
+                                                                    "yet.").format(name=f"{name}{size}"),
+                                           why))
+        self.offer_button.setText(translate("EnginePanel", "Download {name}").format(name=name)
+                                  if entry is not None else translate("EnginePanel", "Models…"))
         job = self.downloads.job(name)
         self.offer_button.setEnabled(job is None or not job.running)
 
@@ -618,7 +681,8 @@ class EnginePanel(QDockWidget):
         server = getattr(self.engines.engine, "server", None)
         path: Path = (getattr(server, "log_path", None) or default_log_path())
         if not path.exists():
-            self.notifications.notify("The local server has not written a log yet.", Severity.INFO)
+            self.notifications.notify(translate("EnginePanel", "The local server has not written a log "
+                                                               "yet."), Severity.INFO)
             return
         self.open_url(QUrl.fromLocalFile(str(path)))
 
@@ -642,8 +706,10 @@ class EnginePanel(QDockWidget):
     def _on_engine_changed(self, title: str) -> None:
         r = self.engines
         if self.choice == "auto":
-            why = f", because {r.engine_reason}" if r.engine_reason else ""
-            self.auto_label.setText(f"Automatic picked {title}{why}.")
+            self.auto_label.setText(
+                translate("EnginePanel", "Automatic picked {engine}, because {why}.").format(
+                    engine=title, why=r.engine_reason) if r.engine_reason else
+                translate("EnginePanel", "Automatic picked {engine}.").format(engine=title))
         self._sync_fields()
         self._show_sections()
         self.log_view.clear()
@@ -656,7 +722,7 @@ class EnginePanel(QDockWidget):
         shown = self.resolved if self.choice == "auto" else self.choice
         self.auto_label.setVisible(self.choice == "auto")
         if self.choice == "auto" and self.engines.engine is None:
-            self.auto_label.setText("Automatic: deciding…")
+            self.auto_label.setText(translate("EnginePanel", "Automatic: deciding…"))
         self.local_box.setVisible(shown in ("lmdeploy", "cpu", "transformers"))
         # The CPU engine needs no settings, but the GPU line says why InternVL3 is not used.
         local = shown == "lmdeploy"
@@ -667,34 +733,42 @@ class EnginePanel(QDockWidget):
         self._local_form.setRowVisible(self.folder_edit, shown == "transformers")
         if local:
             self.custom_model.setVisible(self.model_combo.currentData() == OTHER_MODEL)
-        self.local_box.setTitle({"lmdeploy": "A model on this computer",
-                                 "transformers": "A model on this computer (transformers)"}.get(shown, "GPU"))
+        self.local_box.setTitle({
+            "lmdeploy": translate("EnginePanel", "A model on this computer"),
+            "transformers": translate("EnginePanel", "A model on this computer (transformers)"),
+        }.get(shown, translate("EnginePanel", "GPU")))
         self.remote_box.setVisible(shown == "openai")
         self.log_box.setVisible(shown in ("lmdeploy", "transformers"))
-        self.log_box.setTitle("Worker log" if shown == "transformers" else "Server log")
+        self.log_box.setTitle(translate("EnginePanel", "Worker log") if shown == "transformers" else
+                              translate("EnginePanel", "Server log"))
         self._update_no_gpu_note()
+        self._update_buttons()
 
     def _update_no_gpu_note(self) -> None:
-        used = {"cpu": "The CPU engine is used.", "openai": "Recognition runs on the remote server.",
-                "lmdeploy": "The local model server needs one.",
-                "transformers": "InternVL3 runs on the CPU (or the Apple GPU)."}
+        used = {"cpu": translate("EnginePanel", "The CPU engine is used."),
+                "openai": translate("EnginePanel", "Recognition runs on the remote server."),
+                "lmdeploy": translate("EnginePanel", "The local model server needs one."),
+                "transformers": translate("EnginePanel", "InternVL3 runs on the CPU (or the Apple GPU).")}
         self.meters.no_gpu_suffix = used.get(self.resolved, "")
         if self.probe is not None:
-            instead = {"cpu": " No vision model can run here; the CPU engine is used instead.",
-                       "openai": " Recognition runs on the remote server.",
-                       "lmdeploy": " The local model server needs one: choose the CPU engine or a "
-                                   "remote server.",
-                       "transformers": " transformers runs InternVL3 on the CPU (slow: a small model "
-                                       "such as InternVL3-1B suits) or the Apple GPU."}
+            instead = {"cpu": translate("EnginePanel", "No vision model can run here; the CPU engine is used "
+                                               "instead."),
+                       "openai": translate("EnginePanel", "Recognition runs on the remote server."),
+                       "lmdeploy": translate("EnginePanel", "The local model server needs one: choose the CPU "
+                                                    "engine or a remote server."),
+                       "transformers": translate("EnginePanel", "transformers runs InternVL3 on the CPU (slow: "
+                                                        "a small model such as InternVL3-1B suits) or "
+                                                        "the Apple GPU.")}
             no_gpu = "" if self.probe.gpus else instead.get(self.resolved, "")
-            self.gpu_label.setText(gpu_text(self.probe) + no_gpu)
+            self.gpu_label.setText(sentences(gpu_text(self.probe), no_gpu))
         if self.meters.last is not None:
             self.meters.show_metrics(self.meters.last)
 
     def _on_state(self, status: ServerStatus) -> None:
         title, colour = STATE_LOOK[status.state]
+        title = translate("EnginePanel", title)
         if status.state is ServerState.STARTING:
-            title = f"Starting… {status.elapsed:.0f} s"
+            title = translate("EnginePanel", "Starting… {s} s").format(s=f"{status.elapsed:.0f}")
             if not self._elapsed.isActive():
                 self._elapsed.start()
                 self.log_view.clear()  # a new start writes a new log file: show only its lines
@@ -705,29 +779,63 @@ class EnginePanel(QDockWidget):
         if status.state is ServerState.READY and engine is not None and engine.name == "openai":
             model = getattr(engine, "model", None)
             endpoint = getattr(engine, "endpoint", "")
-            self.remote_model_label.setText(f"Model {model} at {endpoint} (from its /v1/models).")
-            detail = f"Connected to {endpoint}, model {model}."
+            self.remote_model_label.setText(translate("EnginePanel", "The server runs {model}.")
+                                            .format(model=model))
+            detail = translate("EnginePanel", "Connected to {endpoint}, model {model}.").format(
+                endpoint=endpoint, model=model)
         fix = ""
         if status.state is ServerState.FAILED:
             err = status.error
             if isinstance(err, EngineError):
                 detail, fix = str(err), err.hint
+                if "pip install" in fix and self.install_label.isVisibleTo(self):
+                    fix = ""  # the install note above says it already, once
         self._show_state_text(title, colour, detail, fix)
 
     def _show_state_text(self, title: str, colour: str, detail: str = "", fix: str = "") -> None:
-        engine = engine_title(self.resolved)
-        self.state_label.setText(f'<span style="color:{colour}">●</span> <b>{title}</b> — {engine}')
+        self._state_look = (title, colour, detail, fix)
+        engine = engine_name(self.resolved)
+        dot = look.css(look.accent(colour))
+        self.state_label.setText(f'<span style="color:{dot}">●</span> <b>{title}</b> — {engine}')
         self.detail_label.setText(detail)
         self.detail_label.setVisible(bool(detail))
-        self.fix_label.setText(f"What to do: {fix}" if fix else "")
+        self.fix_label.setText(translate("EnginePanel", "What to do: {fix}").format(fix=fix)
+                               if fix else "")
         self.fix_label.setVisible(bool(fix))
         self._update_buttons()
+
+    def cannot_start(self) -> str:
+        """Why Start would fail before it tries ("" when it may): said on the button."""
+        shown = self.resolved if self.choice == "auto" else self.choice
+        if shown == "openai" and not self.settings.endpoint:
+            return translate("EnginePanel", "Enter the server's address first.")
+        if shown == "lmdeploy" and self.lmdeploy_found is False:
+            return translate("EnginePanel", "lmdeploy is not installed on this computer.")
+        if shown == "transformers" and not (self.settings.transformers_model or self.settings.model):
+            return translate("EnginePanel", "Choose the model folder first.")
+        return ""
 
     def _update_buttons(self) -> None:
         state = self.engines.engine_status.state
         idle = state in (ServerState.STOPPED, ServerState.FAILED)
-        self.start_button.setEnabled(idle and not self._switching)
+        why_not = self.cannot_start() if idle else ""
+        self.start_button.setEnabled(idle and not self._switching and not why_not)
+        self.start_button.setToolTip(why_not or translate("EnginePanel", "Start the engine now "
+                                                                         "(it also starts by itself "
+                                                                         "when a recognition needs it)"))
         self.stop_button.setEnabled(not idle and not self._switching)
+
+    def settings_changed_elsewhere(self) -> None:
+        """Preferences changed engine settings: show them, and build the engine again (now
+        when it is idle, else after the next Stop)."""
+        self._sync_fields()
+        self._fill_models()
+        self._show_sections()
+        self._dirty = True
+        if self._engine_busy():
+            self.pending_label.show()
+        else:
+            self._spawn(self._switch(self.settings.engine))
 
     def _append_log(self, line: str) -> None:
         self.log_view.appendPlainText(line)

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from desktop_ocr.core.export import FORMAT_NAMES, FORMATS
+from desktop_ocr.core.export import FORMATS
+from desktop_ocr.gui.i18n import format_name
 
 
 def export_filters() -> list[str]:
     """One filter per export format, in core/export.py's order ("Excel workbook (*.xlsx)")."""
-    return [f"{FORMAT_NAMES.get(fmt, fmt.upper())} (*.{fmt})" for fmt in FORMATS]
+    return [f"{format_name(fmt)} (*.{fmt})" for fmt in FORMATS]
 
 
 def export_filter() -> str:
@@ -15,4 +16,4 @@ def export_filter() -> str:
 
 
 def filter_for(fmt: str) -> str:
-    return f"{FORMAT_NAMES.get(fmt, fmt.upper())} (*.{fmt})"
+    return f"{format_name(fmt)} (*.{fmt})"

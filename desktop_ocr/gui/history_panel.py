@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from PySide6.QtCore import (
+    QT_TRANSLATE_NOOP,
     QAbstractListModel,
     QModelIndex,
     QPersistentModelIndex,
@@ -68,7 +69,10 @@ from desktop_ocr.core.notifications import NotificationManager, Severity, user_m
 from desktop_ocr.core.results import PartResult
 from desktop_ocr.core.settings import Settings
 from desktop_ocr.core.tables import Table
+from desktop_ocr.gui import focus, look
 from desktop_ocr.gui.file_filters import export_filters, filter_for
+from desktop_ocr.gui.i18n import count, engine_name, region_name, result_label, translate
+from desktop_ocr.gui.region_models import task_title
 
 log = logging.getLogger(__name__)
 
@@ -76,17 +80,27 @@ ModelIndex = QModelIndex | QPersistentModelIndex
 PAGE_SIZE = 100
 SEARCH_DELAY_MS = 200  # typing pauses this long before a query goes to the library
 THUMB = 56  # thumbnail box in the list, px
-KEEP_CHOICES = [("Forever", 0), ("1 year", 365), ("6 months", 182), ("90 days", 90),
-                ("30 days", 30), ("7 days", 7)]
+KEEP_CHOICES = [(QT_TRANSLATE_NOOP("HistoryPanel", "Forever"), 0),
+                (QT_TRANSLATE_NOOP("HistoryPanel", "1 year"), 365),
+                (QT_TRANSLATE_NOOP("HistoryPanel", "6 months"), 182),
+                (QT_TRANSLATE_NOOP("HistoryPanel", "90 days"), 90),
+                (QT_TRANSLATE_NOOP("HistoryPanel", "30 days"), 30),
+                (QT_TRANSLATE_NOOP("HistoryPanel", "7 days"), 7)]
+
+
 def when(result: PartResult) -> str:
     return dt.datetime.fromtimestamp(result.created).strftime("%Y-%m-%d %H:%M")
 
 
 def meta_line(result: PartResult) -> str:
-    parts = [when(result), result.task]
+    parts = [when(result), task_title(result.task) if result.task else ""]
     if result.engine:
-        parts.append(result.engine + (f" · {result.model}" if result.model else ""))
-    return " · ".join(parts)
+        parts.append(engine_name(result.engine) + (f" · {result.model}" if result.model else ""))
+    return " · ".join(p for p in parts if p)
+
+
+def failed_text(error: str) -> str:
+    return translate("HistoryPanel", "Failed: {error}").format(error=error)
 
 
 def _decode(blobs: Sequence[bytes]) -> list[QImage | None]:
@@ -243,12 +257,12 @@ class HistoryModel(QAbstractListModel):
         row = self._rows[index.row()]
         result = row.hit.result
         if role == Qt.ItemDataRole.DisplayRole:
-            return result.label
+            return result_label(result)
         if role == Qt.ItemDataRole.ToolTipRole:
-            tip = f"{result.label}\n{meta_line(result)}"
+            tip = f"{result_label(result)}\n{meta_line(result)}"
             if result.source_kind == "file":
                 tip += f"\n{result.source}"
-            return tip + (f"\nFailed: {result.error}" if result.error else "")
+            return tip + (f"\n{failed_text(result.error)}" if result.error else "")
         if role == Qt.ItemDataRole.DecorationRole:
             if row.pixmap is None and row.image is not None:
                 row.pixmap = QPixmap.fromImage(row.image)
@@ -307,15 +321,16 @@ class HistoryDelegate(QStyledItemDelegate):
         painter.setFont(bold)
         painter.setPen(text_color)
         painter.drawText(QRect(x, y, width, line), Qt.AlignmentFlag.AlignVCenter,
-                         QFontMetrics(bold).elidedText(result.label, Qt.TextElideMode.ElideMiddle, width))
+                         QFontMetrics(bold).elidedText(result_label(result), Qt.TextElideMode.ElideMiddle,
+                                                       width))
         painter.setFont(option.font)
         painter.setPen(dim)
         painter.drawText(QRect(x, y + line, width, line), Qt.AlignmentFlag.AlignVCenter,
                          fm.elidedText(meta_line(result), Qt.TextElideMode.ElideRight, width))
         if result.error:
-            painter.setPen(QColor("#d9534f") if not selected else text_color)
+            painter.setPen(look.accent("error", pal) if not selected else text_color)
             painter.drawText(QRect(x, y + 2 * line, width, line), Qt.AlignmentFlag.AlignVCenter,
-                             fm.elidedText(f"Failed: {result.error}", Qt.TextElideMode.ElideRight, width))
+                             fm.elidedText(failed_text(result.error), Qt.TextElideMode.ElideRight, width))
         else:
             self._paint_snippet(painter, option.font, bold, text_color, x, y + 2 * line, width,
                                 line, snippet_text, spans)
@@ -372,7 +387,8 @@ class HistoryDetail(QWidget):
         self.meta.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.body = QTextBrowser()
         self.body.setOpenLinks(False)
-        self.body.setPlaceholderText("Choose a result to see it here.")
+        self.body.setPlaceholderText(translate("HistoryPanel", "Choose a result to see it here."))
+        self.body.setAccessibleName(translate("HistoryPanel", "Stored result"))
         top = QHBoxLayout()
         top.addWidget(self.image)
         info = QVBoxLayout()
@@ -399,23 +415,26 @@ class HistoryDetail(QWidget):
         if result.thumbnail and pixmap.loadFromData(result.thumbnail):
             self.image.setPixmap(pixmap)
         else:
-            self.image.setText("(no image)")
+            self.image.setText(translate("HistoryPanel", "(no image)"))
         self.title.setText(result.name)
-        self.title.setToolTip(result.label)
+        self.title.setToolTip(result_label(result))
         self.meta.setText(details_html(result))
         self.body.setHtml(result_html(result))
 
 
 def region_text(result: PartResult) -> str:
-    page = f"Page {result.page} of {result.page_count}; " if result.page_count > 1 else ""
+    page = translate("HistoryPanel", "Page {n} of {total}; ").format(
+        n=result.page, total=result.page_count) if result.page_count > 1 else ""
     if result.region is None:
-        where = page + ("whole page" if page else "Whole page")
+        where = page + (translate("HistoryPanel", "whole page") if page else translate("HistoryPanel", "Whole page"))
     else:
         x, y, w, h = result.region
-        where = (f"{page}{result.region_label or 'Region'}: from {x:.0%} across, {y:.0%} down, "
-                 f"{w:.0%} × {h:.0%} of the page")
+        where = page + translate("HistoryPanel", "{region}: from {x} across, {y} down, {w} × {h} of the "
+                         "page").format(region=region_name(result.region_label) or
+                                        translate("HistoryPanel", "Region"),
+                                        x=f"{x:.0%}", y=f"{y:.0%}", w=f"{w:.0%}", h=f"{h:.0%}")
     if result.rotation:
-        where += f"; page turned {result.rotation}°"
+        where += translate("HistoryPanel", "; page turned {degrees}°").format(degrees=result.rotation)
     return where
 
 
@@ -425,19 +444,20 @@ def details_html(result: PartResult) -> str:
     if result.source_kind == "file":
         lines.append(e(result.source))
     if result.origin == "pdf-text":
-        lines.append("From the PDF's own text")
+        lines.append(e(translate("HistoryPanel", "From the PDF's own text")))
     elif result.seconds > 0:
-        took = f"Took {result.seconds:.1f} s"
+        took = translate("HistoryPanel", "Took {s} s").format(s=f"{result.seconds:.1f}")
         if result.attempts > 1:
-            took += f", {result.attempts} attempts"
+            took += translate("HistoryPanel", ", {n} attempts").format(n=result.attempts)
         lines.append(e(took))
-    notes = {"length": "The answer was cut at the token limit.",
-             "repetition": "A repeating tail was cut off.",
-             "cancelled": "Cancelled before the end."}
+    notes = {"length": translate("HistoryPanel", "The answer was cut at the token limit."),
+             "repetition": translate("HistoryPanel", "A repeating tail was cut off."),
+             "cancelled": translate("HistoryPanel", "Cancelled before the end.")}
     if result.finish in notes:
         lines.append(e(notes[result.finish]))
     if result.error:
-        lines.append(f'<span style="color:#d9534f">Failed: {e(result.error)}</span>')
+        lines.append(f'<span style="color:{look.css(look.accent("error"))}">'
+                     f'{e(failed_text(result.error))}</span>')
     return "<br>".join(lines)
 
 
@@ -486,9 +506,9 @@ class HistoryPanel(QWidget):
         self._tasks: set[asyncio.Future] = set()
 
         self.search = QLineEdit()
-        self.search.setPlaceholderText("Search history (any language)…")
+        self.search.setPlaceholderText(translate("HistoryPanel", "Search history (any language)…"))
         self.search.setClearButtonEnabled(True)
-        self.search.setAccessibleName("Search history")
+        self.search.setAccessibleName(translate("HistoryPanel", "Search history"))
         self._debounce = QTimer(self)
         self._debounce.setSingleShot(True)
         self._debounce.setInterval(SEARCH_DELAY_MS)
@@ -498,7 +518,16 @@ class HistoryPanel(QWidget):
 
         self.notice = QLabel()
         self.notice.setWordWrap(True)
-        self.notice.setStyleSheet("QLabel{background:#fff3cd;color:#664d03;padding:4px;border-radius:3px}")
+        self.notice.setObjectName("historyNotice")
+
+        def tint() -> None:
+            tone = look.tone("warning")
+            self.notice.setStyleSheet(
+                f"QLabel#historyNotice {{ background: {look.css(tone.background)}; color: "
+                f"{look.css(tone.text)}; border: 1px solid {look.css(tone.border)}; padding: 4px;"
+                " border-radius: 3px; }")
+
+        look.follow_palette(self.notice, tint)
         self.notice.hide()
 
         self.model = HistoryModel(library, parent=self)
@@ -516,7 +545,8 @@ class HistoryPanel(QWidget):
         self.list.selectionModel().currentChanged.connect(
             lambda cur, _prev: self.detail.show_result(self.model.result_at(cur.row())))
         self.list.selectionModel().selectionChanged.connect(lambda *_: self._update_actions())
-        self.list.setAccessibleName("Stored results")
+        self.list.setAccessibleName(translate("HistoryPanel", "Stored results"))
+        look.focus_ring(self.list, "historyList")
 
         self.detail = HistoryDetail()
         split = QSplitter(Qt.Orientation.Vertical)
@@ -533,30 +563,32 @@ class HistoryPanel(QWidget):
             b.setAutoRaise(True)
             b.clicked.connect(slot)
             return b
-
-        self.open_button = button("Open", "Open the source at this page and region (Enter)",
+        self.open_button = button(translate("HistoryPanel", "Open"),
+                                  translate("HistoryPanel", "Open the source at this page and region (Enter)"),
                                   lambda: self.open_result(self.current_result()))
-        self.copy_button = button("Copy", "Copy the result; tables paste as cells (Ctrl+C)",
+        self.copy_button = button(translate("HistoryPanel", "Copy"),
+                                  translate("HistoryPanel", "Copy the result; tables paste as cells (Ctrl+C)"),
                                   lambda: self.copy_selected())
-        self.export_button = button("Re-export…", "Export the chosen results again, without "
-                                    "recognising them again", lambda: self.choose_export())
+        self.export_button = button(translate("HistoryPanel", "Re-export…"),
+                                    translate("HistoryPanel", "Export the chosen results again, without "
+                                                      "recognising them again"),
+                                    lambda: self.choose_export())
         self.export_button.setPopupMode(QToolButton.ToolButtonPopupMode.MenuButtonPopup)
         menu = QMenu(self.export_button)
-        menu.addAction("One file…", lambda: self.choose_export())
-        menu.addAction("One file per input, into a folder…", lambda: self.choose_export(per_input=True))
+        menu.addAction(translate("HistoryPanel", "One file…"), lambda: self.choose_export())
+        menu.addAction(translate("HistoryPanel", "One file per input, into a folder…"),
+                       lambda: self.choose_export(per_input=True))
         self.export_button.setMenu(menu)
-        self.delete_button = button("Delete", "Delete the chosen results (Del)",
+        self.delete_button = button(translate("HistoryPanel", "Delete"),
+                                    translate("HistoryPanel", "Delete the chosen results (Del)"),
                                     lambda: self.delete_selected())
-        self.clear_button = button("Clear all…", "Delete every stored result", lambda: self.clear_all())
+        self.clear_button = button(translate("HistoryPanel", "Clear all…"),
+                                   translate("HistoryPanel", "Delete every stored result"),
+                                   lambda: self.clear_all())
         self.keep = QComboBox()
-        self.keep.setToolTip("How long the library keeps results")
-        self.keep.setAccessibleName("Keep results")
-        choices = list(KEEP_CHOICES)
-        if settings.history_keep_days not in [d for _, d in choices]:
-            choices.append((f"{settings.history_keep_days} days", settings.history_keep_days))
-        for label, days in choices:
-            self.keep.addItem(label, days)
-        self.keep.setCurrentIndex(self.keep.findData(settings.history_keep_days))
+        self.keep.setToolTip(translate("HistoryPanel", "How long the library keeps results"))
+        self.keep.setAccessibleName(translate("HistoryPanel", "Keep results"))
+        self._fill_keep(settings.history_keep_days)
         self.keep.currentIndexChanged.connect(self._keep_changed)
 
         actions = QHBoxLayout()
@@ -565,11 +597,11 @@ class HistoryPanel(QWidget):
                   self.clear_button):
             actions.addWidget(b)
         actions.addStretch(1)
-        keep_label = QLabel("Keep:")
+        keep_label = QLabel(translate("HistoryPanel", "&Keep:"))
         keep_label.setBuddy(self.keep)
         actions.addWidget(keep_label)
         actions.addWidget(self.keep)
-        self.status = QLabel("Opening the library…")
+        self.status = QLabel(translate("HistoryPanel", "Opening the library…"))
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addWidget(self.search)
@@ -601,6 +633,21 @@ class HistoryPanel(QWidget):
         await self._refresh_count()
         self.model.set_query(self.search.text().strip())
 
+    def _fill_keep(self, days: int) -> None:
+        self.keep.blockSignals(True)
+        self.keep.clear()
+        choices = [(translate("HistoryPanel", label), d) for label, d in KEEP_CHOICES]
+        if days not in [d for _, d in choices]:
+            choices.append((translate("HistoryPanel", "{n} days").format(n=days), days))
+        for label, d in choices:
+            self.keep.addItem(label, d)
+        self.keep.setCurrentIndex(self.keep.findData(days))
+        self.keep.blockSignals(False)
+
+    def show_keep(self, days: int) -> None:
+        """The retention was changed elsewhere (Preferences): show it, delete nothing here."""
+        self._fill_keep(days)
+
     def show_notice(self, message: str) -> None:
         """A line about the library itself (damaged, locked, memory only); "" hides it."""
         self.notice.setText(message)
@@ -615,11 +662,15 @@ class HistoryPanel(QWidget):
         shown = self.model.rowCount()
         if self.model.query:
             more = "+" if self.model.canFetchMore() else ""
-            self.status.setText(f"{shown}{more} found of {self.total:,}" if shown else
-                                ("Searching…" if self.model.loading else "Nothing found"))
+            self.status.setText(translate("HistoryPanel", "{shown} found of {total}").format(
+                shown=f"{shown}{more}", total=f"{self.total:,}") if shown else
+                (translate("HistoryPanel", "Searching…") if self.model.loading else
+                 translate("HistoryPanel", "Nothing found")))
         else:
-            self.status.setText(f"{self.total:,} result{'s' if self.total != 1 else ''}"
-                                if self.total else "No results yet: what you recognise is kept here.")
+            self.status.setText(count(self.total, translate("HistoryPanel", "1 result"),
+                                      translate("HistoryPanel", "{n} results"))
+                                if self.total else translate("HistoryPanel", "No results yet: what you "
+                                                                             "recognise is kept here."))
         self._update_actions()
 
     def _update_actions(self) -> None:
@@ -679,12 +730,13 @@ class HistoryPanel(QWidget):
         if not self.list.indexAt(pos).isValid():
             return
         menu = QMenu(self)
-        menu.addAction("Open", lambda: self.open_result(self.current_result()))
-        menu.addAction("Copy", lambda: self.copy_selected())
-        menu.addAction("Re-export…", lambda: self.choose_export())
-        menu.addAction("Re-export, one file per input…", lambda: self.choose_export(per_input=True))
+        menu.addAction(translate("HistoryPanel", "Open"), lambda: self.open_result(self.current_result()))
+        menu.addAction(translate("HistoryPanel", "Copy"), lambda: self.copy_selected())
+        menu.addAction(translate("HistoryPanel", "Re-export…"), lambda: self.choose_export())
+        menu.addAction(translate("HistoryPanel", "Re-export, one file per input…"),
+                       lambda: self.choose_export(per_input=True))
         menu.addSeparator()
-        menu.addAction("Delete", lambda: self.delete_selected())
+        menu.addAction(translate("HistoryPanel", "Delete"), lambda: self.delete_selected())
         menu.popup(self.list.viewport().mapToGlobal(pos))
 
     # ---------------------------------------------------------------- actions
@@ -703,7 +755,8 @@ class HistoryPanel(QWidget):
             except Exception as exc:
                 self.notifications.notify(user_message(exc), Severity.ERROR)
                 return
-            self.status.setText(f"Copied {len(results)} result{'s' if len(results) != 1 else ''}")
+            self.status.setText(count(len(results), translate("HistoryPanel", "Copied 1 result"),
+                                      translate("HistoryPanel", "Copied {n} results")))
 
         return self._spawn(run())
 
@@ -714,7 +767,8 @@ class HistoryPanel(QWidget):
             return None
         first = results[0]
         start = Path(first.source).parent if first.source_kind == "file" else Path.home()
-        dialog = QFileDialog(self, "Export results again" + (" into a folder" if per_input else ""))
+        dialog = QFileDialog(self, translate("HistoryPanel", "Export results again into a folder")
+                             if per_input else translate("HistoryPanel", "Export results again"))
         dialog.setDirectory(str(start if start.is_dir() else Path.home()))
         if per_input:
             dialog.setFileMode(QFileDialog.FileMode.Directory)
@@ -735,6 +789,7 @@ class HistoryPanel(QWidget):
 
         dialog.fileSelected.connect(chosen)
         dialog.finished.connect(dialog.deleteLater)
+        focus.after(dialog, self.window(), self.list)
         dialog.open()
         return dialog
 
@@ -750,11 +805,15 @@ class HistoryPanel(QWidget):
                 self.notifications.notify(str(exc), Severity.ERROR)
                 return
             except Exception as exc:
-                self.notifications.report(exc, f"Exporting to {path.name} failed")
+                self.notifications.report(exc, translate("HistoryPanel", "Exporting to {name} failed")
+                                          .format(name=path.name))
                 return
-            where = written[0] if len(written) == 1 else f"{len(written)} files in {path}"
-            self.notifications.notify(f"Exported {len(chosen)} result"
-                                      f"{'s' if len(chosen) != 1 else ''} to {where}", Severity.INFO)
+            where = str(written[0]) if len(written) == 1 else translate(
+                "HistoryPanel", "{n} files in {folder}").format(n=len(written), folder=path)
+            self.notifications.notify(count(len(chosen),
+                                            translate("HistoryPanel", "Exported 1 result to {where}"),
+                                            translate("HistoryPanel", "Exported {n} results to {where}"))
+                                      .replace("{where}", where), Severity.INFO)
 
         return self._spawn(run())
 
@@ -773,6 +832,7 @@ class HistoryPanel(QWidget):
             box.deleteLater()
 
         box.finished.connect(done)
+        focus.after(box, self.window(), self.list)
         box.open()
         return box
 
@@ -783,8 +843,10 @@ class HistoryPanel(QWidget):
             return None
         ids = [r.id for r in results if r.id is not None]
         if len(ids) > 1:
-            return self._confirm("Delete results", f"Delete the {len(ids)} chosen results from the "
-                                 "history?", "Delete", lambda: self._delete(ids))
+            return self._confirm(translate("HistoryPanel", "Delete results"),
+                                 translate("HistoryPanel", "Delete the {n} chosen results from the "
+                                                           "history?").format(n=len(ids)),
+                                 translate("HistoryPanel", "Delete"), lambda: self._delete(ids))
         return self._delete(ids)
 
     def _delete(self, ids: list[int]) -> asyncio.Task:
@@ -808,8 +870,10 @@ class HistoryPanel(QWidget):
 
             self.cleared = self._spawn(run())
 
-        return self._confirm("Clear history", f"Delete all {self.total:,} stored results? "
-                             "This cannot be undone.", "Delete all", go)
+        return self._confirm(translate("HistoryPanel", "Clear history"),
+                             translate("HistoryPanel", "Delete all {n} stored results? This cannot "
+                                                       "be undone.").format(n=f"{self.total:,}"),
+                             translate("HistoryPanel", "Delete all"), go)
 
     def _keep_changed(self, _index: int) -> None:
         days = int(self.keep.currentData())
@@ -826,8 +890,10 @@ class HistoryPanel(QWidget):
 
         if days and (not old or days < old):
             self.keep_box = self._confirm(
-                "Keep results", f"Results older than {self.keep.currentText()} will be deleted "
-                "now, and from now on.", "Delete older", apply, revert)
+                translate("HistoryPanel", "Keep results"),
+                translate("HistoryPanel", "Results older than {age} will be deleted now, and from "
+                                          "now on.").format(age=self.keep.currentText()),
+                translate("HistoryPanel", "Delete older"), apply, revert)
         else:
             apply()
 
@@ -835,7 +901,8 @@ class HistoryPanel(QWidget):
         try:
             await asyncio.to_thread(self.settings.save)
         except Exception as exc:
-            self.notifications.notify(f"The setting was not saved: {user_message(exc)}", Severity.WARNING)
+            self.notifications.notify(translate("HistoryPanel", "The setting was not saved: {why}")
+                                      .format(why=user_message(exc)), Severity.WARNING)
         deleted = await self.library.set_retention(days, self.settings.history_max_entries)
         if deleted:
             await self._refresh_count()

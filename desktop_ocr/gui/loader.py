@@ -18,6 +18,7 @@ from desktop_ocr.core.documents import (
     open_decoded,
 )
 from desktop_ocr.core.notifications import NotificationManager, Severity, user_message
+from desktop_ocr.gui.i18n import translate
 
 log = logging.getLogger(__name__)
 
@@ -67,27 +68,32 @@ class DocumentLoader(QObject):
             except (PasswordRequired, WrongPassword) as exc:
                 wrong = isinstance(exc, WrongPassword)
                 if self.password_provider is None:
-                    self._failed(path, f"Cannot open {path.name}: {exc}")
+                    self._failed(path, translate("Loader", "Cannot open {name}: {why}").format(
+                        name=path.name, why=exc))
                     return
                 password = await self.password_provider(path.name, wrong)
                 if password is None:
                     # The core closed the PDF when it refused it: nothing stays open.
-                    message = f"{path.name} was not opened (no password given)."
+                    message = translate("Loader", "{name} was not opened (no password given).").format(
+                        name=path.name)
                     self.notifications.notify(message, Severity.INFO)
                     self.loadFailed.emit(str(path), message)
                     return
             except OPEN_ERRORS as exc:
                 log.info("cannot open %s: %s", path, exc)
-                self._failed(path, f"Cannot open {path.name}: {user_message(exc)}")
+                self._failed(path, translate("Loader", "Cannot open {name}: {why}").format(
+                    name=path.name, why=user_message(exc)))
                 return
             except Exception as exc:
-                note = self.notifications.report(exc, f"Cannot open {path.name}")
+                note = self.notifications.report(exc, translate("Loader", "Cannot open {name}").format(
+                    name=path.name))
                 self.loadFailed.emit(str(path), note.message)
                 return
         if doc.repaired:
             self.notifications.notify(
-                f"{path.name} is damaged; it was repaired as far as possible and some pages "
-                "or content may be missing.", Severity.WARNING, "\n".join(doc.warnings))
+                translate("Loader", "{name} is damaged; it was repaired as far as possible and some "
+                                    "pages or content may be missing.").format(name=path.name),
+                Severity.WARNING, "\n".join(doc.warnings))
         self.loaded.emit(LoadedDocument(path, doc, recognise))
 
     def _failed(self, path: Path, message: str) -> None:

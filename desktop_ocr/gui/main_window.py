@@ -23,6 +23,7 @@ from desktop_ocr.core.notifications import NotificationManager, Severity
 from desktop_ocr.core.notifications import manager as default_manager
 from desktop_ocr.core.settings import Settings
 from desktop_ocr.gui.bus import Bus, save_settings
+from desktop_ocr.gui.i18n import count, sentences, translate
 from desktop_ocr.gui.window_parts import EMPTY_TEXT, EmptyState
 
 if TYPE_CHECKING:
@@ -47,23 +48,25 @@ def _import_the_rest() -> None:
     engines...) that the start-up figure must not wait for (bench/startup.py): the window
     shows first, then `MainWindow.build()` calls this and builds the rest.
     """
-    global asyncio, pl, FinishReason, engine_title, document_from_image, ExportError, export
+    global asyncio, pl, FinishReason, document_from_image, ExportError, export
     global format_for, log_file, Session, get_task, payload_for, ClipboardPayload, EngineHost
     global DocumentLoader, NotificationArea, FitMode, PageView, ask_password, PromptBar
     global QuickCapture, RegionListModel, task_ids, task_title, RegionPanel, ResultView
     global RunController, LiveTables, TableModel, models_for_text, TableTabs, ThumbnailModel
     global ThumbnailStrip, Qt, QTimer, QAction, QKeySequence, QComboBox, QFileDialog, QHBoxLayout
     global QLabel, QMessageBox, QSpinBox, QSplitter, QStackedWidget, QTabWidget, QToolBar
-    global QVBoxLayout, QWidget, BatchBar, TextLayerBanner
+    global QVBoxLayout, QWidget, BatchBar, TextLayerBanner, QSize, QActionGroup, QMenu, look
+    global engine_name, action_tip, focus, plain_text, region_name, result_label
     import asyncio
 
-    from PySide6.QtCore import Qt, QTimer
-    from PySide6.QtGui import QAction, QKeySequence
+    from PySide6.QtCore import QSize, Qt, QTimer
+    from PySide6.QtGui import QAction, QActionGroup, QKeySequence
     from PySide6.QtWidgets import (
         QComboBox,
         QFileDialog,
         QHBoxLayout,
         QLabel,
+        QMenu,
         QMessageBox,
         QSpinBox,
         QSplitter,
@@ -75,15 +78,17 @@ def _import_the_rest() -> None:
     )
 
     from desktop_ocr.core import pipeline as pl
-    from desktop_ocr.core.contract import FinishReason, engine_title
+    from desktop_ocr.core.contract import FinishReason
     from desktop_ocr.core.documents import document_from_image
     from desktop_ocr.core.export import ExportError, export, format_for
     from desktop_ocr.core.logs import log_file
     from desktop_ocr.core.session import Session
     from desktop_ocr.core.tasks import get_task
+    from desktop_ocr.gui import focus, look
     from desktop_ocr.gui.clipboard.base import ClipboardPayload
     from desktop_ocr.gui.clipboard.formats import payload_for
     from desktop_ocr.gui.engine_host import EngineHost
+    from desktop_ocr.gui.i18n import engine_name, region_name, result_label
     from desktop_ocr.gui.loader import DocumentLoader
     from desktop_ocr.gui.notify_widget import NotificationArea
     from desktop_ocr.gui.page_view import FitMode, PageView
@@ -97,18 +102,56 @@ def _import_the_rest() -> None:
     from desktop_ocr.gui.table_model import LiveTables, TableModel, models_for_text
     from desktop_ocr.gui.table_view import TableTabs
     from desktop_ocr.gui.thumbnails import ThumbnailModel, ThumbnailStrip
-    from desktop_ocr.gui.window_bars import BatchBar, TextLayerBanner
+    from desktop_ocr.gui.window_bars import BatchBar, TextLayerBanner, action_tip, plain_text
 
 
 log = logging.getLogger(__name__)
 
-OPEN_FILTER = (
-    "Images and documents (*.png *.jpg *.jpeg *.tif *.tiff *.bmp *.webp *.gif *.pdf *.xps *.epub *.cbz);;"
-    "Images (*.png *.jpg *.jpeg *.tif *.tiff *.bmp *.webp *.gif);;PDF (*.pdf);;All files (*)"
-)
+IMAGE_PATTERNS = "*.png *.jpg *.jpeg *.tif *.tiff *.bmp *.webp *.gif"
+
+
+def open_filter() -> str:
+    docs = translate("MainWindow", "Images and documents")
+    images = translate("MainWindow", "Images")
+    everything = translate("MainWindow", "All files")
+    return (f"{docs} ({IMAGE_PATTERNS} *.pdf *.xps *.epub *.cbz);;"
+            f"{images} ({IMAGE_PATTERNS});;PDF (*.pdf);;{everything} (*)")
+
+
 RECENT_MAX = 10
 # Runs that show their text live in the result pane (one page or one captured image).
 LIVE_KINDS = ("page", "paste", "snip", "watch")
+
+
+def default_size():
+    """1280 × 800, or less where the screen has less room (a laptop at 200 % has 960 × 540
+    logical pixels): the whole window, results pane included, must fit on screen."""
+    from PySide6.QtCore import QSize
+    from PySide6.QtGui import QGuiApplication
+
+    want = QSize(1280, 800)
+    screen = QGuiApplication.primaryScreen()
+    if screen is None:
+        return want
+    room = screen.availableGeometry().size()
+    return QSize(min(want.width(), int(room.width() * 0.92)),
+                 min(want.height(), int(room.height() * 0.92)))
+
+
+def standard_key(key, fallback: str):
+    """The platform's key for a standard command, or `fallback` where the platform has
+    none (Quit has no standard key on some Linux desktops and off screen)."""
+    from PySide6.QtGui import QKeySequence
+
+    keys = QKeySequence.keyBindings(key)
+    return keys[0] if keys else QKeySequence(fallback)
+
+
+def label_of(part) -> str:
+    """A pipeline part's label ("scan.pdf, page 3, Region 2") in the window's language."""
+    from desktop_ocr.gui.i18n import part_label
+
+    return part_label(part.source.name, part.page + 1, part.page_count, part.region_label)
 
 
 def local_paths(mime: QMimeData) -> list[Path]:
@@ -145,12 +188,13 @@ class MainWindow(QMainWindow):
         self.bus = bus or Bus(self)
         self.library = library
         self.setWindowTitle(APP_NAME)
-        self.resize(1280, 800)
+        self.resize(default_size())
         self.setAcceptDrops(True)
         self.empty_state = EmptyState(self.choose_files)
         self.setCentralWidget(self.empty_state)  # all the first paint needs
         self.session = None
         self.built = False
+        self.restart_requested = False  # quit, then start again (a new language)
         self._defer_engine_panel = defer_engine_panel
         if not deferred:
             self.build()
@@ -210,8 +254,17 @@ class MainWindow(QMainWindow):
         self._pending_open: PartResult | None = None  # a History entry whose file is opening
         if not self._defer_engine_panel:
             self.add_engine_panel()
+        look.follow_palette(self, self._refresh_icons)
+        self._report_settings_problem()
 
     # ---------------------------------------------------------------- state
+
+    @property
+    def language(self) -> str:
+        """The language the window speaks ("en" or "zh_CN"): task names follow it."""
+        from desktop_ocr.gui.i18n import current_language
+
+        return current_language()
 
     @property
     def document(self) -> Document | None:
@@ -223,13 +276,15 @@ class MainWindow(QMainWindow):
 
     # ---------------------------------------------------------------- construction
 
-    def _action(self, text: str, slot, shortcut=None, tip: str = "") -> QAction:
+    def _action(self, text: str, slot, shortcut=None, tip: str = "", icon: str = "") -> QAction:
         action = QAction(text, self)
         if shortcut is not None:
             action.setShortcut(shortcut)
         if tip:
             action.setStatusTip(tip)
-            action.setToolTip(tip)
+        action.setToolTip(action_tip(action))
+        if icon:
+            self._icons[action] = icon
         action.triggered.connect(slot)
         return action
 
@@ -242,180 +297,233 @@ class MainWindow(QMainWindow):
         action.toggled.connect(slot)
         return action
 
+    def _refresh_icons(self) -> None:
+        """The icons for the palette now shown (a light or dark theme, or the desktop's)."""
+        for action, name in self._icons.items():
+            action.setIcon(look.icon(name))
+
     def _build_actions(self) -> None:
         a = self._action
-        self.open_action = a("&Open…", self.choose_files, QKeySequence.StandardKey.Open,
-                             "Open images or PDFs (several files make a batch)")
-        self.open_folder_action = a("Open &folder…", self.choose_folder, QKeySequence("Ctrl+Shift+O"),
-                                    "Recognise every image and PDF in a folder as a batch")
-        self.export_action = a("&Export…", self.choose_export, QKeySequence("Ctrl+E"),
-                               "Save the results of the whole document "
-                               "(.xlsx, .csv, .txt, .md, .html, .json)")
-        self.quit_action = a("&Quit", self.quit_app, QKeySequence.StandardKey.Quit)
-        self.recognise_action = a("&Recognise", self.recognise_current, QKeySequence("Ctrl+R"),
-                                  "Recognise the current page: each region in order, or the whole page")
-        self.recognise_all_action = a("Recognise &all pages", self.recognise_all,
+        self._icons: dict[QAction, str] = {}
+        self.open_action = a(translate("MainWindow", "&Open…"), self.choose_files, QKeySequence.StandardKey.Open,
+                             translate("MainWindow", "Open images or PDFs (several files make a batch)"), "open")
+        self.open_folder_action = a(translate("MainWindow", "Open &folder…"), self.choose_folder, QKeySequence("Ctrl+Shift+O"),
+                                    translate("MainWindow", "Recognise every image and PDF in a folder as a batch"),
+                                    "open-folder")
+        self.export_action = a(translate("MainWindow", "&Export…"), self.choose_export, QKeySequence("Ctrl+E"),
+                               translate("MainWindow", "Save the results of the whole document (.xlsx, .csv, .txt, .md, "
+                                 ".html, .json, .docx, .pdf)"), "export")
+        self.quit_action = a(translate("MainWindow", "&Quit"), self.quit_app,
+                             standard_key(QKeySequence.StandardKey.Quit, "Ctrl+Q"))
+        self.recognise_action = a(translate("MainWindow", "&Recognise"), self.recognise_current, QKeySequence("Ctrl+R"),
+                                  translate("MainWindow", "Recognise the current page: each region in order, or the whole "
+                                    "page"), "recognise")
+        self.recognise_all_action = a(translate("MainWindow", "Recognise &all pages"), self.recognise_all,
                                       QKeySequence("Ctrl+Shift+R"),
-                                      "Recognise every page of the document (pages already done are kept)")
-        self.use_text_action = a("Use the PDF's &text", self.use_pdf_text, None,
-                                 "Take this page's text from the PDF itself, without OCR")
+                                      translate("MainWindow", "Recognise every page of the document (pages already done are "
+                                        "kept)"), "recognise-all")
+        self.use_text_action = a(translate("MainWindow", "Use the PDF's &text"), self.use_pdf_text, QKeySequence("Ctrl+Shift+T"),
+                                 translate("MainWindow", "Take this page's text from the PDF itself, without OCR"))
         self.prefer_text_action = self._toggle(
-            "Use PDF text when pages have it", self.settings.prefer_text_layer,
-            self._set_prefer_text, "Recognise all pages: take the PDF's own text where a page has "
-            "it and run OCR only on scanned pages")
-        self.clear_results_action = a("Clear results", self.clear_results, None,
-                                      "Forget the results of this document (History keeps them)")
-        self.retry_action = a("Retry with stronger repetition &penalty", self.retry_repetition,
+            translate("MainWindow", "Use PDF text when pages have it"), self.settings.prefer_text_layer,
+            self._set_prefer_text, translate("MainWindow", "Recognise all pages: take the PDF's own text where a page has "
+                                     "it and run OCR only on scanned pages"))
+        self.clear_results_action = a(translate("MainWindow", "Clear results"), self.clear_results, None,
+                                      translate("MainWindow", "Forget the results of this document (History keeps them)"))
+        self.retry_action = a(translate("MainWindow", "Retry with stronger repetition &penalty"), self.retry_repetition,
                               QKeySequence("Ctrl+Shift+P"),
-                              "Run the last recognition again with a higher repetition penalty")
+                              translate("MainWindow", "Run the last recognition again with a higher repetition penalty"))
         self.retry_action.setEnabled(False)
-        self.cancel_action = a("&Cancel", self.cancel, QKeySequence("Esc"),
-                               "Stop the recognition in progress")
-        self.copy_action = a("&Copy text", self.copy_result, QKeySequence("Ctrl+Shift+C"),
-                             "Copy the result to the clipboard (tables as cells, as edited)")
-        self.zoom_in_action = a("Zoom &in", lambda: self.page_view.zoom_in(),
-                                QKeySequence.StandardKey.ZoomIn)
-        self.zoom_out_action = a("Zoom &out", lambda: self.page_view.zoom_out(),
-                                 QKeySequence.StandardKey.ZoomOut)
-        self.fit_action = a("Fit &page", lambda: self.page_view.fit_page(), QKeySequence("Ctrl+0"),
-                            "Show the whole page")
-        self.fit_width_action = a("Fit &width", lambda: self.page_view.fit_width(),
-                                  QKeySequence("Ctrl+2"), "Fit the page's width to the window")
-        self.actual_size_action = a("&100 %", lambda: self.page_view.actual_size(),
-                                    QKeySequence("Ctrl+1"), "Show the page at its actual size")
-        self.rotate_action = a("Rotate &right", lambda: self.rotate_page(90), QKeySequence("Ctrl+]"),
-                               "Turn the page 90° clockwise")
-        self.rotate_left_action = a("Rotate &left", lambda: self.rotate_page(-90),
-                                    QKeySequence("Ctrl+["), "Turn the page 90° counter-clockwise")
-        self.next_action = a("&Next page", self.next_page, QKeySequence(Qt.Key.Key_PageDown))
-        self.prev_action = a("&Previous page", self.previous_page, QKeySequence(Qt.Key.Key_PageUp))
-        self.first_action = a("&First page", self.first_page, QKeySequence(Qt.Key.Key_Home))
-        self.last_action = a("&Last page", self.last_page, QKeySequence(Qt.Key.Key_End))
-        self.delete_region_action = a("&Delete region", self.delete_selected_region,
-                                      QKeySequence(Qt.Key.Key_Delete), "Delete the selected region")
-        self.clear_regions_action = a("Clear regions", self.clear_regions, None,
-                                      "Delete every region on this page")
-        self.about_action = a("&About", self.show_about)
-        self.history_action = a("&History", self.toggle_history, QKeySequence("Ctrl+H"),
-                                "Every result kept: search, open, copy and export again")
+        self.cancel_action = a(translate("MainWindow", "&Cancel"), self.cancel, QKeySequence("Esc"),
+                               translate("MainWindow", "Stop the recognition in progress"), "cancel")
+        self.copy_action = a(translate("MainWindow", "&Copy text"), self.copy_result, QKeySequence("Ctrl+Shift+C"),
+                             translate("MainWindow", "Copy the result to the clipboard (tables as cells, as edited)"), "copy")
+        self.zoom_in_action = a(translate("MainWindow", "Zoom &in"), lambda: self.page_view.zoom_in(),
+                                QKeySequence.StandardKey.ZoomIn, "", "zoom-in")
+        self.zoom_out_action = a(translate("MainWindow", "Zoom &out"), lambda: self.page_view.zoom_out(),
+                                 QKeySequence.StandardKey.ZoomOut, "", "zoom-out")
+        self.fit_action = a(translate("MainWindow", "Fit &page"), lambda: self.page_view.fit_page(), QKeySequence("Ctrl+0"),
+                            translate("MainWindow", "Show the whole page"), "fit-page")
+        self.fit_width_action = a(translate("MainWindow", "Fit &width"), lambda: self.page_view.fit_width(),
+                                  QKeySequence("Ctrl+2"), translate("MainWindow", "Fit the page's width to the window"),
+                                  "fit-width")
+        self.actual_size_action = a(translate("MainWindow", "&100 %"), lambda: self.page_view.actual_size(),
+                                    QKeySequence("Ctrl+1"), translate("MainWindow", "Show the page at its actual size"),
+                                    "actual-size")
+        self.rotate_action = a(translate("MainWindow", "Rotate &right"), lambda: self.rotate_page(90), QKeySequence("Ctrl+]"),
+                               translate("MainWindow", "Turn the page 90° clockwise"), "rotate-right")
+        self.rotate_left_action = a(translate("MainWindow", "Rotate &left"), lambda: self.rotate_page(-90),
+                                    QKeySequence("Ctrl+["), translate("MainWindow", "Turn the page 90° counter-clockwise"),
+                                    "rotate-left")
+        self.next_action = a(translate("MainWindow", "&Next page"), self.next_page, QKeySequence(Qt.Key.Key_PageDown), "",
+                             "next")
+        self.prev_action = a(translate("MainWindow", "&Previous page"), self.previous_page, QKeySequence(Qt.Key.Key_PageUp),
+                             "", "previous")
+        self.first_action = a(translate("MainWindow", "&First page"), self.first_page, QKeySequence(Qt.Key.Key_Home))
+        self.last_action = a(translate("MainWindow", "&Last page"), self.last_page, QKeySequence(Qt.Key.Key_End))
+        self.go_to_action = a(translate("MainWindow", "&Go to page…"), self.focus_page_number, QKeySequence("Ctrl+G"),
+                              translate("MainWindow", "Type the number of the page to show"))
+        self.delete_region_action = a(translate("MainWindow", "&Delete region"), self.delete_selected_region,
+                                      QKeySequence(Qt.Key.Key_Delete), translate("MainWindow", "Delete the selected region"))
+        self.clear_regions_action = a(translate("MainWindow", "Clear regions"), self.clear_regions, None,
+                                      translate("MainWindow", "Delete every region on this page"))
+        self.about_action = a(translate("MainWindow", "&About"), self.show_about)
+        self.shortcuts_action = a(translate("MainWindow", "&Keyboard shortcuts"), self.show_shortcuts,
+                                  standard_key(QKeySequence.StandardKey.HelpContents, "F1"),
+                                  translate("MainWindow", "Every command and its key"))
+        self.preferences_action = a(translate("MainWindow", "&Preferences…"), self.show_preferences, QKeySequence("Ctrl+,"),
+                                    translate("MainWindow", "Engine, task, language, theme, clipboard, limits, history"),
+                                    "preferences")
+        self.preferences_action.setMenuRole(QAction.MenuRole.PreferencesRole)
+        self.history_action = a(translate("MainWindow", "&History"), self.toggle_history, QKeySequence("Ctrl+H"),
+                                translate("MainWindow", "Every result kept: search, open, copy and export again"), "history")
         self.history_action.setEnabled(self.library is not None)
         # Page keys belong to the viewer: in the result editor Home/End move the cursor.
         for action in (self.next_action, self.prev_action, self.first_action, self.last_action,
                        self.delete_region_action):
             action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
         # Clipboard and screen (quick_capture.py does the work).
-        self.paste_action = a("&Paste image", self.capture.paste, QKeySequence.StandardKey.Paste,
-                              "Recognise the image (or image file) on the clipboard")
-        self.clipboard_action = a("Recognise &clipboard", self.capture.paste, None,
-                                  "Recognise the image on the clipboard")
-        self.snip_action = a("&Snip screen region", self.capture.snip, QKeySequence("Ctrl+Shift+X"),
-                             "Select a region of the screen and recognise it")
-        self.show_action = a("Show &window", self.show_from_tray)
-        self.watch_action = self._toggle("&Watch clipboard for images", self.settings.watch_clipboard,
+        self.paste_action = a(translate("MainWindow", "&Paste image"), self.capture.paste, QKeySequence.StandardKey.Paste,
+                              translate("MainWindow", "Recognise the image (or image file) on the clipboard"), "paste")
+        self.clipboard_action = a(translate("MainWindow", "Recognise &clipboard"), self.capture.paste, None,
+                                  translate("MainWindow", "Recognise the image on the clipboard"))
+        self.snip_action = a(translate("MainWindow", "&Snip screen region"), self.capture.snip, QKeySequence("Ctrl+Shift+X"),
+                             translate("MainWindow", "Select a region of the screen and recognise it"), "snip")
+        self.show_action = a(translate("MainWindow", "Show &window"), self.show_from_tray)
+        self.watch_action = self._toggle(translate("MainWindow", "&Watch clipboard for images"), self.settings.watch_clipboard,
                                          self.capture.set_watch,
-                                         "Recognise every new image copied to the clipboard")
-        self.auto_copy_action = self._toggle("Copy result &automatically", self.settings.copy_snip_result,
+                                         translate("MainWindow", "Recognise every new image copied to the clipboard"))
+        self.auto_copy_action = self._toggle(translate("MainWindow", "Copy result &automatically"), self.settings.copy_snip_result,
                                              self.capture.set_auto_copy,
-                                             "Put the text of snips and clipboard images on the clipboard")
-        self.close_to_tray_action = self._toggle("&Keep running in the tray when closed",
+                                             translate("MainWindow", "Put the text of snips and clipboard images on the "
+                                               "clipboard"))
+        self.close_to_tray_action = self._toggle(translate("MainWindow", "&Keep running in the tray when closed"),
                                                  self.settings.close_to_tray, self._set_close_to_tray)
         self.close_to_tray_action.setEnabled(False)  # until the app finds a system tray
+        self._refresh_icons()
 
     def _build_ui(self) -> None:
         menu = self.menuBar()
-        file_menu = menu.addMenu("&File")
+        file_menu = menu.addMenu(translate("MainWindow", "&File"))
         file_menu.addAction(self.open_action)
         file_menu.addAction(self.open_folder_action)
-        self.recent_menu = file_menu.addMenu("Open &recent")
+        self.recent_menu = file_menu.addMenu(translate("MainWindow", "Open &recent"))
         self.recent_menu.aboutToShow.connect(self._fill_recent)
         self._fill_recent()
         file_menu.addAction(self.export_action)
         file_menu.addSeparator()
         file_menu.addAction(self.quit_action)
         self.file_menu = file_menu
-        edit_menu = menu.addMenu("&Edit")
+        edit_menu = menu.addMenu(translate("MainWindow", "&Edit"))
         for action in (self.copy_action, self.paste_action, self.delete_region_action,
                        self.clear_regions_action):
             edit_menu.addAction(action)
         edit_menu.addSeparator()
         for action in (self.auto_copy_action, self.watch_action, self.close_to_tray_action):
             edit_menu.addAction(action)
+        edit_menu.addSeparator()
+        edit_menu.addAction(self.preferences_action)
         self.edit_menu = edit_menu
-        view_menu = menu.addMenu("&View")
+        view_menu = menu.addMenu(translate("MainWindow", "&View"))
         for action in (self.zoom_in_action, self.zoom_out_action, self.fit_action,
                        self.fit_width_action, self.actual_size_action, None, self.rotate_action,
                        self.rotate_left_action, None, self.prev_action, self.next_action,
-                       self.first_action, self.last_action):
+                       self.first_action, self.last_action, self.go_to_action):
             if action is None:
                 view_menu.addSeparator()
             else:
                 view_menu.addAction(action)
         view_menu.addSeparator()
         view_menu.addAction(self.history_action)
+        # The engine and batch panels' toggles go in here, above the language (add_*_panel).
+        self._panels_end = view_menu.addSeparator()
+        self.language_menu = view_menu.addMenu(translate("MainWindow", "&Language"))
+        self._build_language_menu()
         self.view_menu = view_menu
-        run_menu = menu.addMenu("&Recognise")
-        for action in (self.recognise_action, self.recognise_all_action, self.use_text_action,
-                       self.prefer_text_action, None, self.snip_action, self.clipboard_action,
-                       None, self.retry_action, self.cancel_action, self.clear_results_action):
+        run_menu = menu.addMenu(translate("MainWindow", "&Recognise"))
+        self.task_menu = QMenu(translate("MainWindow", "&Task"), run_menu)
+        for action in (self.recognise_action, self.recognise_all_action, self.task_menu,
+                       self.use_text_action, self.prefer_text_action, None, self.snip_action,
+                       self.clipboard_action, None, self.retry_action, self.cancel_action,
+                       self.clear_results_action):
             if action is None:
                 run_menu.addSeparator()
+            elif isinstance(action, QMenu):
+                run_menu.addMenu(action)
             else:
                 run_menu.addAction(action)
         self.run_menu = run_menu
-        help_menu = menu.addMenu("&Help")
+        help_menu = menu.addMenu(translate("MainWindow", "&Help"))
+        help_menu.addAction(self.shortcuts_action)
         help_menu.addAction(self.about_action)
+        self.help_menu = help_menu
 
-        toolbar = QToolBar("Main", self)
+        # One compact toolbar: open and capture, the task and what runs it, the result, the page.
+        toolbar = QToolBar(translate("MainWindow", "Main"), self)
         toolbar.setObjectName("mainToolbar")
         toolbar.setMovable(False)
-        toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
-        for action in (self.open_action, self.paste_action, self.snip_action, self.recognise_action,
-                       self.recognise_all_action, self.cancel_action, self.copy_action, self.export_action):
+        toolbar.setIconSize(QSize(20, 20))
+        toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonIconOnly)
+        for action in (self.open_action, self.paste_action, self.snip_action):
             toolbar.addAction(action)
         toolbar.addSeparator()
         self.task_combo = QComboBox()
-        self.task_combo.setAccessibleName("Task")
+        self.task_combo.setAccessibleName(translate("MainWindow", "Task"))
+        self.task_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
+        self.task_actions = QActionGroup(self)
+        language = self.language
         for task in task_ids():
-            self.task_combo.addItem(task_title(task), task)
-            note = get_task(task).cpu.note(self.settings.language)
+            title = task_title(task, language)
+            self.task_combo.addItem(title, task)
+            note = get_task(task).cpu.note(language)
             if note:
-                self.task_combo.setItemData(self.task_combo.count() - 1, f"On the CPU engine: {note}",
+                self.task_combo.setItemData(self.task_combo.count() - 1,
+                                            translate("MainWindow", "On the CPU engine: {note}").format(note=note),
                                             Qt.ItemDataRole.ToolTipRole)
+            choose = self.task_menu.addAction(title)
+            choose.setCheckable(True)
+            choose.setData(task)
+            self.task_actions.addAction(choose)
+        self.task_actions.triggered.connect(
+            lambda act: self.task_combo.setCurrentIndex(self.task_combo.findData(act.data())))
         i = self.task_combo.findData(self.settings.task)
         self.task_combo.setCurrentIndex(max(i, 0))
-        self.task_combo.setToolTip("What to extract (regions can have their own task)")
+        self._check_task_action()
+        self.task_combo.setToolTip(translate("MainWindow", "What to extract (regions can have their own task)"))
         toolbar.addWidget(self.task_combo)
-        self.addToolBar(toolbar)
-        self.toolbar = toolbar
-
-        nav = QToolBar("Page", self)
-        nav.setObjectName("pageToolbar")
-        nav.setMovable(False)
-        nav.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
-        nav.addAction(self.prev_action)
+        for action in (self.recognise_action, self.recognise_all_action, self.cancel_action):
+            toolbar.addAction(action)
+        # The main command says its name; the rest are icons with tooltips.
+        self.recognise_action.setIconText(plain_text(self.recognise_action.text()))
+        toolbar.widgetForAction(self.recognise_action).setToolButtonStyle(
+            Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        toolbar.addSeparator()
+        for action in (self.copy_action, self.export_action):
+            toolbar.addAction(action)
+        toolbar.addSeparator()
+        toolbar.addAction(self.prev_action)
         self.page_spin = QSpinBox()
         self.page_spin.setMinimum(1)
         self.page_spin.setMaximum(1)
         self.page_spin.setKeyboardTracking(False)
-        self.page_spin.setToolTip("Go to page")
-        self.page_spin.setAccessibleName("Page")
-        nav.addWidget(self.page_spin)
-        self.page_count_label = QLabel(" of 0 ")
-        nav.addWidget(self.page_count_label)
-        nav.addAction(self.next_action)
-        nav.addSeparator()
-        for action in (self.zoom_out_action, self.zoom_in_action):
-            nav.addAction(action)
+        self.page_spin.setToolTip(translate("MainWindow", "Go to page (Ctrl+G)"))
+        self.page_spin.setAccessibleName(translate("MainWindow", "Page number"))
+        toolbar.addWidget(self.page_spin)
+        self.page_count_label = QLabel(translate("MainWindow", " of {n} ").format(n=0))
+        toolbar.addWidget(self.page_count_label)
+        toolbar.addAction(self.next_action)
+        toolbar.addSeparator()
+        toolbar.addAction(self.zoom_out_action)
         self.zoom_label = QLabel("100 %")
         self.zoom_label.setMinimumWidth(52)
         self.zoom_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        nav.addWidget(self.zoom_label)
-        for action in (self.fit_width_action, self.fit_action, self.actual_size_action,
+        self.zoom_label.setAccessibleName(translate("MainWindow", "Zoom"))
+        toolbar.addWidget(self.zoom_label)
+        for action in (self.zoom_in_action, self.fit_width_action, self.fit_action,
                        self.rotate_left_action, self.rotate_action):
-            nav.addAction(action)
-        self.addToolBarBreak()
-        self.addToolBar(nav)
-        self.page_toolbar = nav
+            toolbar.addAction(action)
+        self.addToolBar(toolbar)
+        self.toolbar = toolbar
 
         # Middle: thumbnails | (text-layer banner over the page view)
         self.thumb_strip = ThumbnailStrip(self.thumbnail_model)
@@ -448,17 +556,17 @@ class MainWindow(QMainWindow):
         self.prompt_bar = PromptBar(self.settings.prompt)
         self.prompt_bar.setVisible(self.settings.task == "custom")
         self.batch_bar = BatchBar(self.cancel)
-        self.results_label = QLabel("Results")
+        self.results_label = QLabel(translate("MainWindow", "Results"))
         self.result_scope = QComboBox()
-        self.result_scope.addItem("This page", "page")
-        self.result_scope.addItem("Whole document", "document")
-        self.result_scope.setToolTip("Show the results of this page or of every page")
-        self.result_scope.setAccessibleName("Results shown")
+        self.result_scope.addItem(translate("MainWindow", "This page"), "page")
+        self.result_scope.addItem(translate("MainWindow", "Whole document"), "document")
+        self.result_scope.setToolTip(translate("MainWindow", "Show the results of this page or of every page"))
+        self.result_scope.setAccessibleName(translate("MainWindow", "Results shown"))
         head = QHBoxLayout()
         head.addWidget(self.results_label, 1)
         head.addWidget(self.result_scope)
         self.result_view = ResultView()
-        self.result_view.setAccessibleName("Result text")
+        self.result_view.setAccessibleName(translate("MainWindow", "Result text"))
         right = QWidget()
         right_layout = QVBoxLayout(right)
         right_layout.setContentsMargins(0, 0, 0, 0)
@@ -468,6 +576,9 @@ class MainWindow(QMainWindow):
         right_layout.addLayout(head)
         right_layout.addWidget(self._build_result_tabs(), 1)
         self.right_pane = right
+        for view, name in ((self.page_view, "pageView"), (self.result_view, "resultView"),
+                           (self.thumb_strip, "thumbStrip"), (self.region_panel.table, "regionTable")):
+            look.focus_ring(view, name)
 
         self.splitter = QSplitter(Qt.Orientation.Horizontal)
         self.splitter.addWidget(self.stack)
@@ -484,9 +595,9 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(central)
 
         status = self.statusBar()
-        self.state_label = QLabel("Ready")
+        self.state_label = QLabel(translate("MainWindow", "Ready"))
         self.page_label = QLabel("")
-        self.engine_label = QLabel(f"Engine: {self.engines.engine_title()}")
+        self.engine_label = QLabel(translate("MainWindow", "Engine: {name}").format(name=self.engines.engine_title()))
         self.time_label = QLabel("")
         status.addWidget(self.state_label, 1)
         status.addPermanentWidget(self.page_label)
@@ -557,14 +668,16 @@ class MainWindow(QMainWindow):
             try:
                 await self.engines.prepare()
             except Exception as exc:
-                self.notifications.report(exc, "The recognition engine is not available")
+                self.notifications.report(exc, translate("MainWindow", "The recognition engine "
+                                                                       "is not available"))
 
         return asyncio.ensure_future(prepare())
 
     def _on_engine_changed(self, title: str) -> None:
-        self.engine_label.setText(f"Engine: {title}")
+        self.engine_label.setText(translate("MainWindow", "Engine: {name}").format(name=title))
         reason = self.engines.engine_reason
-        self.engine_label.setToolTip(f"Chosen automatically: {reason}" if reason else "")
+        self.engine_label.setToolTip(translate("MainWindow", "Chosen automatically: {reason}")
+                                     .format(reason=reason) if reason else "")
 
     # ---------------------------------------------------------------- settings
 
@@ -573,10 +686,16 @@ class MainWindow(QMainWindow):
 
     def _on_task_changed(self, _index: int) -> None:
         task = self.task_combo.currentData()
+        self._check_task_action()
         if task:
             self.settings.task = task
             self.prompt_bar.setVisible(task == "custom")
             self._save_settings()
+
+    def _check_task_action(self) -> None:
+        task = self.task_combo.currentData()
+        for action in self.task_actions.actions():
+            action.setChecked(action.data() == task)
 
     def _on_prompt_changed(self, text: str) -> None:
         self.settings.prompt = text
@@ -594,12 +713,16 @@ class MainWindow(QMainWindow):
 
     def choose_files(self) -> None:
         self.build()
-        paths, _ = QFileDialog.getOpenFileNames(self, "Open images or PDFs", "", OPEN_FILTER)
+        with focus.kept(self):
+            paths, _ = QFileDialog.getOpenFileNames(
+                self, translate("MainWindow", "Open images or PDFs"), "", open_filter())
         if paths:
             self.open_paths([Path(p) for p in paths])
 
     def choose_folder(self) -> None:
-        folder = QFileDialog.getExistingDirectory(self, "Recognise every image and PDF in")
+        with focus.kept(self):
+            folder = QFileDialog.getExistingDirectory(
+                self, translate("MainWindow", "Recognise every image and PDF in"))
         if folder:
             self.open_paths([Path(folder)])
 
@@ -610,22 +733,25 @@ class MainWindow(QMainWindow):
             return
         files = pl.expand_inputs(paths)
         if len(paths) == 1 and not paths[0].is_dir():
-            self.state_label.setText(f"Opening {paths[0].name}…")
+            self.state_label.setText(translate("MainWindow", "Opening {name}…").format(
+                name=paths[0].name))
             self.loader.open_file(paths[0])
             return
         if not files:
-            self.notifications.notify(f"{paths[0].name} holds no images or PDFs.", Severity.INFO)
+            self.notifications.notify(translate("MainWindow", "{name} holds no images or PDFs.")
+                                      .format(name=paths[0].name), Severity.INFO)
             return
         self.start_batch(files)
 
     def start_batch(self, files: list[Path], *, run_id: int | None = None,
                     sources: list[pl.Source] | None = None) -> None:
         if self.runs.busy and self.runs.kind in ("batch", "resume", "document"):
-            if not self._confirm_stop("Start a new batch?"):
+            if not self._confirm_stop(translate("MainWindow", "Start a new batch?")):
                 return
         sources = sources or [self._file_source(p) for p in files]
         self.add_batch_panel()
-        self.state_label.setText(f"Recognising {len(sources)} files…")
+        self.state_label.setText(translate("MainWindow", "Recognising {n} files…").format(
+            n=len(sources)))
         self.loader.open_file(files[0], recognise=False)
         self.runs.start(sources, "resume" if run_id else "batch", f"{len(sources)} files",
                         reuse=run_id is not None, run_id=run_id)
@@ -643,11 +769,12 @@ class MainWindow(QMainWindow):
             action.setStatusTip(entry)
             action.triggered.connect(lambda _=False, p=entry: self.open_paths([Path(p)]))
         if not recent:
-            empty = self.recent_menu.addAction("(no recent files)")
+            empty = self.recent_menu.addAction(translate("MainWindow", "(no recent files)"))
+            empty.setProperty("placeholder", True)  # not a command (Help > Keyboard shortcuts)
             empty.setEnabled(False)
         else:
             self.recent_menu.addSeparator()
-            self.recent_menu.addAction("Clear the list", self._clear_recent)
+            self.recent_menu.addAction(translate("MainWindow", "Clear the list"), self._clear_recent)
 
     def _remember(self, path: Path) -> None:
         entry = str(path.resolve())
@@ -699,14 +826,19 @@ class MainWindow(QMainWindow):
         self.page_spin.setMaximum(document.page_count)
         self.page_spin.setValue(1)
         self.page_spin.blockSignals(False)
-        self.page_count_label.setText(f" of {document.page_count} ")
+        self.page_count_label.setText(translate("MainWindow", " of {n} ").format(
+            n=document.page_count))
         self.result_view.reset()
         self.result_scope.setCurrentIndex(0)
-        self.stack.setCurrentWidget(self.viewer)
+        with focus.leaving(self.empty_state, self.page_view):  # its Open button had it, maybe
+            self.stack.setCurrentWidget(self.viewer)
+        if self.settings.page_cache_mb > 0:
+            document.cache.max_bytes = self.settings.page_cache_mb * 1024 * 1024
         self.thumb_strip.setVisible(document.page_count > 1)
         self.setWindowTitle(f"{session.name} — {APP_NAME}")
-        self.state_label.setText(f"{session.name}: {document.page_count} "
-                                 f"{'page' if document.page_count == 1 else 'pages'}")
+        self.state_label.setText(f"{session.name}: " + count(
+            document.page_count, translate("MainWindow", "1 page"),
+            translate("MainWindow", "{n} pages")))
         self.go_to_page(0)
         self._update_actions()
 
@@ -767,7 +899,8 @@ class MainWindow(QMainWindow):
         self.page_spin.blockSignals(True)
         self.page_spin.setValue(index + 1)
         self.page_spin.blockSignals(False)
-        self.page_label.setText(f"Page {index + 1} of {doc.page_count}")
+        self.page_label.setText(translate("MainWindow", "Page {n} of {total}").format(
+            n=index + 1, total=doc.page_count))
         self.text_banner.hide()
         if self._text_check is not None:
             self._text_check.cancel()
@@ -812,8 +945,8 @@ class MainWindow(QMainWindow):
             self._check_text_layer(page)
         w, h = self.page_view.page_size or (0, 0)
         unit = "px" if page.is_image else "pt"
-        self.page_label.setText(f"Page {index + 1} of {page.document.page_count} · "
-                                f"{w:.0f} x {h:.0f} {unit}")
+        self.page_label.setText(translate("MainWindow", "Page {n} of {total}").format(
+            n=index + 1, total=page.document.page_count) + f" · {w:.0f} × {h:.0f} {unit}")
 
     def _on_render_failed(self, index: int, message: str) -> None:
         self.notifications.notify(message, Severity.ERROR)
@@ -871,17 +1004,19 @@ class MainWindow(QMainWindow):
         assert session is not None
         if session.page_count == 1:
             return session.name
-        return f"{session.name}, page {self.current_index + 1}"
+        return translate("MainWindow", "{name}, page {n}").format(name=session.name,
+                                                                   n=self.current_index + 1)
 
     def recognise_current(self) -> None:
         """OCR the current page: every region in order (no region: the whole page). Again
         while its run is going: start over with what is chosen now (task, regions)."""
         if self.current_page() is None:
-            self.notifications.notify("Open or drop an image first.", Severity.INFO)
+            self.notifications.notify(translate("MainWindow", "Open or drop an image first."),
+                                      Severity.INFO)
             return
         if self.runs.busy and self.runs.kind in ("document", "batch", "resume"):
-            self.notifications.notify("A whole document or batch is being recognised; cancel "
-                                      "it first.", Severity.INFO)
+            self.notifications.notify(translate("MainWindow", "A whole document or batch is being "
+                                                "recognised; cancel it first."), Severity.INFO)
             return
         self._run_page(use_text=False, ocr=True)
 
@@ -922,23 +1057,26 @@ class MainWindow(QMainWindow):
         for task in sorted(tasks):
             preset = get_task(task)
             if preset.cpu.mode in ("text", "unsupported") and preset.id != "text":
-                note = preset.cpu.note(self.settings.language)
+                note = preset.cpu.note(self.language)
                 self.notifications.notify(
-                    f"{preset.title(self.settings.language)}: {note} A vision-language engine "
-                    "(InternVL3) does this task properly.", Severity.INFO)
+                    f"{preset.title(self.language)}: {note} " + translate(
+                        "MainWindow", "A vision-language engine (InternVL3) does this task "
+                        "properly."), Severity.INFO)
 
     def recognise_all(self) -> None:
         """Recognise every page not done yet, with progress; cancel keeps what finished."""
         session = self.session
         if session is None:
-            self.notifications.notify("Open a document first.", Severity.INFO)
+            self.notifications.notify(translate("MainWindow", "Open a document first."),
+                                      Severity.INFO)
             return
         if self.runs.busy and self.runs.kind in ("document", "batch", "resume"):
             return
         pages = session.pages_to_do()
         if not pages:
-            self.notifications.notify("Every page is recognised already. Use Recognise > Clear "
-                                      "results to start again.", Severity.INFO)
+            self.notifications.notify(translate("MainWindow", "Every page is recognised already. "
+                                                "Use Recognise > Clear results to start again."),
+                                      Severity.INFO)
             return
         source = session.source(pages, task=self.settings.task,
                                 prompt=self.settings.prompt or None,
@@ -979,22 +1117,25 @@ class MainWindow(QMainWindow):
         if info.kind in LIVE_KINDS:
             self.result_view.reset()
             self._start_live_tables(info.label, self.settings.task, new_run=True)
-            self.results_label.setText(f"Results: {info.label}")
-            self.state_label.setText(f"Recognising {info.label}…")
+            self.results_label.setText(translate("MainWindow", "Results: {what}").format(
+                what=info.label))
+            self.state_label.setText(translate("MainWindow", "Recognising {what}…").format(
+                what=info.label))
         elif info.kind == "document":
             self.batch_bar.progress.setRange(0, 0)
-            self.batch_bar.label.setText("starting…")
+            self.batch_bar.label.setText(translate("MainWindow", "starting…"))
             self.batch_bar.show()
-            self.state_label.setText(f"Recognising {info.label}…")
+            self.state_label.setText(translate("MainWindow", "Recognising {what}…").format(
+                what=info.label))
         self._update_actions()
 
     def _on_part_started(self, part: pl.Part) -> None:
         if not self._live_run():
             return
-        self._start_live_tables(part.label, part.task)
+        self._start_live_tables(label_of(part), part.task)
         if self._run_multi:
             self.result_view.append_text(("\n\n" if self._run_parts_seen else "")
-                                         + f"[{part.region_label or 'Page'}]\n")
+                                         + f"[{region_name(part.region_label) or translate('MainWindow', 'Page')}]\n")
         self._run_parts_seen += 1
 
     def _on_text(self, part: pl.Part, text: str) -> None:
@@ -1005,7 +1146,8 @@ class MainWindow(QMainWindow):
 
     def _on_waiting(self, part: pl.Part, seconds: float) -> None:
         if seconds >= 2:
-            self.state_label.setText(f"{part.label}: waiting for the server… {seconds:.0f} s")
+            self.state_label.setText(translate("MainWindow", "{what}: waiting for the server… {s} s")
+                                     .format(what=label_of(part), s=f"{seconds:.0f}"))
 
     def _session_for(self, result: PartResult) -> Session | None:
         """The shown session this result belongs to (by content, or by the document itself)."""
@@ -1038,7 +1180,7 @@ class MainWindow(QMainWindow):
             self._keep_live_tables(part, result)
             if not result.ok:
                 self.result_view.append_text(f"[{result.error}]")
-                self.notifications.notify(f"{result.label}: {result.error}", Severity.ERROR)
+                self.notifications.notify(f"{result_label(result)}: {result.error}", Severity.ERROR)
         if session is None:
             return
         session.set_result(result)
@@ -1060,15 +1202,19 @@ class MainWindow(QMainWindow):
         total = progress.total
         self.batch_bar.progress.setRange(0, max(total, 1))
         self.batch_bar.progress.setValue(progress.done)
-        self.batch_bar.label.setText(f"{progress.done} / {total} parts · "
-                                     f"{format_eta(progress.eta)} left"
-                                     if progress.done < total else f"{progress.done} / {total} parts")
+        parts = translate("MainWindow", "{done} / {total} parts").format(done=progress.done,
+                                                                          total=total)
+        self.batch_bar.label.setText(
+            parts + " · " + translate("MainWindow", "{eta} left").format(eta=format_eta(progress.eta))
+            if progress.done < total else parts)
 
     def _end_run(self) -> float:
         seconds = self._stop_clock()
         self.result_view.flush()
         self._close_live_tables()
-        self.batch_bar.hide()
+        # The bar's Cancel had the focus, maybe: the keyboard goes back to the page.
+        with focus.leaving(self.batch_bar, self._focus_fallback()):
+            self.batch_bar.hide()
         self._auto_run = False
         self.penalty_retry = None
         self._update_actions()
@@ -1080,50 +1226,57 @@ class MainWindow(QMainWindow):
         results = summary.results
         if info.kind == "document":
             pages = len({r.page for r in results if r.ok})
-            self.state_label.setText(summary.stopped or
-                                     f"Recognised {pages} pages of {info.label} in {seconds:.1f} s")
+            self.state_label.setText(summary.stopped or translate(
+                "MainWindow", "Recognised {n} pages of {what} in {s} s").format(
+                n=pages, what=info.label, s=f"{seconds:.1f}"))
             if self.session is not None and self._run_session is self.session:
                 self.result_scope.setCurrentIndex(1)
                 self.show_results()
             return
         if info.kind in ("batch", "resume"):
             done = len({r.source for r in results if r.ok})
-            self.state_label.setText(summary.stopped or
-                                     f"Recognised {done} of {len(info.sources)} files in {seconds:.1f} s")
+            self.state_label.setText(summary.stopped or translate(
+                "MainWindow", "Recognised {n} of {total} files in {s} s").format(
+                n=done, total=len(info.sources), s=f"{seconds:.1f}"))
             return
         finishes = {r.finish for r in results if r.ok}
         self._note_cpu_limits(results)
         engine = next((r.engine for r in results if r.engine), "")
-        message = summary.stopped or (f"Recognised {info.label} in {seconds:.1f} s with "
-                                      f"{engine_title(engine) if engine else 'the PDF text'}")
+        message = summary.stopped or translate(
+            "MainWindow", "Recognised {what} in {s} s with {engine}").format(
+            what=info.label, s=f"{seconds:.1f}",
+            engine=engine_name(engine) if engine else translate("MainWindow", "the PDF text"))
         repetition = FinishReason.REPETITION.value in finishes
         if FinishReason.LENGTH.value in finishes:
-            message += " — output cut at the token limit"
-            self.notifications.notify("The output was cut at the token limit.", Severity.WARNING)
+            message += translate("MainWindow", " — output cut at the token limit")
+            self.notifications.notify(translate("MainWindow", "The output was cut at the token limit."),
+                                      Severity.WARNING)
         elif repetition:
-            message += " — stopped a repetition loop"
-            self.notifications.notify(
-                "The model kept repeating itself, so the result was stopped and is cut. Try "
-                "Recognise > Retry with stronger repetition penalty, or a smaller region.",
+            message += translate("MainWindow", " — stopped a repetition loop")
+            self.notifications.notify(translate(
+                "MainWindow", "The model kept repeating itself, so the result was stopped and is "
+                "cut. Try Recognise > Retry with stronger repetition penalty, or a smaller region."),
                 Severity.WARNING)
         self.retry_action.setEnabled(repetition)
         if results and not any(r.text.strip() for r in results if r.ok) and not summary.stopped:
-            message += " — no text found"
+            message += translate("MainWindow", " — no text found")
         self.state_label.setText(message)
         if info.kind in ("paste", "snip", "watch"):
             self._copy_task = self.capture.copy_result(info.kind, self.clipboard_payload())
 
     def _on_run_failed(self, info: RunInfo, message: str) -> None:
         self._end_run()
-        self.state_label.setText("Recognition failed")
+        self.state_label.setText(translate("MainWindow", "Recognition failed"))
 
     def _on_run_cancelled(self, info: RunInfo) -> None:
         seconds = self._end_run()
         if info.kind == "document":
-            self.state_label.setText(f"Cancelled after {seconds:.1f} s; the pages done are kept, "
-                                     "Recognise all pages resumes")
+            self.state_label.setText(translate(
+                "MainWindow", "Cancelled after {s} s; the pages done are kept, Recognise all pages "
+                "resumes").format(s=f"{seconds:.1f}"))
         elif info.kind not in ("batch", "resume"):
-            self.state_label.setText(f"Cancelled after {seconds:.1f} s")
+            self.state_label.setText(translate("MainWindow", "Cancelled after {s} s").format(
+                s=f"{seconds:.1f}"))
 
     def _tick(self) -> None:
         self.time_label.setText(f"{time.perf_counter() - self._started_at:.1f} s")
@@ -1161,13 +1314,15 @@ class MainWindow(QMainWindow):
             return
         if self.result_scope.currentData() == "document":
             text = session.text()
-            self.results_label.setText(f"Results: {len(session.done_pages())} of "
-                                       f"{session.page_count} pages")
+            self.results_label.setText(translate("MainWindow", "Results: {n} of {total} pages").format(
+                n=len(session.done_pages()), total=session.page_count))
         else:
             text = session.page_text(self.current_index) if self.current_index >= 0 else ""
             done = bool(session.results(self.current_index))
-            self.results_label.setText(f"Results: page {self.current_index + 1}"
-                                       + ("" if done else " (not recognised yet)"))
+            self.results_label.setText(
+                (translate("MainWindow", "Results: page {n}") if done else
+                 translate("MainWindow", "Results: page {n} (not recognised yet)")).format(
+                    n=self.current_index + 1))
         self.result_view.reset(text)
         self._show_stored_tables()
 
@@ -1186,7 +1341,8 @@ class MainWindow(QMainWindow):
     def copy_result(self) -> None:
         payload = self.clipboard_payload()
         if not payload.text.strip():
-            self.notifications.notify("There is no text to copy yet.", Severity.INFO)
+            self.notifications.notify(translate("MainWindow", "There is no text to copy yet."),
+                                      Severity.INFO)
             return
         self._copy_task = asyncio.ensure_future(self.capture.copy(payload))
 
@@ -1195,17 +1351,19 @@ class MainWindow(QMainWindow):
     def choose_export(self) -> None:
         session = self.session
         if session is None or not session.done_pages():
-            self.notifications.notify("Nothing to export yet: recognise a page first.", Severity.INFO)
+            self.notifications.notify(translate("MainWindow", "Nothing to export yet: recognise a "
+                                                "page first."), Severity.INFO)
             return
         stem = Path(session.name).stem
         # A document with tables most likely goes to a spreadsheet.
         suffix = ".xlsx" if self._has_tables() else ".txt"
         start = str((session.path.parent if session.path else Path.home()) / f"{stem}{suffix}")
-        chosen = "Excel workbook (*.xlsx)" if suffix == ".xlsx" else "Text (*.txt)"
-        from desktop_ocr.gui.file_filters import export_filter
+        from desktop_ocr.gui.file_filters import export_filter, filter_for
 
-        path, selected = QFileDialog.getSaveFileName(self, "Export results", start, export_filter(),
-                                                     chosen)
+        chosen = filter_for(suffix[1:])
+        with focus.kept(self):
+            path, selected = QFileDialog.getSaveFileName(
+                self, translate("MainWindow", "Export results"), start, export_filter(), chosen)
         if path:
             self.export_to(with_filter_suffix(Path(path), selected))
 
@@ -1223,12 +1381,16 @@ class MainWindow(QMainWindow):
                 written = await asyncio.to_thread(export, items, path)
             except ExportError as exc:
                 self.notifications.notify(str(exc), Severity.ERROR)
-                self.state_label.setText(f"Exporting to {path.name} failed")
+                self.state_label.setText(translate("MainWindow", "Exporting to {name} failed")
+                                         .format(name=path.name))
                 return
             except Exception as exc:
-                self.notifications.report(exc, f"Exporting to {path.name} failed")
+                self.notifications.report(exc, translate("MainWindow", "Exporting to {name} failed")
+                                          .format(name=path.name))
                 return
-            self.state_label.setText(f"Exported {pages} pages to {written}")
+            self.state_label.setText(count(pages, translate("MainWindow", "Exported 1 page to {path}"),
+                                           translate("MainWindow", "Exported {n} pages to {path}"))
+                                     .replace("{path}", str(written)))
 
         self._export_task = asyncio.ensure_future(run())
         return self._export_task
@@ -1241,10 +1403,10 @@ class MainWindow(QMainWindow):
         self.table_tabs = TableTabs()
         tabs = QTabWidget()
         tabs.setDocumentMode(True)
-        tabs.addTab(self.result_view, "Text")
-        tabs.addTab(self.table_tabs, "Table")
-        tabs.setTabToolTip(1, "The answer's tables as editable grids; export and copy use "
-                              "them as edited")
+        tabs.addTab(self.result_view, translate("MainWindow", "Text"))
+        tabs.addTab(self.table_tabs, translate("MainWindow", "Table"))
+        tabs.setTabToolTip(1, translate("MainWindow", "The answer's tables as editable grids; export "
+                                                      "and copy use them as edited"))
         tabs.setTabVisible(1, False)
         self.result_tabs = tabs
         return tabs
@@ -1337,10 +1499,11 @@ class MainWindow(QMainWindow):
             key = (index, result.region_id)
             if key not in self.page_tables:
                 if result.tables is not None:
-                    self._keep_tables(key, [TableModel(t, title=f"Table {i + 1}", source=result.label)
+                    self._keep_tables(key, [TableModel(t, title=translate("TableView", "Table {n}")
+                                                       .format(n=i + 1), source=result_label(result))
                                             for i, t in enumerate(result.tables)])
                 else:
-                    self._keep_tables(key, models_for_text(result.text, result.label,
+                    self._keep_tables(key, models_for_text(result.text, result_label(result),
                                                            task=result.task))
             models += self.page_tables[key]
         return models
@@ -1385,12 +1548,14 @@ class MainWindow(QMainWindow):
         self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.engine_panel)
         self.engine_panel.hide()  # opened from View > Engine panel
         toggle = self.engine_panel.toggleViewAction()
-        toggle.setText("&Engine panel")
+        toggle.setText(translate("MainWindow", "&Engine panel"))
         toggle.setShortcut(QKeySequence("Ctrl+Shift+E"))
-        toggle.setStatusTip("Choose, start and stop the recognition engine; GPU and CPU meters")
+        toggle.setStatusTip(translate("MainWindow", "Choose, start and stop the recognition engine; "
+                                                    "GPU and CPU meters"))
+        self._icons[toggle] = "engine"
+        toggle.setIcon(look.icon("engine"))
         self.engine_panel_action = toggle
-        self.view_menu.addSeparator()
-        self.view_menu.addAction(toggle)
+        self.view_menu.insertAction(self._panels_end, toggle)
 
     def toggle_history(self) -> None:
         self.add_history_panel()
@@ -1410,7 +1575,7 @@ class MainWindow(QMainWindow):
 
         panel = HistoryPanel(self.library, self.settings, self.notifications)
         panel.openRequested.connect(self.open_result)
-        dock = QDockWidget("History", self)
+        dock = QDockWidget(translate("MainWindow", "History"), self)
         dock.setObjectName("historyPanel")
         dock.setWidget(panel)
         self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, dock)
@@ -1425,7 +1590,7 @@ class MainWindow(QMainWindow):
                 self._show_stored(result)
                 return
             self._pending_open = result
-            self.state_label.setText(f"Opening {path.name}…")
+            self.state_label.setText(translate("MainWindow", "Opening {name}…").format(name=path.name))
             self.loader.open_file(path, recognise=False)
             return
         from PIL import Image
@@ -1447,8 +1612,9 @@ class MainWindow(QMainWindow):
         self.thumbnail_model.set_done(index, result.ok)
         self.go_to_page(index)
         self.show_results()
-        self.state_label.setText(f"{result.label}: stored result from "
-                                 f"{time.strftime('%Y-%m-%d %H:%M', time.localtime(result.created))}")
+        self.state_label.setText(translate("MainWindow", "{what}: stored result from {when}").format(
+            what=result_label(result),
+            when=time.strftime('%Y-%m-%d %H:%M', time.localtime(result.created))))
         self._update_actions()
 
     async def offer_resume(self, at_once: bool = False) -> None:
@@ -1473,9 +1639,13 @@ class MainWindow(QMainWindow):
                 return
             names = ", ".join(s.name for s in sources[:3]) + ("…" if len(sources) > 3 else "")
             self.notifications.notify(
-                f"A recognition of {len(sources)} {'file' if len(sources) == 1 else 'files'} "
-                f"({names}) did not finish last time.", Severity.INFO,
-                actions=(("Resume", functools.partial(self.resume_run, run.id, sources)),))
+                count(len(sources),
+                      translate("MainWindow", "A recognition of 1 file ({names}) did not finish "
+                                "last time."),
+                      translate("MainWindow", "A recognition of {n} files ({names}) did not finish "
+                                "last time.")).replace("{names}", names), Severity.INFO,
+                actions=((translate("MainWindow", "Resume"),
+                          functools.partial(self.resume_run, run.id, sources)),))
 
     def resume_run(self, run_id: int, sources: list[pl.Source]) -> None:
         self.start_batch([s.path for s in sources if s.path is not None], run_id=run_id,
@@ -1489,29 +1659,178 @@ class MainWindow(QMainWindow):
         self.batch_panel = BatchPanel(self.runs, self.notifications, self)
         self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.batch_panel)
         toggle = self.batch_panel.toggleViewAction()
-        toggle.setText("&Batch panel")
+        toggle.setText(translate("MainWindow", "&Batch panel"))
         toggle.setShortcut(QKeySequence("Ctrl+Shift+B"))
         self.batch_panel_action = toggle
-        self.view_menu.addAction(toggle)
+        self.view_menu.insertAction(self._panels_end, toggle)
+
+    # ---------------------------------------------------------------- language, preferences, keys
+
+    def _build_language_menu(self) -> None:
+        from desktop_ocr.gui.i18n import LANGUAGE_NAMES
+
+        group = QActionGroup(self)
+        for code, name in LANGUAGE_NAMES:
+            action = self.language_menu.addAction(name or translate("MainWindow", "System"))
+            action.setCheckable(True)
+            action.setData(code)
+            action.setChecked(code == self.settings.language)
+            group.addAction(action)
+        group.triggered.connect(lambda action: self.set_language(str(action.data())))
+        self.language_actions = group
+
+    def set_language(self, code: str) -> None:
+        """Choose the window's (and the prompts') language; offers the restart it takes."""
+        from desktop_ocr.gui.i18n import ui_language
+
+        for action in self.language_actions.actions():
+            action.setChecked(action.data() == code)
+        if code == self.settings.language:
+            return
+        self.settings.language = code
+        self._save_settings()
+        self.bus.settingsChanged.emit()
+        if ui_language(code) != self.language:
+            self.offer_restart()
+
+    def offer_restart(self) -> QMessageBox:
+        """The new language shows after a restart: now (what runs is stopped cleanly), or later."""
+        box = QMessageBox(QMessageBox.Icon.Question, APP_NAME, translate(
+            "MainWindow", "The new language is used from the next start of {app}.").format(
+            app=APP_NAME), parent=self)
+        box.setInformativeText(translate("MainWindow", "Restart now? Open files can be opened "
+                                                       "again; results are kept in History."))
+        now = box.addButton(translate("MainWindow", "Restart now"), QMessageBox.ButtonRole.AcceptRole)
+        box.addButton(translate("MainWindow", "Later"), QMessageBox.ButtonRole.RejectRole)
+        box.setDefaultButton(now)
+
+        def done(_code: int) -> None:
+            if box.clickedButton() is now:
+                self.restart()
+            box.deleteLater()
+
+        box.finished.connect(done)
+        focus.after(box, self)
+        box.open()
+        self.restart_box = box
+        return box
+
+    def restart(self) -> None:
+        """Quit as File > Quit does (asking first if a batch runs), then start again."""
+        self.restart_requested = True
+        self.quit_app()
+        if self.isVisible():  # the user kept the window (a batch is running)
+            self.restart_requested = False
+
+    def show_preferences(self) -> None:
+        from desktop_ocr.gui.preferences import PreferencesDialog
+
+        dialog = PreferencesDialog(self.settings, self)
+        dialog.accepted.connect(lambda: self.apply_preferences(dialog.values))
+        dialog.finished.connect(dialog.deleteLater)
+        focus.after(dialog, self)
+        dialog.open()
+        self.preferences_dialog = dialog
+
+    def apply_preferences(self, values: Settings) -> None:
+        """Take the settings the Preferences dialog returned; what can change now does."""
+        from desktop_ocr.gui.preferences import ENGINE_KEYS, apply_changes
+
+        changed = apply_changes(self.settings, values)
+        if not changed:
+            return
+        if "theme" in changed:
+            look.apply_theme(self.settings.theme)
+        for key, action in (("copy_snip_result", self.auto_copy_action),
+                            ("watch_clipboard", self.watch_action),
+                            ("close_to_tray", self.close_to_tray_action),
+                            ("prefer_text_layer", self.prefer_text_action)):
+            if key in changed:
+                action.setChecked(getattr(self.settings, key))
+        if "task" in changed:
+            self.task_combo.setCurrentIndex(max(self.task_combo.findData(self.settings.task), 0))
+        if "page_cache_mb" in changed and self.document is not None:
+            self.document.cache.max_bytes = self.settings.page_cache_mb * 1024 * 1024
+        if {"history_keep_days", "history_max_entries"} & changed and self.library is not None:
+            if self.history_panel is not None:
+                self.history_panel.widget().show_keep(self.settings.history_keep_days)
+            asyncio.ensure_future(self.library.set_retention(self.settings.history_keep_days,
+                                                             self.settings.history_max_entries))
+        if ENGINE_KEYS & changed:
+            self._engine_settings_changed()
+        self._save_settings()
+        self.bus.settingsChanged.emit()
+        if "language" in changed:
+            from desktop_ocr.gui.i18n import ui_language
+
+            for action in self.language_actions.actions():
+                action.setChecked(action.data() == self.settings.language)
+            if ui_language(self.settings.language) != self.language:
+                self.offer_restart()
+
+    def _engine_settings_changed(self) -> None:
+        """The engine is built again from the new settings (at once when it is idle)."""
+        if self.engine_panel is not None:
+            self.engine_panel.settings_changed_elsewhere()
+        elif self.engines.engine is not None and not self.engines.busy:
+            asyncio.ensure_future(self.engines.switch_engine(self.settings.engine))
+
+    def _report_settings_problem(self) -> None:
+        problem = getattr(self.settings, "problem", None)
+        if problem is None:
+            return
+        if problem.keys:
+            message = translate("MainWindow", "Some settings in {path} could not be used ({keys}); "
+                                "they are back to their defaults.").format(
+                path=problem.path, keys=", ".join(problem.keys))
+        else:
+            message = translate("MainWindow", "The settings file {path} could not be read, so the "
+                                "defaults are used.").format(path=problem.path)
+            if problem.kept is not None:
+                message = sentences(message, translate("MainWindow", "The damaged file was kept as "
+                                                                     "{name}.").format(name=problem.kept.name))
+        self.notifications.notify(message, Severity.WARNING, problem.reason)
+
+    def focus_page_number(self) -> None:
+        self.page_spin.setFocus()
+        self.page_spin.selectAll()
+
+    def _focus_fallback(self) -> QWidget:
+        """Where the keyboard goes when what had it is gone: the page, or the Open button."""
+        return self.page_view if self.stack.currentWidget() is self.viewer else self.empty_state.button
+
+    def show_shortcuts(self) -> None:
+        from desktop_ocr.gui.shortcuts_dialog import ShortcutsDialog
+
+        dialog = ShortcutsDialog(self.menuBar(), self)
+        dialog.finished.connect(dialog.deleteLater)
+        focus.after(dialog, self)
+        dialog.open()
+        self.shortcuts_dialog = dialog
 
     # ---------------------------------------------------------------- misc
 
     def show_about(self) -> None:
-        QMessageBox.about(
-            self, f"About {APP_NAME}",
-            f"<b>{APP_NAME}</b> {__version__}<br>Text and tables from scans, photos, screenshots and PDFs, "
-            "recognised on this computer: nothing leaves the machine.<br><br>"
-            f"Log file: {log_file()}",
-        )
+        with focus.kept(self):
+            QMessageBox.about(
+                self, translate("MainWindow", "About {app}").format(app=APP_NAME),
+                f"<b>{APP_NAME}</b> {__version__}<br>" + translate(
+                    "MainWindow", "Text and tables from scans, photos, screenshots and PDFs, "
+                    "recognised on this computer: nothing leaves the machine.") + "<br><br>"
+                + translate("MainWindow", "Log file: {path}").format(path=log_file()),
+            )
 
     def _confirm_stop(self, question: str) -> bool:
         box = QMessageBox(QMessageBox.Icon.Question, APP_NAME,
-                          f"A recognition is running ({self.runs.info.label if self.runs.info else ''}). "
-                          f"{question}", parent=self)
-        box.setInformativeText("What finished is kept in History; the rest can be resumed.")
-        stop = box.addButton("Stop it", QMessageBox.ButtonRole.AcceptRole)
+                          sentences(translate("MainWindow", "A recognition is running ({what}).").format(
+                              what=self.runs.info.label if self.runs.info else ""), question),
+                          parent=self)
+        box.setInformativeText(translate("MainWindow", "What finished is kept in History; the rest "
+                                                       "can be resumed."))
+        stop = box.addButton(translate("MainWindow", "Stop it"), QMessageBox.ButtonRole.AcceptRole)
         box.addButton(QMessageBox.StandardButton.Cancel)
-        box.exec()
+        with focus.kept(self):
+            box.exec()
         return box.clickedButton() is stop
 
     # ---------------------------------------------------------------- tray
@@ -1551,10 +1870,10 @@ class MainWindow(QMainWindow):
                 and self.tray.isVisible()):
             event.ignore()
             self.hide()
-            self.bus.say.emit("Still running in the tray. Quit from its menu.")
+            self.bus.say.emit(translate("MainWindow", "Still running in the tray. Quit from its menu."))
             return
         if self.runs.busy and self.runs.kind in ("document", "batch", "resume") \
-                and not self._confirm_stop("Quit anyway?"):
+                and not self._confirm_stop(translate("MainWindow", "Quit anyway?")):
             event.ignore()
             self._quitting = False
             return

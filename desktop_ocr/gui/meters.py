@@ -17,6 +17,7 @@ from PySide6.QtWidgets import QGridLayout, QLabel, QProgressBar, QWidget
 
 from desktop_ocr.core.notifications import NotificationManager
 from desktop_ocr.engines.gpu import Metrics, MetricsSampler
+from desktop_ocr.gui.i18n import sentences, translate
 
 log = logging.getLogger(__name__)
 SAMPLE_MS = 1000
@@ -72,7 +73,7 @@ class MetricsPoller(QObject):
             # Once: a meter that fails every second would bury the user in messages.
             self._failed = True
             self.timer.stop()
-            self.notifications.report(exc, "The live meters stopped")
+            self.notifications.report(exc, translate("Meters", "The live meters stopped"))
             return
         self.sampled.emit(metrics)
 
@@ -108,11 +109,13 @@ class MetersView(QWidget):
         self._grid.setColumnStretch(1, 1)
         self.cpu_bar = _bar()
         self.ram_bar = _bar(1000)
-        self._grid.addWidget(QLabel("CPU"), 0, 0)
+        self.cpu_bar.setAccessibleName(translate("Meters", "CPU use"))
+        self.ram_bar.setAccessibleName(translate("Meters", "Memory use"))
+        self._grid.addWidget(QLabel(translate("Meters", "CPU")), 0, 0)
         self._grid.addWidget(self.cpu_bar, 0, 1)
-        self._grid.addWidget(QLabel("RAM"), 1, 0)
+        self._grid.addWidget(QLabel(translate("Meters", "RAM")), 1, 0)
         self._grid.addWidget(self.ram_bar, 1, 1)
-        self.gpu_note = QLabel("Measuring…")
+        self.gpu_note = QLabel(translate("Meters", "Measuring…"))
         self.gpu_note.setWordWrap(True)
         self._grid.addWidget(self.gpu_note, 2, 0, 1, 2)
         self._gpu_rows: list[tuple[QLabel, QLabel, QProgressBar, QLabel, QProgressBar]] = []
@@ -128,27 +131,35 @@ class MetersView(QWidget):
         self.cpu_bar.setFormat(f"{m.cpu_percent:.0f} %")
         share = m.ram_used_gib / m.ram_total_gib if m.ram_total_gib else 0.0
         self.ram_bar.setValue(round(share * 1000))
-        self.ram_bar.setFormat(f"{m.ram_used_gib:.1f} of {m.ram_total_gib:.1f} GiB")
+        self.ram_bar.setFormat(translate("Meters", "{used} of {total} GiB").format(
+            used=f"{m.ram_used_gib:.1f}", total=f"{m.ram_total_gib:.1f}"))
         self._ensure_gpu_rows(len(m.gpus))
         for g, (name, _, util, _, vram) in zip(m.gpus, self._gpu_rows, strict=False):
             name.setText(f"GPU {g.index}: {g.name}")
             util.setValue(round(g.util_percent))
-            util.setFormat(f"{g.util_percent:.0f} % busy")
+            util.setFormat(translate("Meters", "{n} % busy").format(n=f"{g.util_percent:.0f}"))
             used = g.mem_used_gib / g.mem_total_gib if g.mem_total_gib else 0.0
             vram.setValue(round(used * 1000))
-            vram.setFormat(f"{g.mem_used_gib:.1f} of {g.mem_total_gib:.1f} GiB VRAM")
+            vram.setFormat(translate("Meters", "{used} of {total} GiB VRAM").format(
+                used=f"{g.mem_used_gib:.1f}", total=f"{g.mem_total_gib:.1f}"))
         if m.gpus:
             self.gpu_note.hide()
         else:
-            note = f"No NVIDIA GPU: {m.gpu_note}." if m.gpu_note else "No NVIDIA GPU."
-            self.gpu_note.setText(f"{note} {self.no_gpu_suffix}".strip())
+            # Why there is none is the engine panel's GPU line, in words (`doctor` has the
+            # driver's own message).
+            self.gpu_note.setText(sentences(translate("Meters", "No NVIDIA GPU to measure."),
+                                            self.no_gpu_suffix))
             self.gpu_note.show()
 
     def _ensure_gpu_rows(self, n: int) -> None:
         while len(self._gpu_rows) < n:
             row = 3 + 3 * len(self._gpu_rows)
-            name, util_label, vram_label = QLabel(), QLabel("Util"), QLabel("VRAM")
+            name = QLabel()
+            util_label = QLabel(translate("Meters", "Busy"))
+            vram_label = QLabel(translate("Meters", "VRAM"))
             util, vram = _bar(), _bar(1000)
+            util.setAccessibleName(translate("Meters", "GPU use"))
+            vram.setAccessibleName(translate("Meters", "GPU memory use"))
             self._grid.addWidget(name, row, 0, 1, 2)
             self._grid.addWidget(util_label, row + 1, 0)
             self._grid.addWidget(util, row + 1, 1)

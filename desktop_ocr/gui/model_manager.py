@@ -15,7 +15,7 @@ import shutil
 from collections.abc import Coroutine
 from typing import Any
 
-from PySide6.QtCore import QObject, Qt, QTimer, QUrl, Signal
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QObject, Qt, QTimer, QUrl, Signal
 from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -39,13 +39,19 @@ from desktop_ocr.core.notifications import NotificationManager, Severity
 from desktop_ocr.core.settings import Settings
 from desktop_ocr.engines.model_download import DownloadJob, JobState
 from desktop_ocr.engines.model_store import SOURCES, LocalModel, ModelStore, PartialDownload
+from desktop_ocr.gui import focus
+from desktop_ocr.gui.i18n import translate
 
 SOURCE_CHOICES: tuple[tuple[str, str], ...] = (
     ("hf", "Hugging Face"),
-    ("mirror", "A Hugging Face mirror (URL)"),
-    ("modelscope", "ModelScope (魔搭)"),
+    ("mirror", QT_TRANSLATE_NOOP("ModelManager", "A Hugging Face mirror (URL)")),
+    ("modelscope", QT_TRANSLATE_NOOP("ModelManager", "ModelScope (魔搭)")),
 )
-COLUMNS = ("Model", "Family", "Download", "VRAM needed", "Engine", "Licence", "On this computer")
+COLUMNS = (QT_TRANSLATE_NOOP("ModelManager", "Model"), QT_TRANSLATE_NOOP("ModelManager", "Family"),
+           QT_TRANSLATE_NOOP("ModelManager", "Download"),
+           QT_TRANSLATE_NOOP("ModelManager", "VRAM needed"),
+           QT_TRANSLATE_NOOP("ModelManager", "Engine"), QT_TRANSLATE_NOOP("ModelManager", "Licence"),
+           QT_TRANSLATE_NOOP("ModelManager", "On this computer"))
 
 
 def size_text(n: float) -> str:
@@ -103,9 +109,13 @@ class ModelDownloads(QObject):
         if job.state in (JobState.DONE, JobState.FAILED, JobState.CANCELLED, JobState.PAUSED):
             self.finished.emit(job)
             if job.state == JobState.DONE:
-                self.notifications.notify(f"{job.name} is downloaded and ready to use.", Severity.INFO)
+                self.notifications.notify(translate("ModelManager", "{name} is downloaded and ready "
+                                                                    "to use.").format(name=job.name),
+                                          Severity.INFO)
             elif job.state == JobState.FAILED:
-                self.notifications.notify(f"Downloading {job.name} failed: {job.message} {job.hint}".strip(),
+                self.notifications.notify(translate("ModelManager", "Downloading {name} failed: {why}")
+                                          .format(name=job.name,
+                                                  why=f"{job.message} {job.hint}".strip()),
                                           Severity.ERROR)
 
     def stop_all(self) -> None:
@@ -123,7 +133,7 @@ class ModelManagerDialog(QDialog):
     def __init__(self, downloads: ModelDownloads, notifications: NotificationManager,
                  parent: QWidget | None = None, *, advised: str = "") -> None:
         super().__init__(parent)
-        self.setWindowTitle("Models")
+        self.setWindowTitle(translate("ModelManager", "Models"))
         self.setObjectName("modelManager")
         self.downloads = downloads
         self.settings = downloads.settings
@@ -149,7 +159,8 @@ class ModelManagerDialog(QDialog):
         layout.addWidget(self.folder_label)
 
         self.table = QTableWidget(0, len(COLUMNS))
-        self.table.setHorizontalHeaderLabels(COLUMNS)
+        self.table.setHorizontalHeaderLabels([translate("ModelManager", c) for c in COLUMNS])
+        self.table.setAccessibleName(translate("ModelManager", "Models"))
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
@@ -161,12 +172,16 @@ class ModelManagerDialog(QDialog):
         layout.addWidget(self.table, 1)
 
         source_row = QHBoxLayout()
-        source_row.addWidget(QLabel("Download from"))
+        source_label = QLabel(translate("ModelManager", "Download &from"))
+        source_row.addWidget(source_label)
         self.source_combo = QComboBox()
+        self.source_combo.setAccessibleName(translate("ModelManager", "Download from"))
+        source_label.setBuddy(self.source_combo)
         for key, label in SOURCE_CHOICES:
-            self.source_combo.addItem(label, key)
+            self.source_combo.addItem(translate("ModelManager", label), key)
         self.mirror_edit = QLineEdit()
         self.mirror_edit.setPlaceholderText("https://hf-mirror.com")
+        self.mirror_edit.setAccessibleName(translate("ModelManager", "Mirror address"))
         source = self.settings.model_source
         if source.startswith("http"):
             self.source_combo.setCurrentIndex(self.source_combo.findData("mirror"))
@@ -183,30 +198,32 @@ class ModelManagerDialog(QDialog):
         self.progress = QProgressBar()
         self.progress.setRange(0, 1000)
         self.progress.setTextVisible(True)
+        self.progress.setAccessibleName(translate("ModelManager", "Download progress"))
         self.progress_label = QLabel()
         self.progress_label.setWordWrap(True)
         layout.addWidget(self.progress)
         layout.addWidget(self.progress_label)
 
         buttons = QHBoxLayout()
-        self.download_button = QPushButton("Download")
+        self.download_button = QPushButton(translate("ModelManager", "Download"))
         self.download_button.clicked.connect(self.download_selected)
-        self.pause_button = QPushButton("Pause")
+        self.pause_button = QPushButton(translate("ModelManager", "Pause"))
         self.pause_button.clicked.connect(self.pause_selected)
-        self.cancel_button = QPushButton("Cancel download")
+        self.cancel_button = QPushButton(translate("ModelManager", "Cancel download"))
         self.cancel_button.clicked.connect(self.cancel_selected)
-        self.remove_button = QPushButton("Delete from disk")
+        self.remove_button = QPushButton(translate("ModelManager", "Delete from disk"))
         self.remove_button.clicked.connect(self.remove_selected)
-        self.add_folder_button = QPushButton("Add folder…")
-        self.add_folder_button.setToolTip("A folder that holds models (or is one), e.g. downloaded by hand")
-        self.add_folder_button.clicked.connect(self.add_folder)
-        self.open_button = QPushButton("Open folder")
+        self.add_folder_button = QPushButton(translate("ModelManager", "Add folder…"))
+        self.add_folder_button.setToolTip(translate("ModelManager", "A folder that holds models (or "
+                                                                    "is one), e.g. downloaded by hand"))
+        self.add_folder_button.clicked.connect(lambda: self.add_folder())
+        self.open_button = QPushButton(translate("ModelManager", "Open folder"))
         self.open_button.clicked.connect(self.open_selected)
         for b in (self.download_button, self.pause_button, self.cancel_button, self.remove_button,
                   self.open_button, self.add_folder_button):
             buttons.addWidget(b)
         buttons.addStretch(1)
-        close = QPushButton("Close")
+        close = QPushButton(translate("ModelManager", "Close"))
         close.clicked.connect(self.accept)
         buttons.addWidget(close)
         layout.addLayout(buttons)
@@ -260,13 +277,15 @@ class ModelManagerDialog(QDialog):
             try:
                 local, partials, free = await asyncio.to_thread(_scan, store)
             except Exception as exc:
-                self.notifications.report(exc, "Reading the models folder failed")
+                self.notifications.report(exc, translate("ModelManager", "Reading the models folder "
+                                                                         "failed"))
                 return
             self._local = local
             self._partials = {p.name: p for p in partials}
-            self.folder_label.setText(f"Models are downloaded to {store.root} ({size_text(free)} free there). "
-                                      "Models in the Hugging Face and ModelScope caches and in added folders "
-                                      "are found too.")
+            self.folder_label.setText(translate(
+                "ModelManager", "Models are downloaded to {folder} ({free} free there). Models in the "
+                "Hugging Face and ModelScope caches and in added folders are found too.").format(
+                folder=store.root, free=size_text(free)))
             self._fill()
             self.modelsChanged.emit()
 
@@ -280,9 +299,10 @@ class ModelManagerDialog(QDialog):
             names.append(m.name)
             fam = self.catalog.family(m.family).title
             size = ("~" if m.weights_estimated else "") + size_text(m.weights_gb * 1e9)
-            cells = [m.name + ("  ★ advised" if m.name == self.advised else ""), fam, size,
-                     f"{m.need_gib(self.settings.session_len):.1f} GiB", m.backend,
-                     m.licence + ("" if m.licence_seen else " (check the card)"), self._status(m.name)]
+            cells = [m.name + (translate("ModelManager", "  ★ advised") if m.name == self.advised else ""),
+                     fam, size, f"{m.need_gib(self.settings.session_len):.1f} GiB", m.backend,
+                     m.licence + ("" if m.licence_seen else translate("ModelManager", " (check the card)")),
+                     self._status(m.name)]
             self._add_row(m.name, cells, m.note)
         for lm in self._local:
             if lm.entry is None and lm.name not in names:
@@ -311,17 +331,22 @@ class ModelManagerDialog(QDialog):
     def _status(self, name: str) -> str:
         job = self.downloads.job(name)
         if job is not None and job.state in (JobState.RUNNING, JobState.FAILED):
-            return ("downloading: " if job.state == JobState.RUNNING else "failed: ") + job.describe()
+            return (translate("ModelManager", "downloading: {what}") if job.state == JobState.RUNNING
+                    else translate("ModelManager", "failed: {what}")).format(what=job.describe())
         done = [c for c in self._copies(name) if c.complete]
         if done:
             c = done[0]
-            return f"{size_text(c.size_bytes)} in {c.path} ({SOURCES[c.source]})"
+            return translate("ModelManager", "{size} in {path} ({where})").format(
+                size=size_text(c.size_bytes), path=c.path, where=SOURCES[c.source])
         part = self._partials.get(name)
         if part is not None:
-            return f"download stopped at {100 * part.fraction:.0f} % ({size_text(part.done_bytes)}): Download resumes it"
+            return translate("ModelManager", "download stopped at {n} % ({size}): Download resumes "
+                                             "it").format(n=f"{100 * part.fraction:.0f}",
+                                                          size=size_text(part.done_bytes))
         broken = [c for c in self._copies(name) if not c.complete]
         if broken:
-            return f"incomplete: {broken[0].problem} ({broken[0].path})"
+            return translate("ModelManager", "incomplete: {problem} ({path})").format(
+                problem=broken[0].problem, path=broken[0].path)
         return "—"
 
     def _on_job(self, job: DownloadJob) -> None:
@@ -360,13 +385,14 @@ class ModelManagerDialog(QDialog):
         source_ok = bool(self.source) and (self.source != "modelscope" or (entry is not None and entry.modelscope))
         busy = self.downloads.active is not None
         self.download_button.setEnabled(bool(name) and entry is not None and not on_disk and not busy and source_ok)
-        self.download_button.setText("Resume" if name in self._partials or (job and job.state == JobState.PAUSED)
-                                     else "Download")
+        self.download_button.setText(translate("ModelManager", "Resume")
+                                     if name in self._partials or (job and job.state == JobState.PAUSED)
+                                     else translate("ModelManager", "Download"))
         self.pause_button.setEnabled(running)
         self.cancel_button.setEnabled(running or name in self._partials)
         self.remove_button.setEnabled(bool(name) and removable and not running)
         if self._confirm_remove != name:
-            self.remove_button.setText("Delete from disk")
+            self.remove_button.setText(translate("ModelManager", "Delete from disk"))
         self.open_button.setEnabled(on_disk)
         if job is not None:
             self._show_progress(job)
@@ -383,7 +409,9 @@ class ModelManagerDialog(QDialog):
         """Start (or resume) `name` from the chosen source, after a free-disk look."""
         source = self.source
         if not source:
-            self.notifications.notify("Enter the mirror's URL first (e.g. https://hf-mirror.com).", Severity.WARNING)
+            self.notifications.notify(translate("ModelManager", "Enter the mirror's address first (e.g. "
+                                                                "https://hf-mirror.com)."),
+                                      Severity.WARNING)
             return None
         entry = self.catalog.get(name)
         root = self.downloads.store().root
@@ -392,14 +420,16 @@ class ModelManagerDialog(QDialog):
             have = self._partials[name].done_bytes if name in self._partials else 0
             free = shutil.disk_usage(root).free
             if entry.weights_gb * 1e9 - have > free:
-                self.notifications.notify(
-                    f"{name} needs about {size_text(entry.weights_gb * 1e9 - have)} more; {root} has "
-                    f"{size_text(free)} free. Free some space first.", Severity.WARNING)
+                self.notifications.notify(translate(
+                    "ModelManager", "{name} needs about {need} more; {folder} has {free} free. Free "
+                    "some space first.").format(name=name, need=size_text(entry.weights_gb * 1e9 - have),
+                                                folder=root, free=size_text(free)), Severity.WARNING)
                 return None
         try:
             job = self.downloads.start(name, source)
         except OSError as exc:
-            self.notifications.report(exc, f"Starting the download of {name} failed")
+            self.notifications.report(exc, translate("ModelManager", "Starting the download of {name} "
+                                                                     "failed").format(name=name))
             return None
         self.select(name)
         self._on_job(job)
@@ -422,11 +452,12 @@ class ModelManagerDialog(QDialog):
             # A second click deletes: a dialog box would be one more window for one yes.
             self._confirm_remove = name
             size = sum(c.size_bytes for c in self._copies(name) if c.source in ("app", "hf-cache"))
-            self.remove_button.setText(f"Click again to delete {size_text(size)}")
+            self.remove_button.setText(translate("ModelManager", "Click again to delete {size}").format(
+                size=size_text(size)))
             QTimer.singleShot(4000, self._reset_remove)
             return
         self._confirm_remove = ""
-        self.remove_button.setText("Delete from disk")
+        self.remove_button.setText(translate("ModelManager", "Delete from disk"))
 
         async def run() -> None:
             store = self.downloads.store()
@@ -440,11 +471,13 @@ class ModelManagerDialog(QDialog):
 
     def _reset_remove(self) -> None:
         self._confirm_remove = ""
-        self.remove_button.setText("Delete from disk")
+        self.remove_button.setText(translate("ModelManager", "Delete from disk"))
 
     def add_folder(self, folder: str | None = None) -> None:
         if folder is None:
-            folder = QFileDialog.getExistingDirectory(self, "A folder with models")
+            with focus.kept(self, self.table):
+                folder = QFileDialog.getExistingDirectory(self, translate("ModelManager", "A folder "
+                                                                                          "with models"))
         if not folder:
             return
         if folder not in self.settings.model_folders:

@@ -29,6 +29,7 @@ from PySide6.QtGui import (
     QKeyEvent,
     QMouseEvent,
     QPainter,
+    QPalette,
     QPen,
     QPixmap,
     QWheelEvent,
@@ -45,6 +46,8 @@ from PySide6.QtWidgets import (
 
 from desktop_ocr.core.documents import DocumentError, Page
 from desktop_ocr.core.regions import Region, ViewTransform
+from desktop_ocr.gui import look
+from desktop_ocr.gui.i18n import translate
 from desktop_ocr.gui.region_models import task_title
 from desktop_ocr.gui.thumbnails import pixels_to_qimage
 
@@ -176,10 +179,13 @@ class PageView(QGraphicsView):
         self.setScene(QGraphicsScene(self))
         self.setRenderHints(QPainter.RenderHint.SmoothPixmapTransform | QPainter.RenderHint.Antialiasing)
         self.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.setBackgroundBrush(QColor("#7f8489"))
+        # Around the page: the palette's dark shade (grey on a light theme, near black on a dark one).
+        look.follow_palette(self, lambda: self.setBackgroundBrush(
+            look.palette().color(QPalette.ColorRole.Dark)))
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self.setMouseTracking(True)
-        self.setAccessibleName("Page")
+        self.setAccessibleName(translate("PageView", "Page"))
+        self.setAccessibleDescription(translate("PageView", "Drag to mark a region; Ctrl+wheel zooms"))
 
         self._paper = QGraphicsRectItem()
         self._paper.setBrush(QColor("white"))
@@ -439,7 +445,8 @@ class PageView(QGraphicsView):
         except Exception as exc:  # noqa: BLE001 - a page that fails must fail alone
             if current:
                 log.exception("rendering page %d failed", page.index + 1)
-                self._show_error(page.index, f"Page {page.index + 1} cannot be shown: {exc}")
+                self._show_error(page.index, translate("PageView", "Page {n} cannot be shown: {error}")
+                                 .format(n=page.index + 1, error=exc))
                 return
         else:
             if current:

@@ -14,24 +14,30 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop_ocr.gui import focus, look
+from desktop_ocr.gui.i18n import translate
+
 
 class PasswordDialog(QDialog):
     def __init__(self, name: str, wrong: bool, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.setWindowTitle("Password needed")
+        self.setWindowTitle(translate("PasswordDialog", "Password needed"))
         self.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         layout = QVBoxLayout(self)
         self.message = QLabel(
-            f"The password is wrong; {name} did not open. Try again."
-             if wrong else f"{name} is protected by a password."
+            translate("PasswordDialog", "The password is wrong; {name} did not open. Try again.")
+            .format(name=name) if wrong else
+            translate("PasswordDialog", "{name} is protected by a password.").format(name=name)
         )
         self.message.setWordWrap(True)
         if wrong:
-            self.message.setStyleSheet("color: #8a1c13;")
+            look.follow_palette(self.message, lambda: self.message.setStyleSheet(
+                f"color: {look.css(look.accent('error'))};"))
         layout.addWidget(self.message)
         self.field = QLineEdit()
         self.field.setEchoMode(QLineEdit.EchoMode.Password)
-        self.field.setPlaceholderText("Password")
+        self.field.setPlaceholderText(translate("PasswordDialog", "Password"))
+        self.field.setAccessibleName(translate("PasswordDialog", "Password"))
         layout.addWidget(self.field)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Open
                                    | QDialogButtonBox.StandardButton.Cancel)
@@ -52,6 +58,7 @@ async def ask_password(parent: QWidget, name: str, wrong: bool) -> str | None:
             future.set_result(dialog.field.text() if accepted else None)
 
     dialog.finished.connect(done)
+    focus.after(dialog, parent)  # the keyboard goes back where it was, not nowhere
     dialog.open()
     dialog.field.setFocus()
     try:

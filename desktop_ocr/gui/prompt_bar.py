@@ -21,8 +21,8 @@ from PySide6.QtWidgets import (
 )
 
 from desktop_ocr.core.tasks import CustomPromptStore
-
-PLACEHOLDER = "Ask anything about the image, e.g. “List every date on this page, one per line.”"
+from desktop_ocr.gui import focus
+from desktop_ocr.gui.i18n import translate
 
 
 class PromptBar(QFrame):
@@ -37,24 +37,29 @@ class PromptBar(QFrame):
         layout.setContentsMargins(0, 0, 0, 4)
         layout.setSpacing(4)
         head = QHBoxLayout()
-        head.addWidget(QLabel("Custom prompt:"))
+        title = QLabel(translate("PromptBar", "Custom &prompt:"))
+        head.addWidget(title)
         self.saved = QComboBox()
-        self.saved.setToolTip("Prompts you saved")
-        self.saved.setMinimumContentsLength(16)
+        self.saved.setToolTip(translate("PromptBar", "Prompts you saved"))
+        self.saved.setAccessibleName(translate("PromptBar", "Saved prompts"))
+        self.saved.setMinimumContentsLength(10)
         self.saved.activated.connect(self._use_saved)
         head.addWidget(self.saved, 1)
-        self.save_button = QPushButton("Save…")
-        self.save_button.setToolTip("Keep this prompt under a name")
+        self.save_button = QPushButton(translate("PromptBar", "Save…"))
+        self.save_button.setToolTip(translate("PromptBar", "Keep this prompt under a name"))
         self.save_button.clicked.connect(self.save_prompt)
         head.addWidget(self.save_button)
-        self.delete_button = QPushButton("Delete")
-        self.delete_button.setToolTip("Forget the chosen saved prompt")
+        self.delete_button = QPushButton(translate("PromptBar", "Delete"))
+        self.delete_button.setToolTip(translate("PromptBar", "Forget the chosen saved prompt"))
         self.delete_button.clicked.connect(self.delete_prompt)
         head.addWidget(self.delete_button)
         layout.addLayout(head)
         self.editor = QPlainTextEdit()
-        self.editor.setPlaceholderText(PLACEHOLDER)
-        self.editor.setAccessibleName("Custom prompt")
+        self.editor.setPlaceholderText(translate(
+            "PromptBar", "Ask anything about the image, e.g. “List every date on this page, one "
+            "per line.”"))
+        self.editor.setAccessibleName(translate("PromptBar", "Custom prompt"))
+        title.setBuddy(self.editor)
         self.editor.setFixedHeight(self.editor.fontMetrics().lineSpacing() * 3 + 12)
         self.editor.setPlainText(prompt)
         self.editor.textChanged.connect(lambda: self.promptChanged.emit(self.prompt()))
@@ -70,7 +75,8 @@ class PromptBar(QFrame):
     def reload(self) -> None:
         self.saved.clear()
         prompts = self.store.load()
-        self.saved.addItem("(saved prompts)" if prompts else "(none saved yet)", None)
+        self.saved.addItem(translate("PromptBar", "(saved prompts)") if prompts else
+                           translate("PromptBar", "(none saved yet)"), None)
         for p in prompts:
             self.saved.addItem(p.name, p.prompt)
         self.delete_button.setEnabled(False)
@@ -85,8 +91,10 @@ class PromptBar(QFrame):
         text = self.prompt()
         if not text:
             return
-        name, ok = QInputDialog.getText(self, "Save prompt", "Name:",
-                                        text=text.splitlines()[0][:40])
+        with focus.kept(self.window(), self.editor):
+            name, ok = QInputDialog.getText(self, translate("PromptBar", "Save prompt"),
+                                            translate("PromptBar", "Name:"),
+                                            text=text.splitlines()[0][:40])
         self.editor.setFocus()
         if ok and name.strip():
             self.store.add(name.strip(), text)

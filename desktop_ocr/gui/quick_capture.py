@@ -33,6 +33,7 @@ from desktop_ocr.gui.clipboard import (
 )
 from desktop_ocr.gui.clipboard.base import ClipboardPayload
 from desktop_ocr.gui.clipboard.watch import ClipboardWatcher
+from desktop_ocr.gui.i18n import translate
 from desktop_ocr.gui.images import CapturedImage, pil_to_qimage
 from desktop_ocr.gui.snip import SnipError, SnipResult, SnipSession, grab_screens
 
@@ -81,7 +82,7 @@ class QuickCapture(QObject):
         return self._task
 
     async def _paste(self) -> None:
-        self.bus.status.emit("Reading the clipboard…")
+        self.bus.status.emit(translate("Capture", "Reading the clipboard…"))
         generation = self._generation
         try:
             content = await clipboard.read()
@@ -92,7 +93,8 @@ class QuickCapture(QObject):
             self._refuse(str(exc), Severity.WARNING)
             return
         except ClipboardError as exc:
-            self._refuse(f"The clipboard cannot be read: {exc}", Severity.WARNING)
+            self._refuse(translate("Capture", "The clipboard cannot be read: {why}").format(
+                why=translate("Capture", str(exc))), Severity.WARNING)
             return
         self.watcher.remember(content)
         await self._recognise_content(content, generation)
@@ -111,10 +113,12 @@ class QuickCapture(QObject):
                 # X11 asks the owner of the moment: a new owner may answer with its text.
                 self._refuse(CHANGED_MESSAGE, Severity.WARNING)
             else:
-                self._refuse(f"The clipboard image cannot be used: {exc}", Severity.ERROR)
+                self._refuse(translate("Capture", "The clipboard image cannot be used: {why}").format(
+                    why=translate("Capture", str(exc))), Severity.ERROR)
             return
         except MemoryError:
-            self._refuse("The clipboard image is too large for the memory left.", Severity.ERROR)
+            self._refuse(translate("Capture", "The clipboard image is too large for the memory left."),
+                         Severity.ERROR)
             return
         self._counter += 1
         label = f"{content.label()} ({image.width} × {image.height} px)"
@@ -127,6 +131,9 @@ class QuickCapture(QObject):
         self.imageReady.emit(item.label)
 
     def _refuse(self, message: str, severity: Severity) -> None:
+        # The fixed messages of the clipboard and snip modules are marked for translation
+        # where they are written (context "Capture"); anything else stays as it is.
+        message = translate("Capture", message)
         self.bus.status.emit(message)
         self.notifications.notify(message, severity)
         self.refused.emit(message)
@@ -168,7 +175,7 @@ class QuickCapture(QObject):
             if result:
                 self._refuse(result, Severity.INFO)
             else:
-                self.bus.status.emit("Snip cancelled")
+                self.bus.status.emit(translate("Capture", "Snip cancelled"))
             self.snipFinished.emit(False)
             return
         try:
@@ -179,7 +186,8 @@ class QuickCapture(QObject):
             self.snipFinished.emit(False)
             return
         self._counter += 1
-        label = f"Snip {self._counter} ({image.width} × {image.height} px)"
+        label = translate("Capture", "Snip {n}").format(n=self._counter) + \
+            f" ({image.width} × {image.height} px)"
         # The result pane opens with the text: the window comes up even if it was hidden.
         self._restore(True)
         self._start(CapturedImage(label, image, result.image, "snip"))
@@ -208,8 +216,10 @@ class QuickCapture(QObject):
             self.notifications.notify(str(exc), Severity.WARNING)
             return 0
         count = len(payload.text)
-        kind = "a table" if payload.html else "text"
-        message = f"Copied {count:,} characters of {kind} to the clipboard"
+        message = (translate("Capture", "Copied {n} characters of a table to the clipboard")
+                   if payload.html else
+                   translate("Capture", "Copied {n} characters of text to the clipboard")).format(
+            n=f"{count:,}")
         self.bus.status.emit(message)
         self.bus.say.emit(message + ".")
         self.copied.emit(count)

@@ -7,14 +7,22 @@ coordinates (fractions), so nothing here depends on zoom or rotation.
 
 from __future__ import annotations
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal
+from PySide6.QtCore import (
+    QT_TRANSLATE_NOOP,
+    QAbstractTableModel,
+    QModelIndex,
+    QPersistentModelIndex,
+    Qt,
+    Signal,
+)
 
 from desktop_ocr.core.regions import Region, move_region, reading_order, renumber
 from desktop_ocr.core.tasks import PRESETS, TASK_IDS
+from desktop_ocr.gui.i18n import current_language, region_name, translate
 
 ModelIndex = QModelIndex | QPersistentModelIndex
 
-DEFAULT_TASK_TITLE = "Document task"
+DEFAULT_TASK_TITLE = QT_TRANSLATE_NOOP("Regions", "Document task")
 
 
 def task_ids() -> list[str]:
@@ -22,9 +30,11 @@ def task_ids() -> list[str]:
     return list(TASK_IDS)
 
 
-def task_title(task: str | None, language: str = "en") -> str:
+def task_title(task: str | None, language: str | None = None) -> str:
+    """A task's name in `language` (default: the window's)."""
+    language = language or current_language()
     if not task:
-        return DEFAULT_TASK_TITLE
+        return translate("Regions", DEFAULT_TASK_TITLE)
     preset = PRESETS.get(task)
     return preset.title(language) if preset is not None else task
 
@@ -36,7 +46,7 @@ class RegionListModel(QAbstractTableModel):
     new regions go to the end and the hand-made order is kept.
     """
 
-    COLUMNS = ("Region", "Task")
+    COLUMNS = (QT_TRANSLATE_NOOP("Regions", "Region"), QT_TRANSLATE_NOOP("Regions", "Task"))
     RegionRole = Qt.ItemDataRole.UserRole + 1
     regionsChanged = Signal()
 
@@ -57,7 +67,7 @@ class RegionListModel(QAbstractTableModel):
                    role: int = Qt.ItemDataRole.DisplayRole):
         if (orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole
                 and 0 <= section < len(self.COLUMNS)):
-            return self.COLUMNS[section]
+            return translate("Regions", self.COLUMNS[section])
         return None
 
     def data(self, index: ModelIndex, role: int = Qt.ItemDataRole.DisplayRole):
@@ -68,10 +78,11 @@ class RegionListModel(QAbstractTableModel):
             return region
         if index.column() == 0:
             if role == Qt.ItemDataRole.DisplayRole:
-                return f"{region.order}. {region.display_label}"
+                return f"{region.order}. {region_name(region.display_label)}"
             if role == Qt.ItemDataRole.ToolTipRole:
-                return (f"x {region.x:.0%}, y {region.y:.0%}, "
-                        f"{region.w:.0%} x {region.h:.0%} of the page")
+                return translate("Regions", "x {x}, y {y}, {w} × {h} of the page").format(
+                    x=f"{region.x:.0%}", y=f"{region.y:.0%}", w=f"{region.w:.0%}",
+                    h=f"{region.h:.0%}")
         elif index.column() == 1:
             if role == Qt.ItemDataRole.DisplayRole:
                 return task_title(region.task)

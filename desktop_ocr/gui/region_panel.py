@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop_ocr.gui.i18n import current_language, translate
 from desktop_ocr.gui.region_models import RegionListModel, task_ids, task_title
 
 
@@ -26,9 +27,11 @@ class TaskDelegate(QStyledItemDelegate):
     def createEditor(self, parent: QWidget, option: QStyleOptionViewItem,  # noqa: N802
                      index: QModelIndex | QPersistentModelIndex) -> QWidget:
         combo = QComboBox(parent)
-        combo.addItem(task_title(None), "")
+        combo.setAccessibleName(translate("RegionPanel", "Task of the region"))
+        language = current_language()
+        combo.addItem(task_title(None, language), "")
         for task in task_ids():
-            combo.addItem(task_title(task), task)
+            combo.addItem(task_title(task, language), task)
         combo.activated.connect(lambda _=0, c=combo: self.commitData.emit(c))
         return combo
 
@@ -51,13 +54,16 @@ class RegionPanel(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         head = QHBoxLayout()
-        self.title = QLabel("Regions: none — the whole page is recognised. Drag on the page to mark one.")
+        self.title = QLabel()
         self.title.setWordWrap(True)
         head.addWidget(self.title, 1)
-        self.up_button = self._button("▲", "Move the region earlier in the reading order")
-        self.down_button = self._button("▼", "Move the region later in the reading order")
-        self.order_button = self._button("⇅", "Number the regions in reading order again")
-        self.delete_button = self._button("✕", "Delete the region (Del)")
+        self.up_button = self._button("▲", translate("RegionPanel", "Move the region earlier in the "
+                                                                    "reading order"))
+        self.down_button = self._button("▼", translate("RegionPanel", "Move the region later in the "
+                                                                      "reading order"))
+        self.order_button = self._button("⇅", translate("RegionPanel", "Number the regions in "
+                                                                       "reading order again"))
+        self.delete_button = self._button("✕", translate("RegionPanel", "Delete the region (Del)"))
         for b in (self.up_button, self.down_button, self.order_button, self.delete_button):
             head.addWidget(b)
         layout.addLayout(head)
@@ -71,7 +77,7 @@ class RegionPanel(QWidget):
         self.table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
         self.table.horizontalHeader().setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
         self.table.setMaximumHeight(150)
-        self.table.setAccessibleName("Regions")
+        self.table.setAccessibleName(translate("RegionPanel", "Regions"))
         layout.addWidget(self.table)
         self.up_button.clicked.connect(lambda: self._move(-1))
         self.down_button.clicked.connect(lambda: self._move(1))
@@ -120,11 +126,14 @@ class RegionPanel(QWidget):
     def _refresh(self) -> None:
         n = self.model.rowCount()
         if n == 0:
-            self.title.setText("Regions: none — the whole page is recognised. "
-                               "Drag on the page to mark one.")
+            self.title.setText(translate("RegionPanel", "Regions: none — the whole page is "
+                                                        "recognised. Drag on the page to mark one."))
+        elif self.model.manual_order:
+            self.title.setText(translate("RegionPanel", "Regions: {n}, recognised in your order.")
+                               .format(n=n))
         else:
-            order = "your order" if self.model.manual_order else "reading order"
-            self.title.setText(f"Regions: {n}, recognised in {order}.")
+            self.title.setText(translate("RegionPanel", "Regions: {n}, recognised in reading order.")
+                               .format(n=n))
         self._refresh_buttons()
 
     def _refresh_buttons(self) -> None:

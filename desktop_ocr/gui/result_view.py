@@ -11,6 +11,8 @@ from PySide6.QtCore import QTimer, Signal
 from PySide6.QtGui import QFont, QTextCursor
 from PySide6.QtWidgets import QPlainTextEdit, QWidget
 
+from desktop_ocr.gui.i18n import translate
+
 FLUSH_MS = 16
 
 
@@ -19,7 +21,7 @@ class ResultView(QPlainTextEdit):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.setPlaceholderText("Recognised text appears here.")
+        self.setPlaceholderText(translate("ResultView", "Recognised text appears here."))
         font = QFont()
         font.setStyleHint(QFont.StyleHint.SansSerif)
         font.setPointSize(11)

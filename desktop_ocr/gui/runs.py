@@ -19,6 +19,7 @@ from desktop_ocr.core import pipeline as pl
 from desktop_ocr.core.notifications import NotificationManager, Severity
 from desktop_ocr.core.settings import Settings
 from desktop_ocr.gui.engine_host import EngineHost
+from desktop_ocr.gui.i18n import translate
 
 log = logging.getLogger(__name__)
 
@@ -137,7 +138,8 @@ class RunController(QObject):
             raise
         except Exception as exc:
             self._done(pipeline, info)
-            note = self.notifications.report(exc, f"Recognising {info.label} failed")
+            note = self.notifications.report(exc, translate("Runs", "Recognising {what} failed")
+                                             .format(what=info.label))
             self.failed.emit(info, note.message)
             return
         self._done(pipeline, info)
@@ -170,6 +172,10 @@ class RunController(QObject):
         elif isinstance(event, pl.SourceFailed):
             self.sourceFailed.emit(event)
         elif isinstance(event, pl.EngineRestarted):
-            where = f"{event.part.label}: " if event.part is not None else ""
-            self.notifications.notify(f"{where}{event.message} Starting it again…",
-                                      Severity.WARNING)
+            where = ""
+            if event.part is not None:
+                from desktop_ocr.gui.main_window import label_of
+
+                where = f"{label_of(event.part)}: "
+            self.notifications.notify(where + event.message + " " +
+                                      translate("Runs", "Starting it again…"), Severity.WARNING)

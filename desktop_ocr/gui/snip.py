@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
-from PySide6.QtCore import QObject, QPoint, QPointF, QRect, QRectF, Qt, Signal
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QObject, QPoint, QPointF, QRect, QRectF, Qt, Signal
 from PySide6.QtGui import (
     QColor,
     QFont,
@@ -36,6 +36,8 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import QWidget
 
+from desktop_ocr.gui.i18n import translate
+
 log = logging.getLogger(__name__)
 
 Rect = tuple[float, float, float, float]  # x, y, width, height
@@ -43,7 +45,8 @@ Box = tuple[int, int, int, int]  # left, top, right, bottom (right/bottom exclus
 
 # A click, or a drag shorter than this in either direction, selects nothing.
 MIN_SELECTION = 3
-EMPTY_SELECTION_MESSAGE = "Nothing was selected: drag a rectangle around the text. The snip was cancelled."
+EMPTY_SELECTION_MESSAGE = QT_TRANSLATE_NOOP(
+    "Capture", "Nothing was selected: drag a rectangle around the text. The snip was cancelled.")
 
 
 # ---------------------------------------------------------------- geometry (pure)
@@ -125,7 +128,7 @@ def grab_with_qt() -> list[ScreenGrab]:
             continue
         grabs.append(ScreenGrab(screen.name(), screen.geometry(), image))
     if not grabs:
-        raise SnipError("The screen could not be captured on this desktop.")
+        raise SnipError(QT_TRANSLATE_NOOP("Capture", "The screen could not be captured on this desktop."))
     return grabs
 
 
@@ -195,7 +198,7 @@ async def grab_with_portal() -> list[ScreenGrab]:
 
     bus = QDBusConnection.sessionBus()
     if not bus.isConnected():
-        raise SnipError("No D-Bus session bus.")
+        raise SnipError(QT_TRANSLATE_NOOP("Capture", "No D-Bus session bus."))
     token = "desktop_ocr_" + secrets.token_hex(6)
     sender = bus.baseService().lstrip(":").replace(".", "_")
     request_path = f"{PORTAL_PATH}/request/{sender}/{token}"
@@ -211,7 +214,7 @@ async def grab_with_portal() -> list[ScreenGrab]:
     # Subscribe before asking, so a fast answer is not missed.
     if not bus.connect(PORTAL_SERVICE, request_path, REQUEST_INTERFACE, "Response",
                        receiver, "on_response(QDBusMessage)"):
-        raise SnipError("Cannot listen to the desktop portal.")
+        raise SnipError(QT_TRANSLATE_NOOP("Capture", "Cannot listen to the desktop portal."))
     try:
         portal = QDBusInterface(PORTAL_SERVICE, PORTAL_PATH, SCREENSHOT_INTERFACE, bus)
         portal.setTimeout(5000)
@@ -219,22 +222,22 @@ async def grab_with_portal() -> list[ScreenGrab]:
         if not reply.isValid():
             raise SnipError(f"The desktop portal refused the screenshot ({reply.error().message()}).")
         if not isinstance(reply.value(), QDBusObjectPath):
-            raise SnipError("The desktop portal gave no request handle.")
+            raise SnipError(QT_TRANSLATE_NOOP("Capture", "The desktop portal gave no request handle."))
         try:
             args = await asyncio.wait_for(answer, PORTAL_TIMEOUT_S)
         except TimeoutError:
-            raise SnipError("The desktop portal did not answer; was the screenshot permission refused?") from None
+            raise SnipError(QT_TRANSLATE_NOOP("Capture", "The desktop portal did not answer; was the screenshot permission refused?")) from None
     finally:
         bus.disconnect(PORTAL_SERVICE, request_path, REQUEST_INTERFACE, "Response",
                        receiver, "on_response(QDBusMessage)")
     code = int(args[0]) if args else 2
     if code == 1:
-        raise SnipError("The screenshot was cancelled.")
+        raise SnipError(QT_TRANSLATE_NOOP("Capture", "The screenshot was cancelled."))
     if code != 0:
-        raise SnipError("The desktop refused the screenshot (permission denied).")
+        raise SnipError(QT_TRANSLATE_NOOP("Capture", "The desktop refused the screenshot (permission denied)."))
     uri = _results_uri(args[1] if len(args) > 1 else {})
     if not uri:
-        raise SnipError("The desktop portal returned no screenshot.")
+        raise SnipError(QT_TRANSLATE_NOOP("Capture", "The desktop portal returned no screenshot."))
     path = Path(unquote(urlparse(uri).path))
     image = await asyncio.to_thread(QImage, str(path))
     try:
@@ -242,7 +245,7 @@ async def grab_with_portal() -> list[ScreenGrab]:
     except OSError as exc:
         log.info("could not remove the portal's screenshot %s: %s", path, exc)
     if image.isNull():
-        raise SnipError("The desktop portal's screenshot could not be read.")
+        raise SnipError(QT_TRANSLATE_NOOP("Capture", "The desktop portal's screenshot could not be read."))
     return split_grab(image)
 
 
@@ -297,7 +300,7 @@ class SnipOverlay(QWidget):
         self.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose, True)
         self.setMouseTracking(True)
         self.setCursor(Qt.CursorShape.CrossCursor)
-        self.setWindowTitle("Snip")
+        self.setWindowTitle(translate("Capture", "Snip"))
         if screen is not None:
             self.setScreen(screen)
         self.setGeometry(grab.geometry)
@@ -374,7 +377,8 @@ class SnipOverlay(QWidget):
             p.drawLine(QPointF(0, c.y()), QPointF(self.width(), c.y()))
             p.drawLine(QPointF(c.x(), 0), QPointF(c.x(), self.height()))
         if sel is None:
-            self._draw_label(p, "Drag around the text to recognise. Esc cancels.", QPointF(24, 24))
+            self._draw_label(p, translate("Capture", "Drag around the text to recognise. Esc cancels."),
+                             QPointF(24, 24))
         p.end()
 
     def _draw_label(self, p: QPainter, text: str, at: QPointF) -> None:

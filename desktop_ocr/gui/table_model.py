@@ -37,6 +37,8 @@ from desktop_ocr.core.tables import (
     TextAdded,
     parse_value,
 )
+from desktop_ocr.gui.i18n import count as _count
+from desktop_ocr.gui.i18n import translate
 
 __all__ = ["TableModel", "LiveTables", "column_name"]
 
@@ -368,7 +370,7 @@ class TableModel(QAbstractTableModel):
         if old == text:
             return False
         self.undo_stack.push(_Command(
-            f"Edit {column_name(col)}{row + 1}", self,
+            translate("TableView", "Edit {cell}").format(cell=f"{column_name(col)}{row + 1}"), self,
             ("_set_cells", ([(row, col, text)],)), ("_set_cells", ([(row, col, old)],))))
         return True
 
@@ -381,7 +383,7 @@ class TableModel(QAbstractTableModel):
         if not old:
             return False
         new = [(r, c, "") for r, c, _ in old]
-        self.undo_stack.push(_Command("Clear cells", self, ("_set_cells", (new,)),
+        self.undo_stack.push(_Command(translate("TableView", "Clear cells"), self, ("_set_cells", (new,)),
                                       ("_set_cells", (old,))))
         return True
 
@@ -406,7 +408,8 @@ class TableModel(QAbstractTableModel):
             merges.append(CellRange(start, m.col, span, m.colspan))
         header = self._header_rows + (count if row < self._header_rows else 0)
         after = _State(tuple(tuple(r) for r in grid), tuple(merges), header, self._cols)
-        self._push(f"Insert {count} row{'s' if count > 1 else ''}", before, after,
+        self._push(_count(count, translate("TableView", "Insert 1 row"),
+                          translate("TableView", "Insert {n} rows")), before, after,
                    ("rows+", row, count), ("rows-", row, count))
         return True
 
@@ -432,7 +435,8 @@ class TableModel(QAbstractTableModel):
         overlap = max(0, min(self._header_rows, row + count) - row)
         after = _State(tuple(tuple(r) for r in grid), tuple(kept), self._header_rows - overlap,
                        self._cols)
-        self._push(f"Delete {count} row{'s' if count > 1 else ''}", before, after,
+        self._push(_count(count, translate("TableView", "Delete 1 row"),
+                          translate("TableView", "Delete {n} rows")), before, after,
                    ("rows-", row, count), ("rows+", row, count))
         return True
 
@@ -447,7 +451,8 @@ class TableModel(QAbstractTableModel):
             merges.append(CellRange(m.row, start, m.rowspan, span))
         after = _State(tuple(tuple(r) for r in grid), tuple(merges), self._header_rows,
                        self._cols + count)
-        self._push(f"Insert {count} column{'s' if count > 1 else ''}", before, after,
+        self._push(_count(count, translate("TableView", "Insert 1 column"),
+                          translate("TableView", "Insert {n} columns")), before, after,
                    ("cols+", col, count), ("cols-", col, count))
         return True
 
@@ -470,7 +475,8 @@ class TableModel(QAbstractTableModel):
                 kept.append(new)
         after = _State(tuple(tuple(r) for r in grid), tuple(kept), self._header_rows,
                        self._cols - count)
-        self._push(f"Delete {count} column{'s' if count > 1 else ''}", before, after,
+        self._push(_count(count, translate("TableView", "Delete 1 column"),
+                          translate("TableView", "Delete {n} columns")), before, after,
                    ("cols-", col, count), ("cols+", col, count))
         return True
 
@@ -504,7 +510,7 @@ class TableModel(QAbstractTableModel):
         merges = [m for m in self._merges if not _intersects(m, r0, c0, r1, c1)]
         merges.append(CellRange(r0, c0, r1 - r0 + 1, c1 - c0 + 1))
         after = _State(tuple(tuple(r) for r in grid), tuple(merges), self._header_rows, self._cols)
-        self._push("Merge cells", before, after, None, None)
+        self._push(translate("TableView", "Merge cells"), before, after, None, None)
         return True
 
     def split(self, row: int, col: int) -> bool:
@@ -517,7 +523,7 @@ class TableModel(QAbstractTableModel):
         before = self._state()
         merges = [m for m in self.merges() if m != target]
         after = _State(before.grid, tuple(merges), self._header_rows, self._cols)
-        self._push("Split cell", before, after, None, None)
+        self._push(translate("TableView", "Split cell"), before, after, None, None)
         return True
 
     def set_header_rows(self, n: int) -> bool:
@@ -527,7 +533,7 @@ class TableModel(QAbstractTableModel):
             return False
         before = self._state()
         after = _State(before.grid, before.merges, n, self._cols)
-        self._push("Header rows", before, after, None, None)
+        self._push(translate("TableView", "Header rows"), before, after, None, None)
         return True
 
     # ---------------------------------------------------------------- applying steps
@@ -612,7 +618,8 @@ class LiveTables(QObject):
 
     def _handle(self, event) -> None:
         if isinstance(event, TableStarted):
-            model = TableModel(title=f"Table {self.first_number + event.index}", source=self.source)
+            model = TableModel(title=translate("TableView", "Table {n}").format(
+                n=self.first_number + event.index), source=self.source)
             model.begin_stream()
             self.models.append(model)
             self.tableStarted.emit(model)
@@ -636,5 +643,6 @@ def models_for_text(text: str, source: str = "", first_number: int = 1,
     tables = parse_tables(text)
     if not tables and task == "fields":
         tables = fields_tables(text)
-    return [TableModel(t, title=f"Table {first_number + i}", source=source)
+    return [TableModel(t, title=translate("TableView", "Table {n}").format(n=first_number + i),
+                       source=source)
             for i, t in enumerate(tables)]

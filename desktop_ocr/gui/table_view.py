@@ -10,7 +10,7 @@ window's own and only act on the grid that has the focus.
 from __future__ import annotations
 
 import shiboken6
-from PySide6.QtCore import QMimeData, QModelIndex, QPoint, Qt, Signal
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QMimeData, QModelIndex, QPoint, Qt, Signal
 from PySide6.QtGui import QAction, QFont, QFontMetrics, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -27,6 +27,8 @@ from PySide6.QtWidgets import (
 
 from desktop_ocr.core.export import table_html, table_tsv
 from desktop_ocr.core.tables import Table
+from desktop_ocr.gui import look
+from desktop_ocr.gui.i18n import translate
 from desktop_ocr.gui.table_model import TableModel
 
 __all__ = ["TableGrid", "TableTabs", "clipboard_mime"]
@@ -57,6 +59,8 @@ class TableGrid(QTableView):
         # destructor, and a model freed from there would signal into half-gone objects.
         # Whoever shows the model keeps it (the window's store, the live feeder).
         self.setModel(model)
+        self.setAccessibleName(translate("TableView", "Table"))
+        look.focus_ring(self, "tableGrid")
         self.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.setEditTriggers(QAbstractItemView.EditTrigger.DoubleClicked
                              | QAbstractItemView.EditTrigger.EditKeyPressed
@@ -98,34 +102,36 @@ class TableGrid(QTableView):
 
     def _build_actions(self) -> None:
         a = self._act
-        self.undo_action = a("Undo", self.undo, ["Ctrl+Z"], "Undo the last change to this table")
-        self.redo_action = a("Redo", self.redo, ["Ctrl+Shift+Z", "Ctrl+Y"], "Redo")
-        self.copy_action = a("Copy", self.copy_selection, ["Ctrl+C"],
-                             "Copy the selected cells; they paste as a table into a spreadsheet")
-        self.insert_above_action = a("Insert row above", self.insert_row_above, ["Ctrl+Alt+Up"],
-                                     "Insert a row above the selection")
-        self.insert_below_action = a("Insert row below", self.insert_row_below, ["Ctrl+Alt+Down"],
-                                     "Insert a row below the selection")
-        self.delete_row_action = a("Delete row", self.delete_rows, ["Ctrl+-"],
-                                   "Delete the selected rows")
-        self.insert_left_action = a("Insert column left", self.insert_column_left, ["Ctrl+Alt+Left"],
-                                    "Insert a column left of the selection")
-        self.insert_right_action = a("Insert column right", self.insert_column_right,
-                                     ["Ctrl+Alt+Right"], "Insert a column right of the selection")
-        self.delete_column_action = a("Delete column", self.delete_columns, ["Ctrl+Shift+-"],
-                                      "Delete the selected columns")
-        self.merge_action = a("Merge cells", self.merge_selection, ["Ctrl+M"],
-                              "Merge the selected cells into one")
-        self.split_action = a("Split cell", self.split_selection, ["Ctrl+Shift+M"],
-                              "Split the merged cells in the selection")
-        self.header_action = a("Header rows down to here", self.header_to_here, [],
-                               "Make the rows down to this one the table's header (bold)")
-        self.clear_action = a("Clear cells", self.clear_selection, [Qt.Key.Key_Delete],
-                              "Empty the selected cells")
+        self.undo_action = a(translate("TableView", "Undo"), self.undo, ["Ctrl+Z"], translate("TableView", "Undo the last change to this table"))
+        self.redo_action = a(translate("TableView", "Redo"), self.redo, ["Ctrl+Shift+Z", "Ctrl+Y"], translate("TableView", "Redo"))
+        self.copy_action = a(translate("TableView", "Copy"), self.copy_selection, ["Ctrl+C"],
+                             translate("TableView", "Copy the selected cells; they paste as a table into a spreadsheet"))
+        self.insert_above_action = a(translate("TableView", "Insert row above"), self.insert_row_above, ["Ctrl+Alt+Up"],
+                                     translate("TableView", "Insert a row above the selection"))
+        self.insert_below_action = a(translate("TableView", "Insert row below"), self.insert_row_below, ["Ctrl+Alt+Down"],
+                                     translate("TableView", "Insert a row below the selection"))
+        self.delete_row_action = a(translate("TableView", "Delete row"), self.delete_rows, ["Ctrl+-"],
+                                   translate("TableView", "Delete the selected rows"))
+        self.insert_left_action = a(translate("TableView", "Insert column left"), self.insert_column_left,
+                                    ["Ctrl+Alt+Left"], translate("TableView", "Insert a column left of the selection"))
+        self.insert_right_action = a(translate("TableView", "Insert column right"), self.insert_column_right,
+                                     ["Ctrl+Alt+Right"], translate("TableView", "Insert a column right of the selection"))
+        self.delete_column_action = a(translate("TableView", "Delete column"), self.delete_columns, ["Ctrl+Shift+-"],
+                                      translate("TableView", "Delete the selected columns"))
+        self.merge_action = a(translate("TableView", "Merge cells"), self.merge_selection, ["Ctrl+M"],
+                              translate("TableView", "Merge the selected cells into one"))
+        self.split_action = a(translate("TableView", "Split cell"), self.split_selection, ["Ctrl+Shift+M"],
+                              translate("TableView", "Split the merged cells in the selection"))
+        self.header_action = a(translate("TableView", "Header rows down to here"), self.header_to_here, [],
+                               translate("TableView", "Make the rows down to this one the table's header (bold)"))
+        self.clear_action = a(translate("TableView", "Clear cells"), self.clear_selection, [Qt.Key.Key_Delete],
+                              translate("TableView", "Empty the selected cells"))
         # the toolbar is narrow: short labels there, the full ones in the menu
-        for action, short in ((self.insert_below_action, "+Row"), (self.delete_row_action, "−Row"),
-                              (self.insert_right_action, "+Col"), (self.delete_column_action, "−Col"),
-                              (self.merge_action, "Merge"), (self.split_action, "Split")):
+        for action, short in ((self.insert_below_action, translate("TableView", "+Row")),
+                              (self.delete_row_action, translate("TableView", "−Row")),
+                              (self.insert_right_action, translate("TableView", "+Col")),
+                              (self.delete_column_action, translate("TableView", "−Col")),
+                              (self.merge_action, translate("TableView", "Merge")), (self.split_action, translate("TableView", "Split"))):
             action.setIconText(short)
 
     @property
@@ -163,8 +169,10 @@ class TableGrid(QTableView):
         stack = m.undo_stack
         self.undo_action.setEnabled(editable and stack.canUndo())
         self.redo_action.setEnabled(editable and stack.canRedo())
-        self.undo_action.setStatusTip(f"Undo {stack.undoText()}".strip())
-        self.redo_action.setStatusTip(f"Redo {stack.redoText()}".strip())
+        self.undo_action.setStatusTip(translate("TableView", "Undo {what}").format(
+            what=stack.undoText()).strip())
+        self.redo_action.setStatusTip(translate("TableView", "Redo {what}").format(
+            what=stack.redoText()).strip())
         box = self.selected_box()
         has = box is not None
         self.copy_action.setEnabled(has)
@@ -311,7 +319,7 @@ class TableGrid(QTableView):
     def delete_rows(self) -> None:
         runs = self._runs(self._selected_lines(0))
         if runs:
-            self._macro("Delete rows", [lambda s=s, n=n: self.table_model.remove_rows(s, n)
+            self._macro(translate("TableView", "Delete rows"), [lambda s=s, n=n: self.table_model.remove_rows(s, n)
                                         for s, n in runs])
 
     def insert_column_left(self) -> None:
@@ -327,7 +335,7 @@ class TableGrid(QTableView):
     def delete_columns(self) -> None:
         runs = self._runs(self._selected_lines(1))
         if runs:
-            self._macro("Delete columns", [lambda s=s, n=n: self.table_model.remove_columns(s, n)
+            self._macro(translate("TableView", "Delete columns"), [lambda s=s, n=n: self.table_model.remove_columns(s, n)
                                            for s, n in runs])
 
     def merge_selection(self) -> None:
@@ -340,7 +348,7 @@ class TableGrid(QTableView):
     def split_selection(self) -> None:
         merges = self._merges_in_selection()
         if merges:
-            self._macro("Split cells", [lambda m=m: self.table_model.split(m.row, m.col)
+            self._macro(translate("TableView", "Split cells"), [lambda m=m: self.table_model.split(m.row, m.col)
                                         for m in merges])
 
     def clear_selection(self) -> None:
@@ -385,14 +393,14 @@ class TableGrid(QTableView):
 class TableTabs(QWidget):
     """Every table of the shown answer, one grid per tab, with an edit toolbar."""
 
-    EMPTY_TEXT = "Tables in the answer appear here as an editable grid."
+    EMPTY_TEXT = QT_TRANSLATE_NOOP("TableView", "Tables in the answer appear here as an editable grid.")
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(2)
-        self.toolbar = QToolBar("Table")
+        self.toolbar = QToolBar(translate("TableView", "Table"))
         self.toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
         # compact buttons: the right pane is narrow and every table action should show
         self.toolbar.setStyleSheet("QToolButton { padding: 1px 1px; margin: 0px; }")
@@ -400,7 +408,7 @@ class TableTabs(QWidget):
         self.toolbar.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.toolbar)
         self.stack = QStackedWidget()
-        self.placeholder = QLabel(self.EMPTY_TEXT)
+        self.placeholder = QLabel(translate("TableView", self.EMPTY_TEXT))
         self.placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.placeholder.setWordWrap(True)
         self.placeholder.setEnabled(False)
@@ -438,8 +446,9 @@ class TableTabs(QWidget):
     def add_model(self, model: TableModel) -> TableGrid:
         grid = TableGrid(model)
         n = self.tabs.count() + 1
-        i = self.tabs.addTab(grid, f"Table {n}")
-        tip = f"{model.source} — table {n}" if model.source else f"Table {n}"
+        i = self.tabs.addTab(grid, translate("TableView", "Table {n}").format(n=n))
+        tip = (translate("TableView", "{source} — table {n}").format(source=model.source, n=n)
+               if model.source else translate("TableView", "Table {n}").format(n=n))
         if model.caption:
             tip += f": {model.caption}"
         self.tabs.setTabToolTip(i, tip)

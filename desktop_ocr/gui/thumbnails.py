@@ -28,6 +28,7 @@ from PySide6.QtGui import QColor, QImage, QPainter, QPixmap
 from PySide6.QtWidgets import QAbstractItemView, QListView, QWidget
 
 from desktop_ocr.core.documents import Document, DocumentError, PageError
+from desktop_ocr.gui.i18n import translate
 
 log = logging.getLogger(__name__)
 
@@ -113,7 +114,8 @@ class ThumbnailModel(QAbstractListModel):
         if role == Qt.ItemDataRole.ToolTipRole:
             if row in self._failed:
                 return self._failed[row]
-            return f"Page {row + 1}" + (" (recognised)" if row in self._done else "")
+            return (translate("Thumbnails", "Page {n} (recognised)") if row in self._done else
+                    translate("Thumbnails", "Page {n}")).format(n=row + 1)
         if role == Qt.ItemDataRole.TextAlignmentRole:
             return int(Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop)
         if role == self.PageRole:
@@ -210,7 +212,7 @@ class ThumbnailStrip(QListView):
         self.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.setFixedWidth(side + 24 + self.verticalScrollBar().sizeHint().width() + 6)
-        self.setAccessibleName("Pages")
+        self.setAccessibleName(translate("Thumbnails", "Pages"))
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.setInterval(30)

@@ -3,10 +3,13 @@ little of Qt as it can; the start-up figure waits for it)."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QT_TRANSLATE_NOOP, Qt
 from PySide6.QtWidgets import QLabel, QPushButton, QVBoxLayout, QWidget
 
-EMPTY_TEXT = "Drop images or PDFs here, or paste a screenshot"
+from desktop_ocr.gui.i18n import translate
+
+# The English source text (tests look for it; the window shows its translation).
+EMPTY_TEXT = QT_TRANSLATE_NOOP("EmptyState", "Drop images or PDFs here, or paste a screenshot")
 
 
 class EmptyState(QWidget):
@@ -16,20 +19,23 @@ class EmptyState(QWidget):
         super().__init__(parent)
         layout = QVBoxLayout(self)
         layout.addStretch(1)
-        title = QLabel(EMPTY_TEXT)
+        title = QLabel(translate("EmptyState", EMPTY_TEXT))
         title.setAlignment(Qt.AlignmentFlag.AlignCenter)
         title.setWordWrap(True)
         font = title.font()
         font.setPointSize(font.pointSize() + 5)
         title.setFont(font)
         layout.addWidget(title)
-        hint = QLabel("PNG, JPEG, TIFF, BMP, WebP and PDF. Ctrl+O opens a file, Ctrl+V pastes.")
+        hint = QLabel(translate("EmptyState", "PNG, JPEG, TIFF, BMP, WebP and PDF. Ctrl+O opens "
+                                              "a file, Ctrl+V pastes."))
         hint.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        hint.setWordWrap(True)  # a narrow window (a small screen at 200 %) wraps it
         hint.setEnabled(False)
         layout.addWidget(hint)
-        button = QPushButton("Open a file…")
+        button = QPushButton(translate("EmptyState", "Open a file…"))
         button.clicked.connect(on_open)
-        button.setFixedWidth(180)
+        button.setMinimumWidth(180)
+        self.button = button
         layout.addWidget(button, 0, Qt.AlignmentFlag.AlignHCenter)
         layout.addStretch(1)
         self.setObjectName("emptyState")

@@ -11,7 +11,7 @@ def test_doctor_without_gpu_explains_the_cpu_choice(monkeypatch, tmp_path):
     text = doctor_report(Settings())
     assert "GPU\n  none: " in text
     assert "LMDeploy\n  not available: lmdeploy is not installed" in text
-    assert "auto picks: cpu, because no CUDA GPU found" in text
+    assert "auto picks: cpu, because no NVIDIA GPU can be used" in text
 
 
 def test_doctor_with_a_server_picks_openai(fake_lmdeploy):

@@ -147,7 +147,7 @@ def test_remote_discovers_model_and_streams_into_result_view(make_panel, standin
     panel.engine_combo.setCurrentIndex(index)
     panel.engine_combo.activated.emit(index)
     assert panel.remote_box.isVisible() and not panel.log_box.isVisible()
-    qtbot.waitUntil(lambda: "Enter the server's URL" in panel.detail_label.text(), timeout=5_000)
+    qtbot.waitUntil(lambda: "Enter the server's address" in panel.detail_label.text(), timeout=5_000)
     qtbot.keyClicks(panel.url_edit, standin.url)
     qtbot.keyClick(panel.url_edit, Qt.Key.Key_Return)
     qtbot.keyClicks(panel.key_edit, API_KEY)
@@ -198,8 +198,8 @@ def test_no_gpu_meters_and_auto_say_so(make_panel, qtbot, aloop):
     task = aloop.create_task(panel.engines.prepare())  # what the main window does at start
     qtbot.waitUntil(task.done, timeout=20_000)
     assert panel.auto_label.text().startswith("Automatic picked CPU")
-    assert "no CUDA GPU found" in panel.auto_label.text()
-    qtbot.waitUntil(lambda: "No NVIDIA GPU found" in panel.gpu_label.text(), timeout=20_000)
+    assert "no NVIDIA GPU can be used" in panel.auto_label.text()
+    qtbot.waitUntil(lambda: "No NVIDIA driver is installed" in panel.gpu_label.text(), timeout=20_000)
     assert "CPU engine is used" in panel.gpu_label.text()
     # Meters: sampled off the GUI thread while visible; without a GPU they say so.
     assert panel.poller.active
@@ -245,7 +245,10 @@ def test_gpu_text_and_model_list_follow_the_probe():
     probe = _probe(("NVIDIA GeForce RTX 3090", 24.0, 23.2, (8, 6)))
     assert gpu_text(probe) == ("GPU 0: NVIDIA GeForce RTX 3090, 23.2 of 24.0 GiB free, "
                                "compute capability 8.6 (bf16)")
-    assert gpu_text(Probe(reason="no NVIDIA driver")) == "No NVIDIA GPU found: no NVIDIA driver."
+    assert gpu_text(Probe(reason="no NVIDIA driver", status="no-driver")) == (
+        "No NVIDIA driver is installed, so no GPU can be used.")
+    assert gpu_text(Probe(reason="the NVIDIA driver reports no GPU")) == (
+        "No NVIDIA GPU found: the driver reports none.")
     labels = dict((model, label) for label, model in model_choices(probe, {"InternVL3-2B": "/m/2b"}))
     assert "more than the free VRAM" not in labels["InternVL3-8B"] and "15.9 GB download" in labels["InternVL3-8B"]
     assert "more than the free VRAM" in labels["InternVL3-14B"]
@@ -289,7 +292,7 @@ def test_meters_show_each_gpu():
     assert bars[0][1].format() == "20.5 of 24.0 GiB VRAM" and bars[0][1].value() == 854
     assert not view.gpu_note.isVisibleTo(view)
     view.show_metrics(Metrics(5.0, 6.0, 32.0, [], "no NVIDIA driver"))
-    assert view.gpu_bars() == [] and view.gpu_note.text().startswith("No NVIDIA GPU: no NVIDIA driver.")
+    assert view.gpu_bars() == [] and view.gpu_note.text().startswith("No NVIDIA GPU to measure.")
 
 
 def test_main_window_toggles_the_panel(qtbot, aloop, notes, app_dirs):
@@ -362,3 +365,59 @@ def test_time_limit_is_the_timeout_setting(make_panel, qtbot, app_dirs):
     assert settings.timeout == 45
     qtbot.waitUntil(lambda: Settings.load().timeout == 45, timeout=5_000)
     qtbot.waitUntil(lambda: getattr(panel.engines.engine, "timeout", None) == 45, timeout=5_000)
+
+
+def _visible_texts(panel) -> str:
+    from PySide6.QtWidgets import QLabel
+
+    return "\n".join(lbl.text() for lbl in panel.findChildren(QLabel) if lbl.isVisibleTo(panel))
+
+
+def test_a_missing_local_engine_is_said_once_and_start_waits_for_it(make_panel, qtbot, monkeypatch,
+                                                                     tmp_path):
+    # GIVEN a GPU that could run a model, but no lmdeploy anywhere
+    import desktop_ocr.gui.engine_panel as engine_panel
+
+    card = _probe(("NVIDIA GeForce RTX 4070", 12.0, 11.0, (8, 9)))
+    monkeypatch.setattr(gpu, "probe", lambda: card)
+    monkeypatch.setattr(engine_panel, "locate_lmdeploy",
+                        lambda settings: (None, "lmdeploy is not installed: pip install "
+                                                "'desktop-ocr[gpu]', or set the lmdeploy command"))
+    monkeypatch.setenv("PATH", str(tmp_path))
+    panel = make_panel(Settings(engine="lmdeploy", models_dir=str(tmp_path / "models")))
+    qtbot.waitUntil(lambda: panel.lmdeploy_found is False, timeout=20_000)
+    # THEN how to install it is said once, in one place
+    assert _visible_texts(panel).count("pip install") == 1
+    assert panel.install_label.isVisible() and panel.lmdeploy_label.text() == "Not installed (see above)."
+    # AND Start is off while it cannot work, and says why
+    assert not panel.start_button.isEnabled()
+    assert panel.start_button.toolTip() == "lmdeploy is not installed on this computer."
+    # AND the CPU engine can be chosen and started
+    index = panel.engine_combo.findData("cpu")
+    panel.engine_combo.setCurrentIndex(index)
+    panel.engine_combo.activated.emit(index)
+    qtbot.waitUntil(panel.start_button.isEnabled, timeout=10_000)
+
+
+def test_no_gpu_is_not_claimed_when_it_could_not_be_checked():
+    # GIVEN probes that never asked a driver (no library, an NVML error)
+    # THEN the panel says the GPU could not be checked, not that there is none
+    no_library = gpu_text(Probe(reason="nvidia-ml-py is not installed", status="no-library"))
+    failed = gpu_text(Probe(reason="NVML error (Unknown Error)", status="error"))
+    for text in (no_library, failed):
+        assert text.startswith("The GPU could not be checked") and "No NVIDIA GPU found" not in text
+    assert "Unknown Error" in failed
+
+
+def test_the_remote_engine_without_an_address_says_where_to_give_it(make_panel, qtbot, aloop, notes):
+    # GIVEN the remote engine chosen with no address (as a settings file can have it)
+    panel = make_panel(Settings(engine="openai"))
+    task = aloop.create_task(panel.engines.prepare())
+    qtbot.waitUntil(task.done, timeout=10_000)
+    # THEN the message speaks of the engine panel, not of a command-line flag
+    assert isinstance(task.exception(), Exception)
+    message = task.exception().user_message
+    assert "Engine panel" in message and "--endpoint" not in message
+    # AND Start waits for the address
+    assert not panel.start_button.isEnabled()
+    assert panel.start_button.toolTip() == "Enter the server's address first."

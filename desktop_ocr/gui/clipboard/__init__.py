@@ -10,6 +10,8 @@ from __future__ import annotations
 import logging
 from types import ModuleType
 
+from PySide6.QtCore import QT_TRANSLATE_NOOP
+
 from desktop_ocr.gui.clipboard import qt, wlclipboard, xclip
 from desktop_ocr.gui.clipboard.base import (
     CHANGED_MESSAGE,
@@ -77,7 +79,8 @@ async def read() -> ClipboardContent:
                 raise exc
     if errors:
         raise errors[0]
-    raise HandlerUnavailable("No way to read the clipboard was found on this system.")
+    raise HandlerUnavailable(QT_TRANSLATE_NOOP("Capture", "No way to read the clipboard was found "
+                                                          "on this system."))
 
 
 async def write(payload: ClipboardPayload) -> str:

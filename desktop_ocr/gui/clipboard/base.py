@@ -22,9 +22,11 @@ from typing import Protocol
 from urllib.parse import unquote, urlparse
 
 from PIL import Image
+from PySide6.QtCore import QT_TRANSLATE_NOOP
 from PySide6.QtGui import QImage
 
 from desktop_ocr.core.imaging import IMAGE_SUFFIXES, ImageError, check_size, load_image
+from desktop_ocr.gui.i18n import translate
 
 # Encoded image types worth asking for, best first: lossless and cheap to decode.
 IMAGE_MIME_TYPES = ("image/png", "image/bmp", "image/x-bmp", "image/tiff", "image/webp",
@@ -47,9 +49,11 @@ class HandlerUnavailable(ClipboardError):
     """This mechanism cannot answer here (tool missing, no display, timed out)."""
 
 
-NO_IMAGE_MESSAGE = ("The clipboard holds no image. Copy a screenshot or an image file first "
-                    "(Print Screen, or Copy in an image viewer or file manager).")
-CHANGED_MESSAGE = "The clipboard changed while it was being read. Copy the image again and retry."
+NO_IMAGE_MESSAGE = QT_TRANSLATE_NOOP(
+    "Capture", "The clipboard holds no image. Copy a screenshot or an image file first "
+               "(Print Screen, or Copy in an image viewer or file manager).")
+CHANGED_MESSAGE = QT_TRANSLATE_NOOP(
+    "Capture", "The clipboard changed while it was being read. Copy the image again and retry.")
 
 
 @dataclass
@@ -85,7 +89,7 @@ class ClipboardContent:
     def label(self) -> str:
         if self.paths:
             return self.paths[0].name
-        return "Clipboard image"
+        return translate("Capture", "Clipboard image")
 
 
 @dataclass(frozen=True)

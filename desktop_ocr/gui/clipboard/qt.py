@@ -7,7 +7,7 @@ Runs on the GUI thread; it only copies bytes, decoding happens later in a worker
 
 from __future__ import annotations
 
-from PySide6.QtCore import QMimeData
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QMimeData
 from PySide6.QtGui import QClipboard, QGuiApplication
 
 from desktop_ocr.gui.clipboard.base import (
@@ -48,7 +48,7 @@ def read_now() -> ClipboardContent:
     because the QMimeData we are handed is freed as soon as the clipboard changes."""
     mime = clipboard().mimeData(QClipboard.Mode.Clipboard)
     if mime is None:
-        raise HandlerUnavailable("The clipboard cannot be read.")
+        raise HandlerUnavailable(QT_TRANSLATE_NOOP("Capture", "The clipboard cannot be read."))
     formats = set(mime.formats())
     announced_but_empty = False
     for kind in IMAGE_MIME_TYPES:
@@ -66,7 +66,8 @@ def read_now() -> ClipboardContent:
             if images:
                 return ClipboardContent(NAME, paths=images)
             raise NoImageOnClipboard(
-                "The copied files are not images (PNG, JPEG, TIFF, BMP, WebP, GIF)."
+                QT_TRANSLATE_NOOP("Capture", "The copied files are not images (PNG, JPEG, TIFF, BMP, "
+                                             "WebP, GIF).")
             )
     if mime.hasImage():
         # Only reached where the platform decodes for us (a Windows DIB, a macOS TIFF

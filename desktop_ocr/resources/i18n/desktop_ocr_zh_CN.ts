@@ -1,0 +1,2761 @@
+<?xml version="1.0" encoding="utf-8"?>
+<!DOCTYPE TS>
+<TS version="2.1" language="zh_CN">
+<context>
+    <name>BatchBar</name>
+    <message>
+        <source>Progress</source>
+        <translation>进度</translation>
+    </message>
+    <message>
+        <source>Cancel</source>
+        <translation>取消</translation>
+    </message>
+    <message>
+        <source>Stop; the pages already recognised are kept (Esc)</source>
+        <translation>停止；已识别的页面会保留（Esc）</translation>
+    </message>
+</context>
+<context>
+    <name>BatchPanel</name>
+    <message>
+        <source>File</source>
+        <translation>文件</translation>
+    </message>
+    <message>
+        <source>Status</source>
+        <translation>状态</translation>
+    </message>
+    <message>
+        <source>Pages</source>
+        <translation>页数</translation>
+    </message>
+    <message>
+        <source>queued</source>
+        <translation>排队中</translation>
+    </message>
+    <message>
+        <source>running</source>
+        <translation>识别中</translation>
+    </message>
+    <message>
+        <source>done</source>
+        <translation>完成</translation>
+    </message>
+    <message>
+        <source>failed</source>
+        <translation>失败</translation>
+    </message>
+    <message>
+        <source>stopped</source>
+        <translation>已停止</translation>
+    </message>
+    <message>
+        <source>estimating…</source>
+        <translation>正在估算…</translation>
+    </message>
+    <message>
+        <source>{n} s</source>
+        <translation>{n} 秒</translation>
+    </message>
+    <message>
+        <source>{m}:{s} min</source>
+        <translation>{m}:{s} 分钟</translation>
+    </message>
+    <message>
+        <source>{h}:{m} h</source>
+        <translation>{h}:{m} 小时</translation>
+    </message>
+    <message>
+        <source>done, {n} failed</source>
+        <translation>完成，{n} 处失败</translation>
+    </message>
+    <message>
+        <source>Batch</source>
+        <translation>批量识别</translation>
+    </message>
+    <message>
+        <source>No batch yet. Drop several files or a folder on the window.</source>
+        <translation>还没有批量任务。把多个文件或一个文件夹拖到窗口上即可开始。</translation>
+    </message>
+    <message>
+        <source>Batch progress</source>
+        <translation>批量进度</translation>
+    </message>
+    <message>
+        <source>Batch files</source>
+        <translation>批量文件</translation>
+    </message>
+    <message>
+        <source>Pause</source>
+        <translation>暂停</translation>
+    </message>
+    <message>
+        <source>Start no new page; the ones running finish</source>
+        <translation>不再开始新的页面；正在识别的会完成</translation>
+    </message>
+    <message>
+        <source>Cancel</source>
+        <translation>取消</translation>
+    </message>
+    <message>
+        <source>Stop; what finished is kept (Esc)</source>
+        <translation>停止；已完成的会保留（Esc）</translation>
+    </message>
+    <message>
+        <source>Export…</source>
+        <translation>导出…</translation>
+    </message>
+    <message>
+        <source>One workbook (a sheet per table)…</source>
+        <translation>一个工作簿（每个表格一张工作表）…</translation>
+    </message>
+    <message>
+        <source>One file per input, into a folder…</source>
+        <translation>每个输入一个文件，存入文件夹…</translation>
+    </message>
+    <message>
+        <source>1 file queued…</source>
+        <translation>1 个文件排队中…</translation>
+    </message>
+    <message>
+        <source>{n} files queued…</source>
+        <translation>{n} 个文件排队中…</translation>
+    </message>
+    <message>
+        <source> (+{n} files to open)</source>
+        <translation>（另有 {n} 个文件待打开）</translation>
+    </message>
+    <message>
+        <source>{eta} left</source>
+        <translation>剩余 {eta}</translation>
+    </message>
+    <message>
+        <source>{n} reused</source>
+        <translation>复用 {n} 项</translation>
+    </message>
+    <message>
+        <source>{done} / {total} files · {pages_done} / {pages_total} pages</source>
+        <translation>{done} / {total} 个文件 · {pages_done} / {pages_total} 页</translation>
+    </message>
+    <message>
+        <source>Cancelled after {s} s: {done} of {total} files done; what finished is kept.</source>
+        <translation>{s} 秒后已取消：{total} 个文件中完成了 {done} 个，已完成的会保留。</translation>
+    </message>
+    <message>
+        <source>Stopped: {why}</source>
+        <translation>已停止：{why}</translation>
+    </message>
+    <message>
+        <source>Done: {n} files in {s} s.</source>
+        <translation>完成：{n} 个文件，用时 {s} 秒。</translation>
+    </message>
+    <message>
+        <source>Resume</source>
+        <translation>继续</translation>
+    </message>
+    <message>
+        <source> · paused</source>
+        <translation> · 已暂停</translation>
+    </message>
+    <message>
+        <source>Export the batch</source>
+        <translation>导出批量结果</translation>
+    </message>
+    <message>
+        <source>Export one file per input into</source>
+        <translation>每个输入导出一个文件，保存到</translation>
+    </message>
+    <message>
+        <source>Exported the batch to 1 file: {where}</source>
+        <translation>批量结果已导出为 1 个文件：{where}</translation>
+    </message>
+    <message>
+        <source>Exported the batch to {n} files: {where}</source>
+        <translation>批量结果已导出为 {n} 个文件：{where}</translation>
+    </message>
+</context>
+<context>
+    <name>Capture</name>
+    <message>
+        <source>No way to read the clipboard was found on this system.</source>
+        <translation>在这台电脑上找不到读取剪贴板的方法。</translation>
+    </message>
+    <message>
+        <source>The clipboard holds no image. Copy a screenshot or an image file first (Print Screen, or Copy in an image viewer or file manager).</source>
+        <translation>剪贴板里没有图片。请先复制一张截图或一个图片文件（按 Print Screen，或在看图软件、文件管理器中复制）。</translation>
+    </message>
+    <message>
+        <source>The clipboard changed while it was being read. Copy the image again and retry.</source>
+        <translation>读取时剪贴板内容发生了变化。请重新复制图片后再试。</translation>
+    </message>
+    <message>
+        <source>Clipboard image</source>
+        <translation>剪贴板图片</translation>
+    </message>
+    <message>
+        <source>The clipboard cannot be read.</source>
+        <translation>无法读取剪贴板。</translation>
+    </message>
+    <message>
+        <source>The copied files are not images (PNG, JPEG, TIFF, BMP, WebP, GIF).</source>
+        <translation>复制的文件不是图片（PNG、JPEG、TIFF、BMP、WebP、GIF）。</translation>
+    </message>
+    <message>
+        <source>Reading the clipboard…</source>
+        <translation>正在读取剪贴板…</translation>
+    </message>
+    <message>
+        <source>The clipboard cannot be read: {why}</source>
+        <translation>无法读取剪贴板：{why}</translation>
+    </message>
+    <message>
+        <source>The clipboard image cannot be used: {why}</source>
+        <translation>无法使用剪贴板中的图片：{why}</translation>
+    </message>
+    <message>
+        <source>The clipboard image is too large for the memory left.</source>
+        <translation>剪贴板中的图片太大，剩余内存不足。</translation>
+    </message>
+    <message>
+        <source>Snip cancelled</source>
+        <translation>已取消截图</translation>
+    </message>
+    <message>
+        <source>Snip {n}</source>
+        <translation>截图 {n}</translation>
+    </message>
+    <message>
+        <source>Copied {n} characters of a table to the clipboard</source>
+        <translation>已将表格（{n} 个字符）复制到剪贴板</translation>
+    </message>
+    <message>
+        <source>Copied {n} characters of text to the clipboard</source>
+        <translation>已将 {n} 个字符的文本复制到剪贴板</translation>
+    </message>
+    <message>
+        <source>Nothing was selected: drag a rectangle around the text. The snip was cancelled.</source>
+        <translation>没有选中任何区域：请拖出一个框住文字的矩形。本次截图已取消。</translation>
+    </message>
+    <message>
+        <source>The screen could not be captured on this desktop.</source>
+        <translation>无法在此桌面环境下截取屏幕。</translation>
+    </message>
+    <message>
+        <source>No D-Bus session bus.</source>
+        <translation>没有 D-Bus 会话总线。</translation>
+    </message>
+    <message>
+        <source>Cannot listen to the desktop portal.</source>
+        <translation>无法监听桌面门户（portal）。</translation>
+    </message>
+    <message>
+        <source>The desktop portal gave no request handle.</source>
+        <translation>桌面门户没有返回请求句柄。</translation>
+    </message>
+    <message>
+        <source>The desktop portal did not answer; was the screenshot permission refused?</source>
+        <translation>桌面门户没有响应；是否拒绝了截图权限？</translation>
+    </message>
+    <message>
+        <source>The screenshot was cancelled.</source>
+        <translation>截图已取消。</translation>
+    </message>
+    <message>
+        <source>The desktop refused the screenshot (permission denied).</source>
+        <translation>桌面拒绝了截图（没有权限）。</translation>
+    </message>
+    <message>
+        <source>The desktop portal returned no screenshot.</source>
+        <translation>桌面门户没有返回截图。</translation>
+    </message>
+    <message>
+        <source>The desktop portal&apos;s screenshot could not be read.</source>
+        <translation>无法读取桌面门户返回的截图。</translation>
+    </message>
+    <message>
+        <source>Snip</source>
+        <translation>截图</translation>
+    </message>
+    <message>
+        <source>Drag around the text to recognise. Esc cancels.</source>
+        <translation>拖动鼠标框选要识别的文字，按 Esc 取消。</translation>
+    </message>
+</context>
+<context>
+    <name>CodeChips</name>
+    <message>
+        <source>Open web address?</source>
+        <translation>打开网址？</translation>
+    </message>
+    <message>
+        <source>This code links to:</source>
+        <translation>此码指向：</translation>
+    </message>
+    <message>
+        <source>Open it in your browser?</source>
+        <translation>要在浏览器中打开吗？</translation>
+    </message>
+    <message>
+        <source>Copy</source>
+        <translation>复制</translation>
+    </message>
+    <message>
+        <source>Copy the code&apos;s content</source>
+        <translation>复制码的内容</translation>
+    </message>
+    <message>
+        <source>Open…</source>
+        <translation>打开…</translation>
+    </message>
+    <message>
+        <source>Open {url} in the browser (asks first)</source>
+        <translation>在浏览器中打开 {url}（会先确认）</translation>
+    </message>
+</context>
+<context>
+    <name>DoubtMarks</name>
+    <message>
+        <source>Doubtful: the CPU engine read “{cpu}” here</source>
+        <translation>存疑：CPU 引擎在这里识别为“{cpu}”</translation>
+    </message>
+    <message>
+        <source>Doubtful: the CPU engine read something else here</source>
+        <translation>存疑：CPU 引擎在这里识别出了不同的内容</translation>
+    </message>
+    <message>
+        <source>No doubtful words</source>
+        <translation>没有存疑的词</translation>
+    </message>
+    <message>
+        <source>1 doubtful word</source>
+        <translation>1 个存疑的词</translation>
+    </message>
+    <message>
+        <source>{n} doubtful words</source>
+        <translation>{n} 个存疑的词</translation>
+    </message>
+</context>
+<context>
+    <name>EmptyState</name>
+    <message>
+        <source>Drop images or PDFs here, or paste a screenshot</source>
+        <translation>把图片或 PDF 拖到这里，或粘贴一张截图</translation>
+    </message>
+    <message>
+        <source>PNG, JPEG, TIFF, BMP, WebP and PDF. Ctrl+O opens a file, Ctrl+V pastes.</source>
+        <translation>支持 PNG、JPEG、TIFF、BMP、WebP 和 PDF。按 Ctrl+O 打开文件，Ctrl+V 粘贴。</translation>
+    </message>
+    <message>
+        <source>Open a file…</source>
+        <translation>打开文件…</translation>
+    </message>
+</context>
+<context>
+    <name>EngineHost</name>
+    <message>
+        <source>No server address is set for the remote engine.</source>
+        <translation>远程引擎还没有设置服务器地址。</translation>
+    </message>
+    <message>
+        <source>Enter it in View &gt; Engine panel, under Remote server.</source>
+        <translation>请在“视图 &gt; 引擎面板”的“远程服务器”中填写。</translation>
+    </message>
+    <message>
+        <source>not started</source>
+        <translation>未启动</translation>
+    </message>
+    <message>
+        <source>starting {engine}</source>
+        <translation>正在启动 {engine}</translation>
+    </message>
+    <message>
+        <source>start cancelled</source>
+        <translation>已取消启动</translation>
+    </message>
+    <message>
+        <source>{engine} ready</source>
+        <translation>{engine} 已就绪</translation>
+    </message>
+    <message>
+        <source>restarting</source>
+        <translation>正在重新启动</translation>
+    </message>
+    <message>
+        <source>Stopping the engine failed</source>
+        <translation>停止引擎失败</translation>
+    </message>
+    <message>
+        <source>stopped</source>
+        <translation>已停止</translation>
+    </message>
+</context>
+<context>
+    <name>EnginePanel</name>
+    <message>
+        <source>Automatic</source>
+        <translation>自动</translation>
+    </message>
+    <message>
+        <source>CPU (RapidOCR, no GPU needed)</source>
+        <translation>CPU（RapidOCR，无需显卡）</translation>
+    </message>
+    <message>
+        <source>A vision model on this computer (LMDeploy)</source>
+        <translation>本机视觉模型（LMDeploy）</translation>
+    </message>
+    <message>
+        <source>A vision model on this computer (transformers)</source>
+        <translation>本机视觉模型（transformers）</translation>
+    </message>
+    <message>
+        <source>Remote server (OpenAI-compatible)</source>
+        <translation>远程服务器（兼容 OpenAI 接口）</translation>
+    </message>
+    <message>
+        <source>Stopped</source>
+        <translation>已停止</translation>
+    </message>
+    <message>
+        <source>Starting</source>
+        <translation>正在启动</translation>
+    </message>
+    <message>
+        <source>Ready</source>
+        <translation>就绪</translation>
+    </message>
+    <message>
+        <source>Failed</source>
+        <translation>失败</translation>
+    </message>
+    <message>
+        <source>No NVIDIA GPU found: the driver reports none.</source>
+        <translation>未找到 NVIDIA 显卡：驱动报告没有显卡。</translation>
+    </message>
+    <message>
+        <source>No NVIDIA driver is installed, so no GPU can be used.</source>
+        <translation>没有安装 NVIDIA 驱动，因此无法使用显卡。</translation>
+    </message>
+    <message>
+        <source>The GPU could not be checked: the NVIDIA library for Python (nvidia-ml-py) is missing.</source>
+        <translation>无法检测显卡：缺少 NVIDIA 的 Python 库（nvidia-ml-py）。</translation>
+    </message>
+    <message>
+        <source>The GPU could not be checked ({why}).</source>
+        <translation>无法检测显卡（{why}）。</translation>
+    </message>
+    <message>
+        <source>GPU {i}: {name}, {free} of {total} GiB free, compute capability {cc} ({dtype})</source>
+        <translation>显卡 {i}：{name}，空闲 {free} / {total} GiB，计算能力 {cc}（{dtype}）</translation>
+    </message>
+    <message>
+        <source>fp16 only</source>
+        <translation>仅支持 fp16</translation>
+    </message>
+    <message>
+        <source>No model can run on this computer&apos;s GPU: the CPU engine is used, or a remote server.</source>
+        <translation>这台电脑的显卡无法运行模型：将使用 CPU 引擎或远程服务器。</translation>
+    </message>
+    <message>
+        <source>No model fits.</source>
+        <translation>没有放得下的模型。</translation>
+    </message>
+    <message>
+        <source>AWQ 4-bit weights</source>
+        <translation>AWQ 4 位权重</translation>
+    </message>
+    <message>
+        <source>on {n} GPUs</source>
+        <translation>使用 {n} 张显卡</translation>
+    </message>
+    <message>
+        <source>Recommended: {name} ({how}).</source>
+        <translation>推荐：{name}（{how}）。</translation>
+    </message>
+    <message>
+        <source>{name} would fit too and read better: download it with Models…</source>
+        <translation>{name} 也放得下，识别效果更好：可通过“模型…”下载。</translation>
+    </message>
+    <message>
+        <source>To run a model on this GPU, install the local engine once: pip install &apos;desktop-ocr[gpu]&apos; adds LMDeploy and PyTorch (about 5 GB, needs an NVIDIA driver); the model itself is a separate download (Models…).</source>
+        <translation>要在这张显卡上运行模型，需先安装一次本地引擎：pip install &apos;desktop-ocr[gpu]&apos; 会安装 LMDeploy 和 PyTorch（约 5 GB，需要 NVIDIA 驱动）；模型本身需另外下载（“模型…”）。</translation>
+    </message>
+    <message>
+        <source>needs {n} GiB</source>
+        <translation>需要 {n} GiB</translation>
+    </message>
+    <message>
+        <source>on disk</source>
+        <translation>已在本机</translation>
+    </message>
+    <message>
+        <source>{size} download</source>
+        <translation>需下载 {size}</translation>
+    </message>
+    <message>
+        <source> (more than the free VRAM)</source>
+        <translation>（超出空闲显存）</translation>
+    </message>
+    <message>
+        <source>Engine</source>
+        <translation>引擎</translation>
+    </message>
+    <message>
+        <source>&amp;Engine</source>
+        <translation>引擎(&amp;E)</translation>
+    </message>
+    <message>
+        <source> s</source>
+        <translation> 秒</translation>
+    </message>
+    <message>
+        <source>The longest wait for a server&apos;s first word, and between two words, before giving up</source>
+        <translation>等待服务器返回第一个字、以及两个字之间的最长时间，超时即放弃</translation>
+    </message>
+    <message>
+        <source>Time limit</source>
+        <translation>超时时间</translation>
+    </message>
+    <message>
+        <source>Time &amp;limit</source>
+        <translation>超时时间(&amp;L)</translation>
+    </message>
+    <message>
+        <source>A model on this computer</source>
+        <translation>本机模型</translation>
+    </message>
+    <message>
+        <source>Looking for a GPU…</source>
+        <translation>正在检测显卡…</translation>
+    </message>
+    <message>
+        <source>Download</source>
+        <translation>下载</translation>
+    </message>
+    <message>
+        <source>Model</source>
+        <translation>模型</translation>
+    </message>
+    <message>
+        <source>&amp;Model</source>
+        <translation>模型(&amp;M)</translation>
+    </message>
+    <message>
+        <source>a model folder, or a hub id that is on disk</source>
+        <translation>模型文件夹，或已在本机的模型仓库 ID</translation>
+    </message>
+    <message>
+        <source>Other model</source>
+        <translation>其他模型</translation>
+    </message>
+    <message>
+        <source>found automatically</source>
+        <translation>自动查找</translation>
+    </message>
+    <message>
+        <source>An lmdeploy executable, or a Python interpreter that has lmdeploy</source>
+        <translation>lmdeploy 可执行文件，或装有 lmdeploy 的 Python 解释器</translation>
+    </message>
+    <message>
+        <source>lmdeploy program</source>
+        <translation>lmdeploy 程序</translation>
+    </message>
+    <message>
+        <source>lmdeploy</source>
+        <translation>lmdeploy</translation>
+    </message>
+    <message>
+        <source>folder of an InternVL3 -hf model, e.g. InternVL3-1B-hf</source>
+        <translation>InternVL3 -hf 模型所在文件夹，例如 InternVL3-1B-hf</translation>
+    </message>
+    <message>
+        <source>transformers loads this folder; nothing is downloaded</source>
+        <translation>transformers 会加载这个文件夹，不会下载任何内容</translation>
+    </message>
+    <message>
+        <source>Model folder</source>
+        <translation>模型文件夹</translation>
+    </message>
+    <message>
+        <source>Model &amp;folder</source>
+        <translation>模型文件夹(&amp;F)</translation>
+    </message>
+    <message>
+        <source>Check again</source>
+        <translation>重新检测</translation>
+    </message>
+    <message>
+        <source>Look for the GPU, lmdeploy and the models on disk again</source>
+        <translation>重新检测显卡、lmdeploy 和本机上的模型</translation>
+    </message>
+    <message>
+        <source>Models…</source>
+        <translation>模型…</translation>
+    </message>
+    <message>
+        <source>Models on disk; download, pause, resume and remove them</source>
+        <translation>本机上的模型；可下载、暂停、继续和删除</translation>
+    </message>
+    <message>
+        <source>Remote server</source>
+        <translation>远程服务器</translation>
+    </message>
+    <message>
+        <source>Server address</source>
+        <translation>服务器地址</translation>
+    </message>
+    <message>
+        <source>&amp;Address</source>
+        <translation>地址(&amp;A)</translation>
+    </message>
+    <message>
+        <source>none</source>
+        <translation>无</translation>
+    </message>
+    <message>
+        <source>API key</source>
+        <translation>API 密钥</translation>
+    </message>
+    <message>
+        <source>API &amp;key</source>
+        <translation>API 密钥(&amp;K)</translation>
+    </message>
+    <message>
+        <source>The server says which model it runs when the engine starts.</source>
+        <translation>引擎启动时，服务器会告知它运行的模型。</translation>
+    </message>
+    <message>
+        <source>State</source>
+        <translation>状态</translation>
+    </message>
+    <message>
+        <source>Stop and start again to use the changed settings.</source>
+        <translation>停止后再启动，才会使用修改后的设置。</translation>
+    </message>
+    <message>
+        <source>Start</source>
+        <translation>启动</translation>
+    </message>
+    <message>
+        <source>Stop</source>
+        <translation>停止</translation>
+    </message>
+    <message>
+        <source>Server log</source>
+        <translation>服务器日志</translation>
+    </message>
+    <message>
+        <source>The local server&apos;s output appears here while it runs.</source>
+        <translation>本地服务器运行时的输出会显示在这里。</translation>
+    </message>
+    <message>
+        <source>Open log file</source>
+        <translation>打开日志文件</translation>
+    </message>
+    <message>
+        <source>This computer</source>
+        <translation>本机</translation>
+    </message>
+    <message>
+        <source>The engine settings could not be saved</source>
+        <translation>无法保存引擎设置</translation>
+    </message>
+    <message>
+        <source>Checking the GPU failed</source>
+        <translation>检测显卡失败</translation>
+    </message>
+    <message>
+        <source>Found: {how}</source>
+        <translation>已找到：{how}</translation>
+    </message>
+    <message>
+        <source>Not installed (see above).</source>
+        <translation>未安装（见上文）。</translation>
+    </message>
+    <message>
+        <source>Not installed: set the lmdeploy program above, or install the local engine.</source>
+        <translation>未安装：请在上方设置 lmdeploy 程序，或安装本地引擎。</translation>
+    </message>
+    <message>
+        <source>Automatic (from the free VRAM)</source>
+        <translation>自动（按空闲显存选择）</translation>
+    </message>
+    <message>
+        <source>Automatic: {name}</source>
+        <translation>自动：{name}</translation>
+    </message>
+    <message>
+        <source>Other (a model id or folder)…</source>
+        <translation>其他（模型 ID 或文件夹）…</translation>
+    </message>
+    <message>
+        <source>Enter the server&apos;s address (and API key), then Start.</source>
+        <translation>请填写服务器地址（以及 API 密钥），然后点击“启动”。</translation>
+    </message>
+    <message>
+        <source>The engine cannot be used</source>
+        <translation>无法使用该引擎</translation>
+    </message>
+    <message>
+        <source>Not downloaded</source>
+        <translation>未下载</translation>
+    </message>
+    <message>
+        <source>{name} is not on this computer yet.</source>
+        <translation>本机上还没有 {name}。</translation>
+    </message>
+    <message>
+        <source>Download it (the button above, or Models…); Start works once it is here.</source>
+        <translation>请先下载（上方按钮或“模型…”）；下载完成后即可启动。</translation>
+    </message>
+    <message>
+        <source>Starting {engine} failed: {why}</source>
+        <translation>启动 {engine} 失败：{why}</translation>
+    </message>
+    <message>
+        <source>A copy is incomplete: {problem}.</source>
+        <translation>已有的副本不完整：{problem}。</translation>
+    </message>
+    <message>
+        <source>Download {name}</source>
+        <translation>下载 {name}</translation>
+    </message>
+    <message>
+        <source>The local server has not written a log yet.</source>
+        <translation>本地服务器还没有写入日志。</translation>
+    </message>
+    <message>
+        <source>Automatic picked {engine}, because {why}.</source>
+        <translation>自动选择了 {engine}，原因：{why}。</translation>
+    </message>
+    <message>
+        <source>Automatic picked {engine}.</source>
+        <translation>自动选择了 {engine}。</translation>
+    </message>
+    <message>
+        <source>Automatic: deciding…</source>
+        <translation>自动：正在选择…</translation>
+    </message>
+    <message>
+        <source>A model on this computer (transformers)</source>
+        <translation>本机模型（transformers）</translation>
+    </message>
+    <message>
+        <source>GPU</source>
+        <translation>显卡</translation>
+    </message>
+    <message>
+        <source>Worker log</source>
+        <translation>工作进程日志</translation>
+    </message>
+    <message>
+        <source>The CPU engine is used.</source>
+        <translation>使用的是 CPU 引擎。</translation>
+    </message>
+    <message>
+        <source>Recognition runs on the remote server.</source>
+        <translation>识别在远程服务器上进行。</translation>
+    </message>
+    <message>
+        <source>The local model server needs one.</source>
+        <translation>本地模型服务器需要显卡。</translation>
+    </message>
+    <message>
+        <source>InternVL3 runs on the CPU (or the Apple GPU).</source>
+        <translation>InternVL3 在 CPU（或 Apple 显卡）上运行。</translation>
+    </message>
+    <message>
+        <source>No vision model can run here; the CPU engine is used instead.</source>
+        <translation>这里无法运行视觉模型，改用 CPU 引擎。</translation>
+    </message>
+    <message>
+        <source>The local model server needs one: choose the CPU engine or a remote server.</source>
+        <translation>本地模型服务器需要显卡：请选择 CPU 引擎或远程服务器。</translation>
+    </message>
+    <message>
+        <source>transformers runs InternVL3 on the CPU (slow: a small model such as InternVL3-1B suits) or the Apple GPU.</source>
+        <translation>transformers 会在 CPU（较慢，适合 InternVL3-1B 这类小模型）或 Apple 显卡上运行 InternVL3。</translation>
+    </message>
+    <message>
+        <source>Starting… {s} s</source>
+        <translation>正在启动… {s} 秒</translation>
+    </message>
+    <message>
+        <source>The server runs {model}.</source>
+        <translation>服务器运行的模型：{model}。</translation>
+    </message>
+    <message>
+        <source>Connected to {endpoint}, model {model}.</source>
+        <translation>已连接到 {endpoint}，模型 {model}。</translation>
+    </message>
+    <message>
+        <source>What to do: {fix}</source>
+        <translation>解决办法：{fix}</translation>
+    </message>
+    <message>
+        <source>Enter the server&apos;s address first.</source>
+        <translation>请先填写服务器地址。</translation>
+    </message>
+    <message>
+        <source>lmdeploy is not installed on this computer.</source>
+        <translation>这台电脑上没有安装 lmdeploy。</translation>
+    </message>
+    <message>
+        <source>Choose the model folder first.</source>
+        <translation>请先选择模型文件夹。</translation>
+    </message>
+    <message>
+        <source>Start the engine now (it also starts by itself when a recognition needs it)</source>
+        <translation>立即启动引擎（识别需要时也会自动启动）</translation>
+    </message>
+</context>
+<context>
+    <name>HistoryPanel</name>
+    <message>
+        <source>Forever</source>
+        <translation>永久</translation>
+    </message>
+    <message>
+        <source>1 year</source>
+        <translation>1 年</translation>
+    </message>
+    <message>
+        <source>6 months</source>
+        <translation>6 个月</translation>
+    </message>
+    <message>
+        <source>90 days</source>
+        <translation>90 天</translation>
+    </message>
+    <message>
+        <source>30 days</source>
+        <translation>30 天</translation>
+    </message>
+    <message>
+        <source>7 days</source>
+        <translation>7 天</translation>
+    </message>
+    <message>
+        <source>Failed: {error}</source>
+        <translation>失败：{error}</translation>
+    </message>
+    <message>
+        <source>Choose a result to see it here.</source>
+        <translation>选择一条结果，即可在这里查看。</translation>
+    </message>
+    <message>
+        <source>Stored result</source>
+        <translation>已保存的结果</translation>
+    </message>
+    <message>
+        <source>(no image)</source>
+        <translation>（无图片）</translation>
+    </message>
+    <message>
+        <source>Page {n} of {total}; </source>
+        <translation>第 {n} 页，共 {total} 页；</translation>
+    </message>
+    <message>
+        <source>whole page</source>
+        <translation>整页</translation>
+    </message>
+    <message>
+        <source>Whole page</source>
+        <translation>整页</translation>
+    </message>
+    <message>
+        <source>{region}: from {x} across, {y} down, {w} × {h} of the page</source>
+        <translation>{region}：距左 {x}，距上 {y}，占页面 {w} × {h}</translation>
+    </message>
+    <message>
+        <source>Region</source>
+        <translation>区域</translation>
+    </message>
+    <message>
+        <source>; page turned {degrees}°</source>
+        <translation>；页面旋转了 {degrees}°</translation>
+    </message>
+    <message>
+        <source>From the PDF&apos;s own text</source>
+        <translation>来自 PDF 自带的文字</translation>
+    </message>
+    <message>
+        <source>Took {s} s</source>
+        <translation>用时 {s} 秒</translation>
+    </message>
+    <message>
+        <source>, {n} attempts</source>
+        <translation>，尝试 {n} 次</translation>
+    </message>
+    <message>
+        <source>The answer was cut at the token limit.</source>
+        <translation>回答在达到 token 上限时被截断。</translation>
+    </message>
+    <message>
+        <source>A repeating tail was cut off.</source>
+        <translation>结尾重复的部分已被截掉。</translation>
+    </message>
+    <message>
+        <source>Cancelled before the end.</source>
+        <translation>在完成前被取消。</translation>
+    </message>
+    <message>
+        <source>Search history (any language)…</source>
+        <translation>搜索历史记录（支持任何语言）…</translation>
+    </message>
+    <message>
+        <source>Search history</source>
+        <translation>搜索历史记录</translation>
+    </message>
+    <message>
+        <source>Stored results</source>
+        <translation>已保存的结果</translation>
+    </message>
+    <message>
+        <source>Open the source at this page and region (Enter)</source>
+        <translation>打开来源文件并定位到这一页和区域（Enter）</translation>
+    </message>
+    <message>
+        <source>Copy the result; tables paste as cells (Ctrl+C)</source>
+        <translation>复制结果；表格粘贴后仍是单元格（Ctrl+C）</translation>
+    </message>
+    <message>
+        <source>Export the chosen results again, without recognising them again</source>
+        <translation>重新导出选中的结果，无需再次识别</translation>
+    </message>
+    <message>
+        <source>One file…</source>
+        <translation>一个文件…</translation>
+    </message>
+    <message>
+        <source>One file per input, into a folder…</source>
+        <translation>每个输入一个文件，存入文件夹…</translation>
+    </message>
+    <message>
+        <source>Delete the chosen results (Del)</source>
+        <translation>删除选中的结果（Del）</translation>
+    </message>
+    <message>
+        <source>Clear all…</source>
+        <translation>全部清空…</translation>
+    </message>
+    <message>
+        <source>Delete every stored result</source>
+        <translation>删除所有已保存的结果</translation>
+    </message>
+    <message>
+        <source>How long the library keeps results</source>
+        <translation>结果库保留结果的时长</translation>
+    </message>
+    <message>
+        <source>&amp;Keep:</source>
+        <translation>保留(&amp;K)：</translation>
+    </message>
+    <message>
+        <source>Opening the library…</source>
+        <translation>正在打开结果库…</translation>
+    </message>
+    <message>
+        <source>{n} days</source>
+        <translation>{n} 天</translation>
+    </message>
+    <message>
+        <source>{shown} found of {total}</source>
+        <translation>共 {total} 条，找到 {shown} 条</translation>
+    </message>
+    <message>
+        <source>Searching…</source>
+        <translation>正在搜索…</translation>
+    </message>
+    <message>
+        <source>Nothing found</source>
+        <translation>没有找到</translation>
+    </message>
+    <message>
+        <source>1 result</source>
+        <translation>1 条结果</translation>
+    </message>
+    <message>
+        <source>{n} results</source>
+        <translation>{n} 条结果</translation>
+    </message>
+    <message>
+        <source>No results yet: what you recognise is kept here.</source>
+        <translation>还没有结果：识别过的内容都会保存在这里。</translation>
+    </message>
+    <message>
+        <source>Open</source>
+        <translation>打开</translation>
+    </message>
+    <message>
+        <source>Copy</source>
+        <translation>复制</translation>
+    </message>
+    <message>
+        <source>Re-export…</source>
+        <translation>重新导出…</translation>
+    </message>
+    <message>
+        <source>Re-export, one file per input…</source>
+        <translation>重新导出，每个输入一个文件…</translation>
+    </message>
+    <message>
+        <source>Delete</source>
+        <translation>删除</translation>
+    </message>
+    <message>
+        <source>Copied 1 result</source>
+        <translation>已复制 1 条结果</translation>
+    </message>
+    <message>
+        <source>Copied {n} results</source>
+        <translation>已复制 {n} 条结果</translation>
+    </message>
+    <message>
+        <source>Export results again into a folder</source>
+        <translation>重新导出结果到文件夹</translation>
+    </message>
+    <message>
+        <source>Export results again</source>
+        <translation>重新导出结果</translation>
+    </message>
+    <message>
+        <source>Exporting to {name} failed</source>
+        <translation>导出到 {name} 失败</translation>
+    </message>
+    <message>
+        <source>{n} files in {folder}</source>
+        <translation>{folder} 中的 {n} 个文件</translation>
+    </message>
+    <message>
+        <source>Exported 1 result to {where}</source>
+        <translation>已将 1 条结果导出到 {where}</translation>
+    </message>
+    <message>
+        <source>Exported {n} results to {where}</source>
+        <translation>已将 {n} 条结果导出到 {where}</translation>
+    </message>
+    <message>
+        <source>Delete results</source>
+        <translation>删除结果</translation>
+    </message>
+    <message>
+        <source>Delete the {n} chosen results from the history?</source>
+        <translation>要从历史记录中删除选中的 {n} 条结果吗？</translation>
+    </message>
+    <message>
+        <source>Clear history</source>
+        <translation>清空历史记录</translation>
+    </message>
+    <message>
+        <source>Delete all {n} stored results? This cannot be undone.</source>
+        <translation>要删除全部 {n} 条已保存的结果吗？此操作无法撤销。</translation>
+    </message>
+    <message>
+        <source>Delete all</source>
+        <translation>全部删除</translation>
+    </message>
+    <message>
+        <source>Keep results</source>
+        <translation>保留结果</translation>
+    </message>
+    <message>
+        <source>Results older than {age} will be deleted now, and from now on.</source>
+        <translation>超过 {age} 的结果将立即删除，以后也会自动删除。</translation>
+    </message>
+    <message>
+        <source>Delete older</source>
+        <translation>删除较早的结果</translation>
+    </message>
+    <message>
+        <source>The setting was not saved: {why}</source>
+        <translation>设置未能保存：{why}</translation>
+    </message>
+</context>
+<context>
+    <name>Loader</name>
+    <message>
+        <source>Cannot open {name}: {why}</source>
+        <translation>无法打开 {name}：{why}</translation>
+    </message>
+    <message>
+        <source>{name} was not opened (no password given).</source>
+        <translation>{name} 未打开（没有输入密码）。</translation>
+    </message>
+    <message>
+        <source>Cannot open {name}</source>
+        <translation>无法打开 {name}</translation>
+    </message>
+    <message>
+        <source>{name} is damaged; it was repaired as far as possible and some pages or content may be missing.</source>
+        <translation>{name} 已损坏；已尽可能修复，部分页面或内容可能缺失。</translation>
+    </message>
+</context>
+<context>
+    <name>MainWindow</name>
+    <message>
+        <source>Images and documents</source>
+        <translation>图片和文档</translation>
+    </message>
+    <message>
+        <source>Images</source>
+        <translation>图片</translation>
+    </message>
+    <message>
+        <source>All files</source>
+        <translation>所有文件</translation>
+    </message>
+    <message>
+        <source>&amp;Open…</source>
+        <translation>打开(&amp;O)…</translation>
+    </message>
+    <message>
+        <source>Open images or PDFs (several files make a batch)</source>
+        <translation>打开图片或 PDF（选择多个文件即为批量识别）</translation>
+    </message>
+    <message>
+        <source>Open &amp;folder…</source>
+        <translation>打开文件夹(&amp;F)…</translation>
+    </message>
+    <message>
+        <source>Recognise every image and PDF in a folder as a batch</source>
+        <translation>批量识别文件夹中的所有图片和 PDF</translation>
+    </message>
+    <message>
+        <source>&amp;Export…</source>
+        <translation>导出(&amp;E)…</translation>
+    </message>
+    <message>
+        <source>Save the results of the whole document (.xlsx, .csv, .txt, .md, .html, .json, .docx, .pdf)</source>
+        <translation>保存整个文档的识别结果（.xlsx、.csv、.txt、.md、.html、.json、.docx、.pdf）</translation>
+    </message>
+    <message>
+        <source>&amp;Quit</source>
+        <translation>退出(&amp;Q)</translation>
+    </message>
+    <message>
+        <source>&amp;Recognise</source>
+        <translation>识别(&amp;R)</translation>
+    </message>
+    <message>
+        <source>Recognise the current page: each region in order, or the whole page</source>
+        <translation>识别当前页：按顺序识别每个区域，没有区域时识别整页</translation>
+    </message>
+    <message>
+        <source>Recognise &amp;all pages</source>
+        <translation>识别所有页面(&amp;A)</translation>
+    </message>
+    <message>
+        <source>Recognise every page of the document (pages already done are kept)</source>
+        <translation>识别文档的每一页（已识别的页面会保留）</translation>
+    </message>
+    <message>
+        <source>Use the PDF&apos;s &amp;text</source>
+        <translation>使用 PDF 自带文字(&amp;T)</translation>
+    </message>
+    <message>
+        <source>Take this page&apos;s text from the PDF itself, without OCR</source>
+        <translation>直接取用 PDF 中这一页自带的文字，不做 OCR</translation>
+    </message>
+    <message>
+        <source>Use PDF text when pages have it</source>
+        <translation>页面自带文字时使用 PDF 文字</translation>
+    </message>
+    <message>
+        <source>Recognise all pages: take the PDF&apos;s own text where a page has it and run OCR only on scanned pages</source>
+        <translation>识别所有页面时：页面自带文字就直接取用，只对扫描页做 OCR</translation>
+    </message>
+    <message>
+        <source>Clear results</source>
+        <translation>清除结果</translation>
+    </message>
+    <message>
+        <source>Forget the results of this document (History keeps them)</source>
+        <translation>清除这个文档的识别结果（历史记录中仍会保留）</translation>
+    </message>
+    <message>
+        <source>Retry with stronger repetition &amp;penalty</source>
+        <translation>加大重复惩罚后重试(&amp;P)</translation>
+    </message>
+    <message>
+        <source>Run the last recognition again with a higher repetition penalty</source>
+        <translation>用更高的重复惩罚重新进行上一次识别</translation>
+    </message>
+    <message>
+        <source>&amp;Cancel</source>
+        <translation>取消(&amp;C)</translation>
+    </message>
+    <message>
+        <source>Stop the recognition in progress</source>
+        <translation>停止正在进行的识别</translation>
+    </message>
+    <message>
+        <source>&amp;Copy text</source>
+        <translation>复制文字(&amp;C)</translation>
+    </message>
+    <message>
+        <source>Copy the result to the clipboard (tables as cells, as edited)</source>
+        <translation>把结果复制到剪贴板（表格按编辑后的单元格复制）</translation>
+    </message>
+    <message>
+        <source>Zoom &amp;in</source>
+        <translation>放大(&amp;I)</translation>
+    </message>
+    <message>
+        <source>Zoom &amp;out</source>
+        <translation>缩小(&amp;O)</translation>
+    </message>
+    <message>
+        <source>Fit &amp;page</source>
+        <translation>适合页面(&amp;P)</translation>
+    </message>
+    <message>
+        <source>Show the whole page</source>
+        <translation>显示整页</translation>
+    </message>
+    <message>
+        <source>Fit &amp;width</source>
+        <translation>适合宽度(&amp;W)</translation>
+    </message>
+    <message>
+        <source>Fit the page&apos;s width to the window</source>
+        <translation>让页面宽度与窗口一致</translation>
+    </message>
+    <message>
+        <source>&amp;100 %</source>
+        <translation>实际大小(&amp;1)</translation>
+    </message>
+    <message>
+        <source>Show the page at its actual size</source>
+        <translation>按实际大小显示页面</translation>
+    </message>
+    <message>
+        <source>Rotate &amp;right</source>
+        <translation>向右旋转(&amp;R)</translation>
+    </message>
+    <message>
+        <source>Turn the page 90° clockwise</source>
+        <translation>将页面顺时针旋转 90°</translation>
+    </message>
+    <message>
+        <source>Rotate &amp;left</source>
+        <translation>向左旋转(&amp;L)</translation>
+    </message>
+    <message>
+        <source>Turn the page 90° counter-clockwise</source>
+        <translation>将页面逆时针旋转 90°</translation>
+    </message>
+    <message>
+        <source>&amp;Next page</source>
+        <translation>下一页(&amp;N)</translation>
+    </message>
+    <message>
+        <source>&amp;Previous page</source>
+        <translation>上一页(&amp;P)</translation>
+    </message>
+    <message>
+        <source>&amp;First page</source>
+        <translation>第一页(&amp;F)</translation>
+    </message>
+    <message>
+        <source>&amp;Last page</source>
+        <translation>最后一页(&amp;L)</translation>
+    </message>
+    <message>
+        <source>&amp;Go to page…</source>
+        <translation>转到页面(&amp;G)…</translation>
+    </message>
+    <message>
+        <source>Type the number of the page to show</source>
+        <translation>输入要显示的页码</translation>
+    </message>
+    <message>
+        <source>&amp;Delete region</source>
+        <translation>删除区域(&amp;D)</translation>
+    </message>
+    <message>
+        <source>Delete the selected region</source>
+        <translation>删除选中的区域</translation>
+    </message>
+    <message>
+        <source>Clear regions</source>
+        <translation>清除所有区域</translation>
+    </message>
+    <message>
+        <source>Delete every region on this page</source>
+        <translation>删除这一页上的所有区域</translation>
+    </message>
+    <message>
+        <source>&amp;About</source>
+        <translation>关于(&amp;A)</translation>
+    </message>
+    <message>
+        <source>&amp;Keyboard shortcuts</source>
+        <translation>键盘快捷键(&amp;K)</translation>
+    </message>
+    <message>
+        <source>Every command and its key</source>
+        <translation>所有命令及其快捷键</translation>
+    </message>
+    <message>
+        <source>&amp;Preferences…</source>
+        <translation>首选项(&amp;P)…</translation>
+    </message>
+    <message>
+        <source>Engine, task, language, theme, clipboard, limits, history</source>
+        <translation>引擎、任务、语言、主题、剪贴板、限制、历史记录</translation>
+    </message>
+    <message>
+        <source>&amp;History</source>
+        <translation>历史记录(&amp;H)</translation>
+    </message>
+    <message>
+        <source>Every result kept: search, open, copy and export again</source>
+        <translation>所有保存的结果：搜索、打开、复制、重新导出</translation>
+    </message>
+    <message>
+        <source>&amp;Paste image</source>
+        <translation>粘贴图片(&amp;P)</translation>
+    </message>
+    <message>
+        <source>Recognise the image (or image file) on the clipboard</source>
+        <translation>识别剪贴板中的图片（或图片文件）</translation>
+    </message>
+    <message>
+        <source>Recognise &amp;clipboard</source>
+        <translation>识别剪贴板(&amp;C)</translation>
+    </message>
+    <message>
+        <source>Recognise the image on the clipboard</source>
+        <translation>识别剪贴板中的图片</translation>
+    </message>
+    <message>
+        <source>&amp;Snip screen region</source>
+        <translation>截图识别(&amp;S)</translation>
+    </message>
+    <message>
+        <source>Select a region of the screen and recognise it</source>
+        <translation>框选屏幕上的区域并识别</translation>
+    </message>
+    <message>
+        <source>Show &amp;window</source>
+        <translation>显示窗口(&amp;W)</translation>
+    </message>
+    <message>
+        <source>&amp;Watch clipboard for images</source>
+        <translation>监听剪贴板图片(&amp;W)</translation>
+    </message>
+    <message>
+        <source>Recognise every new image copied to the clipboard</source>
+        <translation>自动识别每张新复制到剪贴板的图片</translation>
+    </message>
+    <message>
+        <source>Copy result &amp;automatically</source>
+        <translation>自动复制结果(&amp;A)</translation>
+    </message>
+    <message>
+        <source>Put the text of snips and clipboard images on the clipboard</source>
+        <translation>截图和剪贴板图片的识别结果自动复制到剪贴板</translation>
+    </message>
+    <message>
+        <source>&amp;Keep running in the tray when closed</source>
+        <translation>关闭窗口时最小化到托盘(&amp;K)</translation>
+    </message>
+    <message>
+        <source>&amp;File</source>
+        <translation>文件(&amp;F)</translation>
+    </message>
+    <message>
+        <source>Open &amp;recent</source>
+        <translation>最近打开(&amp;R)</translation>
+    </message>
+    <message>
+        <source>&amp;Edit</source>
+        <translation>编辑(&amp;E)</translation>
+    </message>
+    <message>
+        <source>&amp;View</source>
+        <translation>视图(&amp;V)</translation>
+    </message>
+    <message>
+        <source>&amp;Language</source>
+        <translation>语言(&amp;L)</translation>
+    </message>
+    <message>
+        <source>&amp;Task</source>
+        <translation>任务(&amp;T)</translation>
+    </message>
+    <message>
+        <source>&amp;Help</source>
+        <translation>帮助(&amp;H)</translation>
+    </message>
+    <message>
+        <source>Main</source>
+        <translation>主工具栏</translation>
+    </message>
+    <message>
+        <source>Task</source>
+        <translation>任务</translation>
+    </message>
+    <message>
+        <source>On the CPU engine: {note}</source>
+        <translation>使用 CPU 引擎时：{note}</translation>
+    </message>
+    <message>
+        <source>What to extract (regions can have their own task)</source>
+        <translation>要提取的内容（每个区域也可以单独设置任务）</translation>
+    </message>
+    <message>
+        <source>Go to page (Ctrl+G)</source>
+        <translation>转到页面（Ctrl+G）</translation>
+    </message>
+    <message>
+        <source>Page number</source>
+        <translation>页码</translation>
+    </message>
+    <message>
+        <source> of {n} </source>
+        <translation> / {n} </translation>
+    </message>
+    <message>
+        <source>Zoom</source>
+        <translation>缩放</translation>
+    </message>
+    <message>
+        <source>Results</source>
+        <translation>识别结果</translation>
+    </message>
+    <message>
+        <source>This page</source>
+        <translation>本页</translation>
+    </message>
+    <message>
+        <source>Whole document</source>
+        <translation>整个文档</translation>
+    </message>
+    <message>
+        <source>Show the results of this page or of every page</source>
+        <translation>显示本页或所有页面的结果</translation>
+    </message>
+    <message>
+        <source>Results shown</source>
+        <translation>显示的结果</translation>
+    </message>
+    <message>
+        <source>Result text</source>
+        <translation>结果文本</translation>
+    </message>
+    <message>
+        <source>Ready</source>
+        <translation>就绪</translation>
+    </message>
+    <message>
+        <source>Engine: {name}</source>
+        <translation>引擎：{name}</translation>
+    </message>
+    <message>
+        <source>The recognition engine is not available</source>
+        <translation>识别引擎不可用</translation>
+    </message>
+    <message>
+        <source>Chosen automatically: {reason}</source>
+        <translation>自动选择：{reason}</translation>
+    </message>
+    <message>
+        <source>Open images or PDFs</source>
+        <translation>打开图片或 PDF</translation>
+    </message>
+    <message>
+        <source>Recognise every image and PDF in</source>
+        <translation>批量识别此文件夹中的所有图片和 PDF</translation>
+    </message>
+    <message>
+        <source>Opening {name}…</source>
+        <translation>正在打开 {name}…</translation>
+    </message>
+    <message>
+        <source>{name} holds no images or PDFs.</source>
+        <translation>{name} 中没有图片或 PDF。</translation>
+    </message>
+    <message>
+        <source>Start a new batch?</source>
+        <translation>要开始新的批量任务吗？</translation>
+    </message>
+    <message>
+        <source>Recognising {n} files…</source>
+        <translation>正在识别 {n} 个文件…</translation>
+    </message>
+    <message>
+        <source>(no recent files)</source>
+        <translation>（没有最近的文件）</translation>
+    </message>
+    <message>
+        <source>Clear the list</source>
+        <translation>清空列表</translation>
+    </message>
+    <message>
+        <source>1 page</source>
+        <translation>1 页</translation>
+    </message>
+    <message>
+        <source>{n} pages</source>
+        <translation>{n} 页</translation>
+    </message>
+    <message>
+        <source>Page {n} of {total}</source>
+        <translation>第 {n} 页，共 {total} 页</translation>
+    </message>
+    <message>
+        <source>{name}, page {n}</source>
+        <translation>{name}，第 {n} 页</translation>
+    </message>
+    <message>
+        <source>Open or drop an image first.</source>
+        <translation>请先打开或拖入一张图片。</translation>
+    </message>
+    <message>
+        <source>A whole document or batch is being recognised; cancel it first.</source>
+        <translation>正在识别整个文档或批量任务，请先取消。</translation>
+    </message>
+    <message>
+        <source>A vision-language engine (InternVL3) does this task properly.</source>
+        <translation>视觉语言模型引擎（InternVL3）才能真正完成这项任务。</translation>
+    </message>
+    <message>
+        <source>Open a document first.</source>
+        <translation>请先打开一个文档。</translation>
+    </message>
+    <message>
+        <source>Every page is recognised already. Use Recognise &gt; Clear results to start again.</source>
+        <translation>所有页面都已识别。如需重来，请使用“识别 &gt; 清除结果”。</translation>
+    </message>
+    <message>
+        <source>Results: {what}</source>
+        <translation>识别结果：{what}</translation>
+    </message>
+    <message>
+        <source>Recognising {what}…</source>
+        <translation>正在识别 {what}…</translation>
+    </message>
+    <message>
+        <source>starting…</source>
+        <translation>正在开始…</translation>
+    </message>
+    <message>
+        <source>{what}: waiting for the server… {s} s</source>
+        <translation>{what}：正在等待服务器… {s} 秒</translation>
+    </message>
+    <message>
+        <source>{done} / {total} parts</source>
+        <translation>{done} / {total} 部分</translation>
+    </message>
+    <message>
+        <source>{eta} left</source>
+        <translation>剩余 {eta}</translation>
+    </message>
+    <message>
+        <source>Recognised {n} pages of {what} in {s} s</source>
+        <translation>已识别 {what} 的 {n} 页，用时 {s} 秒</translation>
+    </message>
+    <message>
+        <source>Recognised {n} of {total} files in {s} s</source>
+        <translation>已识别 {total} 个文件中的 {n} 个，用时 {s} 秒</translation>
+    </message>
+    <message>
+        <source>Recognised {what} in {s} s with {engine}</source>
+        <translation>已用 {engine} 识别 {what}，用时 {s} 秒</translation>
+    </message>
+    <message>
+        <source>the PDF text</source>
+        <translation>PDF 自带文字</translation>
+    </message>
+    <message>
+        <source> — output cut at the token limit</source>
+        <translation> — 输出在达到 token 上限时被截断</translation>
+    </message>
+    <message>
+        <source>The output was cut at the token limit.</source>
+        <translation>输出在达到 token 上限时被截断。</translation>
+    </message>
+    <message>
+        <source> — stopped a repetition loop</source>
+        <translation> — 已中止重复输出</translation>
+    </message>
+    <message>
+        <source>The model kept repeating itself, so the result was stopped and is cut. Try Recognise &gt; Retry with stronger repetition penalty, or a smaller region.</source>
+        <translation>模型一直在重复输出，因此已中止，结果不完整。可尝试“识别 &gt; 加大重复惩罚后重试”，或框选更小的区域。</translation>
+    </message>
+    <message>
+        <source> — no text found</source>
+        <translation> — 没有找到文字</translation>
+    </message>
+    <message>
+        <source>Recognition failed</source>
+        <translation>识别失败</translation>
+    </message>
+    <message>
+        <source>Cancelled after {s} s; the pages done are kept, Recognise all pages resumes</source>
+        <translation>{s} 秒后已取消；已识别的页面会保留，再次“识别所有页面”即可继续</translation>
+    </message>
+    <message>
+        <source>Cancelled after {s} s</source>
+        <translation>{s} 秒后已取消</translation>
+    </message>
+    <message>
+        <source>Results: {n} of {total} pages</source>
+        <translation>识别结果：{total} 页中的 {n} 页</translation>
+    </message>
+    <message>
+        <source>Results: page {n}</source>
+        <translation>识别结果：第 {n} 页</translation>
+    </message>
+    <message>
+        <source>Results: page {n} (not recognised yet)</source>
+        <translation>识别结果：第 {n} 页（尚未识别）</translation>
+    </message>
+    <message>
+        <source>There is no text to copy yet.</source>
+        <translation>还没有可复制的文字。</translation>
+    </message>
+    <message>
+        <source>Nothing to export yet: recognise a page first.</source>
+        <translation>还没有可导出的内容：请先识别一页。</translation>
+    </message>
+    <message>
+        <source>Export results</source>
+        <translation>导出结果</translation>
+    </message>
+    <message>
+        <source>Exporting to {name} failed</source>
+        <translation>导出到 {name} 失败</translation>
+    </message>
+    <message>
+        <source>Exported 1 page to {path}</source>
+        <translation>已将 1 页导出到 {path}</translation>
+    </message>
+    <message>
+        <source>Exported {n} pages to {path}</source>
+        <translation>已将 {n} 页导出到 {path}</translation>
+    </message>
+    <message>
+        <source>Text</source>
+        <translation>文本</translation>
+    </message>
+    <message>
+        <source>Table</source>
+        <translation>表格</translation>
+    </message>
+    <message>
+        <source>The answer&apos;s tables as editable grids; export and copy use them as edited</source>
+        <translation>回答中的表格，以可编辑的表格显示；导出和复制都使用编辑后的内容</translation>
+    </message>
+    <message>
+        <source>&amp;Engine panel</source>
+        <translation>引擎面板(&amp;E)</translation>
+    </message>
+    <message>
+        <source>Choose, start and stop the recognition engine; GPU and CPU meters</source>
+        <translation>选择、启动和停止识别引擎；显卡和 CPU 监控</translation>
+    </message>
+    <message>
+        <source>History</source>
+        <translation>历史记录</translation>
+    </message>
+    <message>
+        <source>{what}: stored result from {when}</source>
+        <translation>{what}：{when} 保存的结果</translation>
+    </message>
+    <message>
+        <source>A recognition of 1 file ({names}) did not finish last time.</source>
+        <translation>上次有 1 个文件（{names}）没有识别完。</translation>
+    </message>
+    <message>
+        <source>A recognition of {n} files ({names}) did not finish last time.</source>
+        <translation>上次有 {n} 个文件（{names}）没有识别完。</translation>
+    </message>
+    <message>
+        <source>Resume</source>
+        <translation>继续</translation>
+    </message>
+    <message>
+        <source>&amp;Batch panel</source>
+        <translation>批量面板(&amp;B)</translation>
+    </message>
+    <message>
+        <source>System</source>
+        <translation>跟随系统</translation>
+    </message>
+    <message>
+        <source>The new language is used from the next start of {app}.</source>
+        <translation>新的语言将在 {app} 下次启动时生效。</translation>
+    </message>
+    <message>
+        <source>Restart now? Open files can be opened again; results are kept in History.</source>
+        <translation>现在重新启动吗？打开的文件会重新打开，识别结果保存在历史记录中。</translation>
+    </message>
+    <message>
+        <source>Restart now</source>
+        <translation>立即重启</translation>
+    </message>
+    <message>
+        <source>Later</source>
+        <translation>稍后</translation>
+    </message>
+    <message>
+        <source>Some settings in {path} could not be used ({keys}); they are back to their defaults.</source>
+        <translation>{path} 中的部分设置无法使用（{keys}），已恢复为默认值。</translation>
+    </message>
+    <message>
+        <source>The settings file {path} could not be read, so the defaults are used.</source>
+        <translation>无法读取设置文件 {path}，已使用默认设置。</translation>
+    </message>
+    <message>
+        <source>The damaged file was kept as {name}.</source>
+        <translation>损坏的文件已另存为 {name}。</translation>
+    </message>
+    <message>
+        <source>About {app}</source>
+        <translation>关于 {app}</translation>
+    </message>
+    <message>
+        <source>Text and tables from scans, photos, screenshots and PDFs, recognised on this computer: nothing leaves the machine.</source>
+        <translation>从扫描件、照片、截图和 PDF 中识别文字和表格，全部在本机完成，数据不会离开这台电脑。</translation>
+    </message>
+    <message>
+        <source>Log file: {path}</source>
+        <translation>日志文件：{path}</translation>
+    </message>
+    <message>
+        <source>A recognition is running ({what}).</source>
+        <translation>正在识别（{what}）。</translation>
+    </message>
+    <message>
+        <source>What finished is kept in History; the rest can be resumed.</source>
+        <translation>已完成的部分保存在历史记录中，其余部分之后可以继续。</translation>
+    </message>
+    <message>
+        <source>Stop it</source>
+        <translation>停止识别</translation>
+    </message>
+    <message>
+        <source>Still running in the tray. Quit from its menu.</source>
+        <translation>程序仍在托盘中运行，可从托盘菜单退出。</translation>
+    </message>
+    <message>
+        <source>Quit anyway?</source>
+        <translation>仍要退出吗？</translation>
+    </message>
+</context>
+<context>
+    <name>Meters</name>
+    <message>
+        <source>The live meters stopped</source>
+        <translation>实时监控已停止</translation>
+    </message>
+    <message>
+        <source>CPU use</source>
+        <translation>CPU 占用</translation>
+    </message>
+    <message>
+        <source>Memory use</source>
+        <translation>内存占用</translation>
+    </message>
+    <message>
+        <source>CPU</source>
+        <translation>CPU</translation>
+    </message>
+    <message>
+        <source>RAM</source>
+        <translation>内存</translation>
+    </message>
+    <message>
+        <source>Measuring…</source>
+        <translation>正在测量…</translation>
+    </message>
+    <message>
+        <source>{used} of {total} GiB</source>
+        <translation>{used} / {total} GiB</translation>
+    </message>
+    <message>
+        <source>{n} % busy</source>
+        <translation>占用 {n}%</translation>
+    </message>
+    <message>
+        <source>{used} of {total} GiB VRAM</source>
+        <translation>显存 {used} / {total} GiB</translation>
+    </message>
+    <message>
+        <source>No NVIDIA GPU to measure.</source>
+        <translation>没有可监控的 NVIDIA 显卡。</translation>
+    </message>
+    <message>
+        <source>Busy</source>
+        <translation>占用</translation>
+    </message>
+    <message>
+        <source>VRAM</source>
+        <translation>显存</translation>
+    </message>
+    <message>
+        <source>GPU use</source>
+        <translation>显卡占用</translation>
+    </message>
+    <message>
+        <source>GPU memory use</source>
+        <translation>显存占用</translation>
+    </message>
+</context>
+<context>
+    <name>ModelManager</name>
+    <message>
+        <source>A Hugging Face mirror (URL)</source>
+        <translation>Hugging Face 镜像（网址）</translation>
+    </message>
+    <message>
+        <source>ModelScope (魔搭)</source>
+        <translation>ModelScope（魔搭）</translation>
+    </message>
+    <message>
+        <source>Model</source>
+        <translation>模型</translation>
+    </message>
+    <message>
+        <source>Family</source>
+        <translation>系列</translation>
+    </message>
+    <message>
+        <source>Download</source>
+        <translation>下载</translation>
+    </message>
+    <message>
+        <source>VRAM needed</source>
+        <translation>所需显存</translation>
+    </message>
+    <message>
+        <source>Engine</source>
+        <translation>引擎</translation>
+    </message>
+    <message>
+        <source>Licence</source>
+        <translation>许可证</translation>
+    </message>
+    <message>
+        <source>On this computer</source>
+        <translation>本机状态</translation>
+    </message>
+    <message>
+        <source>{name} is downloaded and ready to use.</source>
+        <translation>{name} 已下载完成，可以使用了。</translation>
+    </message>
+    <message>
+        <source>Downloading {name} failed: {why}</source>
+        <translation>下载 {name} 失败：{why}</translation>
+    </message>
+    <message>
+        <source>Models</source>
+        <translation>模型</translation>
+    </message>
+    <message>
+        <source>Download &amp;from</source>
+        <translation>下载来源(&amp;F)</translation>
+    </message>
+    <message>
+        <source>Download from</source>
+        <translation>下载来源</translation>
+    </message>
+    <message>
+        <source>Mirror address</source>
+        <translation>镜像地址</translation>
+    </message>
+    <message>
+        <source>Download progress</source>
+        <translation>下载进度</translation>
+    </message>
+    <message>
+        <source>Pause</source>
+        <translation>暂停</translation>
+    </message>
+    <message>
+        <source>Cancel download</source>
+        <translation>取消下载</translation>
+    </message>
+    <message>
+        <source>Delete from disk</source>
+        <translation>从磁盘删除</translation>
+    </message>
+    <message>
+        <source>Add folder…</source>
+        <translation>添加文件夹…</translation>
+    </message>
+    <message>
+        <source>A folder that holds models (or is one), e.g. downloaded by hand</source>
+        <translation>包含模型的文件夹（或模型文件夹本身），例如手动下载的模型</translation>
+    </message>
+    <message>
+        <source>Open folder</source>
+        <translation>打开文件夹</translation>
+    </message>
+    <message>
+        <source>Close</source>
+        <translation>关闭</translation>
+    </message>
+    <message>
+        <source>Reading the models folder failed</source>
+        <translation>读取模型文件夹失败</translation>
+    </message>
+    <message>
+        <source>Models are downloaded to {folder} ({free} free there). Models in the Hugging Face and ModelScope caches and in added folders are found too.</source>
+        <translation>模型会下载到 {folder}（剩余空间 {free}）。Hugging Face 和 ModelScope 缓存以及添加的文件夹中的模型也会被找到。</translation>
+    </message>
+    <message>
+        <source>  ★ advised</source>
+        <translation>  ★ 推荐</translation>
+    </message>
+    <message>
+        <source> (check the card)</source>
+        <translation>（请查看模型卡）</translation>
+    </message>
+    <message>
+        <source>downloading: {what}</source>
+        <translation>正在下载：{what}</translation>
+    </message>
+    <message>
+        <source>failed: {what}</source>
+        <translation>失败：{what}</translation>
+    </message>
+    <message>
+        <source>{size} in {path} ({where})</source>
+        <translation>{size}，位于 {path}（{where}）</translation>
+    </message>
+    <message>
+        <source>download stopped at {n} % ({size}): Download resumes it</source>
+        <translation>下载停在 {n}%（{size}）：点击“下载”即可继续</translation>
+    </message>
+    <message>
+        <source>incomplete: {problem} ({path})</source>
+        <translation>不完整：{problem}（{path}）</translation>
+    </message>
+    <message>
+        <source>Resume</source>
+        <translation>继续</translation>
+    </message>
+    <message>
+        <source>Enter the mirror&apos;s address first (e.g. https://hf-mirror.com).</source>
+        <translation>请先填写镜像地址（例如 https://hf-mirror.com）。</translation>
+    </message>
+    <message>
+        <source>{name} needs about {need} more; {folder} has {free} free. Free some space first.</source>
+        <translation>{name} 还需要约 {need} 的空间，{folder} 只剩 {free}。请先清理一些空间。</translation>
+    </message>
+    <message>
+        <source>Starting the download of {name} failed</source>
+        <translation>开始下载 {name} 失败</translation>
+    </message>
+    <message>
+        <source>Click again to delete {size}</source>
+        <translation>再次点击将删除 {size}</translation>
+    </message>
+    <message>
+        <source>A folder with models</source>
+        <translation>包含模型的文件夹</translation>
+    </message>
+</context>
+<context>
+    <name>Names</name>
+    <message>
+        <source>Automatic</source>
+        <translation>自动</translation>
+    </message>
+    <message>
+        <source>CPU (RapidOCR)</source>
+        <translation>CPU（RapidOCR）</translation>
+    </message>
+    <message>
+        <source>InternVL3 (local LMDeploy)</source>
+        <translation>InternVL3（本地 LMDeploy）</translation>
+    </message>
+    <message>
+        <source>InternVL3 (transformers)</source>
+        <translation>InternVL3（transformers）</translation>
+    </message>
+    <message>
+        <source>Remote server</source>
+        <translation>远程服务器</translation>
+    </message>
+    <message>
+        <source>Excel workbook</source>
+        <translation>Excel 工作簿</translation>
+    </message>
+    <message>
+        <source>CSV</source>
+        <translation>CSV</translation>
+    </message>
+    <message>
+        <source>Tab-separated values</source>
+        <translation>制表符分隔值</translation>
+    </message>
+    <message>
+        <source>Markdown</source>
+        <translation>Markdown</translation>
+    </message>
+    <message>
+        <source>HTML</source>
+        <translation>HTML</translation>
+    </message>
+    <message>
+        <source>Text</source>
+        <translation>纯文本</translation>
+    </message>
+    <message>
+        <source>JSON</source>
+        <translation>JSON</translation>
+    </message>
+    <message>
+        <source>Word document</source>
+        <translation>Word 文档</translation>
+    </message>
+    <message>
+        <source>Searchable PDF</source>
+        <translation>可搜索的 PDF</translation>
+    </message>
+    <message>
+        <source>Region {n}</source>
+        <translation>区域 {n}</translation>
+    </message>
+    <message>
+        <source>page {n}</source>
+        <translation>第 {n} 页</translation>
+    </message>
+    <message>
+        <source>, </source>
+        <translation>，</translation>
+    </message>
+</context>
+<context>
+    <name>Notices</name>
+    <message>
+        <source>Details</source>
+        <translation>详细信息</translation>
+    </message>
+    <message>
+        <source>Copy</source>
+        <translation>复制</translation>
+    </message>
+    <message>
+        <source>Notice</source>
+        <translation>通知</translation>
+    </message>
+    <message>
+        <source>Details…</source>
+        <translation>详细信息…</translation>
+    </message>
+    <message>
+        <source>What exactly happened (for a bug report)</source>
+        <translation>具体发生了什么（可用于报告问题）</translation>
+    </message>
+    <message>
+        <source>Dismiss</source>
+        <translation>关闭</translation>
+    </message>
+    <message>
+        <source>+{n} more</source>
+        <translation>还有 {n} 条</translation>
+    </message>
+    <message>
+        <source>Show the older notices too</source>
+        <translation>同时显示较早的通知</translation>
+    </message>
+    <message>
+        <source>Show fewer</source>
+        <translation>收起</translation>
+    </message>
+    <message>
+        <source>More notices</source>
+        <translation>更多通知</translation>
+    </message>
+</context>
+<context>
+    <name>PageView</name>
+    <message>
+        <source>Page</source>
+        <translation>页面</translation>
+    </message>
+    <message>
+        <source>Drag to mark a region; Ctrl+wheel zooms</source>
+        <translation>拖动鼠标标出区域；Ctrl+滚轮缩放</translation>
+    </message>
+    <message>
+        <source>Page {n} cannot be shown: {error}</source>
+        <translation>无法显示第 {n} 页：{error}</translation>
+    </message>
+</context>
+<context>
+    <name>PasswordDialog</name>
+    <message>
+        <source>Password needed</source>
+        <translation>需要密码</translation>
+    </message>
+    <message>
+        <source>The password is wrong; {name} did not open. Try again.</source>
+        <translation>密码错误，{name} 未能打开。请重试。</translation>
+    </message>
+    <message>
+        <source>{name} is protected by a password.</source>
+        <translation>{name} 受密码保护。</translation>
+    </message>
+    <message>
+        <source>Password</source>
+        <translation>密码</translation>
+    </message>
+</context>
+<context>
+    <name>Preferences</name>
+    <message>
+        <source>Preferences</source>
+        <translation>首选项</translation>
+    </message>
+    <message>
+        <source>General</source>
+        <translation>常规</translation>
+    </message>
+    <message>
+        <source>Engine</source>
+        <translation>引擎</translation>
+    </message>
+    <message>
+        <source>Memory and history</source>
+        <translation>内存与历史记录</translation>
+    </message>
+    <message>
+        <source>Put every field back to its default (nothing changes until OK)</source>
+        <translation>把所有选项恢复为默认值（点击“确定”后才会生效）</translation>
+    </message>
+    <message>
+        <source>System</source>
+        <translation>跟随系统</translation>
+    </message>
+    <message>
+        <source>&amp;Language</source>
+        <translation>语言(&amp;L)</translation>
+    </message>
+    <message>
+        <source>The window&apos;s language and the language of the prompts; a change shows after a restart</source>
+        <translation>界面语言以及提示词的语言；修改后重启生效</translation>
+    </message>
+    <message>
+        <source>&amp;Theme</source>
+        <translation>主题(&amp;T)</translation>
+    </message>
+    <message>
+        <source>Light</source>
+        <translation>浅色</translation>
+    </message>
+    <message>
+        <source>Dark</source>
+        <translation>深色</translation>
+    </message>
+    <message>
+        <source>System follows the desktop&apos;s light or dark look</source>
+        <translation>“跟随系统”会随桌面的浅色或深色外观变化</translation>
+    </message>
+    <message>
+        <source>Default &amp;task</source>
+        <translation>默认任务(&amp;T)</translation>
+    </message>
+    <message>
+        <source>What a new recognition extracts (the toolbar changes it too)</source>
+        <translation>新的识别要提取的内容（也可以在工具栏中修改）</translation>
+    </message>
+    <message>
+        <source>Recognise all pages: use a PDF page&apos;s own text where it has some</source>
+        <translation>识别所有页面时：页面自带文字就直接使用 PDF 的文字</translation>
+    </message>
+    <message>
+        <source>Put the text of snips and pasted images on the clipboard automatically</source>
+        <translation>截图和粘贴图片的识别结果自动复制到剪贴板</translation>
+    </message>
+    <message>
+        <source>Watch the clipboard and recognise every new image</source>
+        <translation>监听剪贴板，自动识别每张新图片</translation>
+    </message>
+    <message>
+        <source>Keep running in the tray when the window closes</source>
+        <translation>关闭窗口时最小化到托盘继续运行</translation>
+    </message>
+    <message>
+        <source>&amp;Engine</source>
+        <translation>引擎(&amp;E)</translation>
+    </message>
+    <message>
+        <source>Automatic takes a model on this computer&apos;s GPU when one can run, else the CPU</source>
+        <translation>“自动”会在本机显卡能运行模型时使用模型，否则使用 CPU</translation>
+    </message>
+    <message>
+        <source>Automatic (from the free GPU memory)</source>
+        <translation>自动（按空闲显存选择）</translation>
+    </message>
+    <message>
+        <source>&amp;Model</source>
+        <translation>模型(&amp;M)</translation>
+    </message>
+    <message>
+        <source>A catalog name, a hub id that is on disk, or a model folder</source>
+        <translation>模型目录中的名称、已在本机的模型仓库 ID，或模型文件夹</translation>
+    </message>
+    <message>
+        <source>Time &amp;limit</source>
+        <translation>超时时间(&amp;L)</translation>
+    </message>
+    <message>
+        <source> s</source>
+        <translation> 秒</translation>
+    </message>
+    <message>
+        <source>The longest wait for a server&apos;s first word, and between two words</source>
+        <translation>等待服务器返回第一个字、以及两个字之间的最长时间</translation>
+    </message>
+    <message>
+        <source>&amp;Start time limit</source>
+        <translation>启动超时时间(&amp;S)</translation>
+    </message>
+    <message>
+        <source>How long a local model may take to load</source>
+        <translation>本地模型加载所允许的最长时间</translation>
+    </message>
+    <message>
+        <source>Requests at &amp;once</source>
+        <translation>同时请求数(&amp;O)</translation>
+    </message>
+    <message>
+        <source>How many regions or pages a server reads at the same time</source>
+        <translation>服务器同时识别的区域或页面数</translation>
+    </message>
+    <message>
+        <source>Start the engine again once if it stops during a batch</source>
+        <translation>批量识别中引擎意外停止时，自动重启一次</translation>
+    </message>
+    <message>
+        <source>Remote server</source>
+        <translation>远程服务器</translation>
+    </message>
+    <message>
+        <source>&amp;Address</source>
+        <translation>地址(&amp;A)</translation>
+    </message>
+    <message>
+        <source>API &amp;key</source>
+        <translation>API 密钥(&amp;K)</translation>
+    </message>
+    <message>
+        <source>On this computer</source>
+        <translation>本机</translation>
+    </message>
+    <message>
+        <source>lmdeploy &amp;program</source>
+        <translation>lmdeploy 程序(&amp;P)</translation>
+    </message>
+    <message>
+        <source>An lmdeploy executable, or a Python that has lmdeploy</source>
+        <translation>lmdeploy 可执行文件，或装有 lmdeploy 的 Python</translation>
+    </message>
+    <message>
+        <source>found automatically</source>
+        <translation>自动查找</translation>
+    </message>
+    <message>
+        <source>Session length</source>
+        <translation>会话长度</translation>
+    </message>
+    <message>
+        <source>Tokens of one request, image included (LMDeploy --session-len)</source>
+        <translation>单次请求的 token 数，包括图片（LMDeploy --session-len）</translation>
+    </message>
+    <message>
+        <source>GPU memory for the cache</source>
+        <translation>缓存占用的显存</translation>
+    </message>
+    <message>
+        <source>Share of the free GPU memory LMDeploy keeps for its cache</source>
+        <translation>LMDeploy 用作缓存的空闲显存比例</translation>
+    </message>
+    <message>
+        <source>GPUs per model</source>
+        <translation>每个模型使用的显卡数</translation>
+    </message>
+    <message>
+        <source>Tensor parallel (LMDeploy --tp)</source>
+        <translation>张量并行（LMDeploy --tp）</translation>
+    </message>
+    <message>
+        <source>folder of an InternVL3 -hf model</source>
+        <translation>InternVL3 -hf 模型所在文件夹</translation>
+    </message>
+    <message>
+        <source>Choose…</source>
+        <translation>选择…</translation>
+    </message>
+    <message>
+        <source>Choose the transformers model folder</source>
+        <translation>选择 transformers 模型文件夹</translation>
+    </message>
+    <message>
+        <source>transformers model folder</source>
+        <translation>transformers 模型文件夹</translation>
+    </message>
+    <message>
+        <source>transformers &amp;folder</source>
+        <translation>transformers 文件夹(&amp;F)</translation>
+    </message>
+    <message>
+        <source>transformers device</source>
+        <translation>transformers 设备</translation>
+    </message>
+    <message>
+        <source>Automatic</source>
+        <translation>自动</translation>
+    </message>
+    <message>
+        <source>transformers: load the weights in 8 bits (NVIDIA GPUs)</source>
+        <translation>transformers：以 8 位加载权重（NVIDIA 显卡）</translation>
+    </message>
+    <message>
+        <source>Rendered &amp;pages</source>
+        <translation>页面缓存(&amp;P)</translation>
+    </message>
+    <message>
+        <source> MiB</source>
+        <translation> MiB</translation>
+    </message>
+    <message>
+        <source>Memory for the pages of the open document already drawn</source>
+        <translation>为已打开文档中已渲染的页面保留的内存</translation>
+    </message>
+    <message>
+        <source>&amp;Keep results</source>
+        <translation>保留结果(&amp;K)</translation>
+    </message>
+    <message>
+        <source> days</source>
+        <translation> 天</translation>
+    </message>
+    <message>
+        <source>Forever</source>
+        <translation>永久</translation>
+    </message>
+    <message>
+        <source>Results older than this are deleted from History</source>
+        <translation>超过这个时间的结果会从历史记录中删除</translation>
+    </message>
+    <message>
+        <source>&amp;Most results kept</source>
+        <translation>最多保留结果数(&amp;M)</translation>
+    </message>
+    <message>
+        <source>No limit</source>
+        <translation>不限</translation>
+    </message>
+    <message>
+        <source>The oldest go first when History holds more</source>
+        <translation>历史记录超出时，最早的结果先被删除</translation>
+    </message>
+    <message>
+        <source>Folder of an InternVL3 -hf model</source>
+        <translation>InternVL3 -hf 模型所在文件夹</translation>
+    </message>
+</context>
+<context>
+    <name>PromptBar</name>
+    <message>
+        <source>Custom &amp;prompt:</source>
+        <translation>自定义提示词(&amp;P)：</translation>
+    </message>
+    <message>
+        <source>Prompts you saved</source>
+        <translation>已保存的提示词</translation>
+    </message>
+    <message>
+        <source>Saved prompts</source>
+        <translation>已保存的提示词</translation>
+    </message>
+    <message>
+        <source>Save…</source>
+        <translation>保存…</translation>
+    </message>
+    <message>
+        <source>Keep this prompt under a name</source>
+        <translation>给这个提示词起个名字保存下来</translation>
+    </message>
+    <message>
+        <source>Delete</source>
+        <translation>删除</translation>
+    </message>
+    <message>
+        <source>Forget the chosen saved prompt</source>
+        <translation>删除选中的已保存提示词</translation>
+    </message>
+    <message>
+        <source>Ask anything about the image, e.g. “List every date on this page, one per line.”</source>
+        <translation>可以就图片提任何问题，例如“列出这一页上的所有日期，每行一个。”</translation>
+    </message>
+    <message>
+        <source>Custom prompt</source>
+        <translation>自定义提示词</translation>
+    </message>
+    <message>
+        <source>(saved prompts)</source>
+        <translation>（已保存的提示词）</translation>
+    </message>
+    <message>
+        <source>(none saved yet)</source>
+        <translation>（尚未保存）</translation>
+    </message>
+    <message>
+        <source>Save prompt</source>
+        <translation>保存提示词</translation>
+    </message>
+    <message>
+        <source>Name:</source>
+        <translation>名称：</translation>
+    </message>
+</context>
+<context>
+    <name>RegionPanel</name>
+    <message>
+        <source>Task of the region</source>
+        <translation>区域的任务</translation>
+    </message>
+    <message>
+        <source>Move the region earlier in the reading order</source>
+        <translation>在阅读顺序中前移该区域</translation>
+    </message>
+    <message>
+        <source>Move the region later in the reading order</source>
+        <translation>在阅读顺序中后移该区域</translation>
+    </message>
+    <message>
+        <source>Number the regions in reading order again</source>
+        <translation>按阅读顺序重新编号</translation>
+    </message>
+    <message>
+        <source>Delete the region (Del)</source>
+        <translation>删除区域（Del）</translation>
+    </message>
+    <message>
+        <source>Regions</source>
+        <translation>区域</translation>
+    </message>
+    <message>
+        <source>Regions: none — the whole page is recognised. Drag on the page to mark one.</source>
+        <translation>区域：无 — 将识别整页。在页面上拖动即可标出区域。</translation>
+    </message>
+    <message>
+        <source>Regions: {n}, recognised in your order.</source>
+        <translation>区域：{n} 个，按你设定的顺序识别。</translation>
+    </message>
+    <message>
+        <source>Regions: {n}, recognised in reading order.</source>
+        <translation>区域：{n} 个，按阅读顺序识别。</translation>
+    </message>
+</context>
+<context>
+    <name>Regions</name>
+    <message>
+        <source>Document task</source>
+        <translation>文档任务</translation>
+    </message>
+    <message>
+        <source>Region</source>
+        <translation>区域</translation>
+    </message>
+    <message>
+        <source>Task</source>
+        <translation>任务</translation>
+    </message>
+    <message>
+        <source>x {x}, y {y}, {w} × {h} of the page</source>
+        <translation>x {x}，y {y}，占页面 {w} × {h}</translation>
+    </message>
+</context>
+<context>
+    <name>ResultView</name>
+    <message>
+        <source>Recognised text appears here.</source>
+        <translation>识别出的文字会显示在这里。</translation>
+    </message>
+</context>
+<context>
+    <name>Runs</name>
+    <message>
+        <source>Recognising {what} failed</source>
+        <translation>识别 {what} 失败</translation>
+    </message>
+    <message>
+        <source>Starting it again…</source>
+        <translation>正在重新启动…</translation>
+    </message>
+</context>
+<context>
+    <name>ShortcutsDialog</name>
+    <message>
+        <source>Keyboard shortcuts</source>
+        <translation>键盘快捷键</translation>
+    </message>
+    <message>
+        <source>Find a command…</source>
+        <translation>查找命令…</translation>
+    </message>
+    <message>
+        <source>Find a command</source>
+        <translation>查找命令</translation>
+    </message>
+    <message>
+        <source>Command</source>
+        <translation>命令</translation>
+    </message>
+    <message>
+        <source>Keys</source>
+        <translation>快捷键</translation>
+    </message>
+    <message>
+        <source>Menu</source>
+        <translation>菜单</translation>
+    </message>
+    <message>
+        <source>Commands and their keys</source>
+        <translation>命令及其快捷键</translation>
+    </message>
+</context>
+<context>
+    <name>TableView</name>
+    <message>
+        <source>Table {n}</source>
+        <translation>表格 {n}</translation>
+    </message>
+    <message>
+        <source>Edit {cell}</source>
+        <translation>编辑 {cell}</translation>
+    </message>
+    <message>
+        <source>Clear cells</source>
+        <translation>清空单元格</translation>
+    </message>
+    <message>
+        <source>Insert 1 row</source>
+        <translation>插入 1 行</translation>
+    </message>
+    <message>
+        <source>Insert {n} rows</source>
+        <translation>插入 {n} 行</translation>
+    </message>
+    <message>
+        <source>Delete 1 row</source>
+        <translation>删除 1 行</translation>
+    </message>
+    <message>
+        <source>Delete {n} rows</source>
+        <translation>删除 {n} 行</translation>
+    </message>
+    <message>
+        <source>Insert 1 column</source>
+        <translation>插入 1 列</translation>
+    </message>
+    <message>
+        <source>Insert {n} columns</source>
+        <translation>插入 {n} 列</translation>
+    </message>
+    <message>
+        <source>Delete 1 column</source>
+        <translation>删除 1 列</translation>
+    </message>
+    <message>
+        <source>Delete {n} columns</source>
+        <translation>删除 {n} 列</translation>
+    </message>
+    <message>
+        <source>Merge cells</source>
+        <translation>合并单元格</translation>
+    </message>
+    <message>
+        <source>Split cell</source>
+        <translation>拆分单元格</translation>
+    </message>
+    <message>
+        <source>Header rows</source>
+        <translation>表头行</translation>
+    </message>
+    <message>
+        <source>Undo</source>
+        <translation>撤销</translation>
+    </message>
+    <message>
+        <source>Undo the last change to this table</source>
+        <translation>撤销对这个表格的上一次修改</translation>
+    </message>
+    <message>
+        <source>Redo</source>
+        <translation>重做</translation>
+    </message>
+    <message>
+        <source>Copy</source>
+        <translation>复制</translation>
+    </message>
+    <message>
+        <source>Copy the selected cells; they paste as a table into a spreadsheet</source>
+        <translation>复制选中的单元格；粘贴到电子表格中仍是表格</translation>
+    </message>
+    <message>
+        <source>Insert row above</source>
+        <translation>在上方插入行</translation>
+    </message>
+    <message>
+        <source>Insert a row above the selection</source>
+        <translation>在所选内容上方插入一行</translation>
+    </message>
+    <message>
+        <source>Insert row below</source>
+        <translation>在下方插入行</translation>
+    </message>
+    <message>
+        <source>Insert a row below the selection</source>
+        <translation>在所选内容下方插入一行</translation>
+    </message>
+    <message>
+        <source>Delete row</source>
+        <translation>删除行</translation>
+    </message>
+    <message>
+        <source>Delete the selected rows</source>
+        <translation>删除选中的行</translation>
+    </message>
+    <message>
+        <source>Insert column left</source>
+        <translation>在左侧插入列</translation>
+    </message>
+    <message>
+        <source>Insert a column left of the selection</source>
+        <translation>在所选内容左侧插入一列</translation>
+    </message>
+    <message>
+        <source>Insert column right</source>
+        <translation>在右侧插入列</translation>
+    </message>
+    <message>
+        <source>Insert a column right of the selection</source>
+        <translation>在所选内容右侧插入一列</translation>
+    </message>
+    <message>
+        <source>Delete column</source>
+        <translation>删除列</translation>
+    </message>
+    <message>
+        <source>Delete the selected columns</source>
+        <translation>删除选中的列</translation>
+    </message>
+    <message>
+        <source>Merge the selected cells into one</source>
+        <translation>把选中的单元格合并为一个</translation>
+    </message>
+    <message>
+        <source>Split the merged cells in the selection</source>
+        <translation>拆分所选内容中的合并单元格</translation>
+    </message>
+    <message>
+        <source>Header rows down to here</source>
+        <translation>表头行到此为止</translation>
+    </message>
+    <message>
+        <source>Make the rows down to this one the table&apos;s header (bold)</source>
+        <translation>把这一行及以上设为表头（加粗）</translation>
+    </message>
+    <message>
+        <source>Empty the selected cells</source>
+        <translation>清空选中的单元格</translation>
+    </message>
+    <message>
+        <source>+Row</source>
+        <translation>+行</translation>
+    </message>
+    <message>
+        <source>−Row</source>
+        <translation>−行</translation>
+    </message>
+    <message>
+        <source>+Col</source>
+        <translation>+列</translation>
+    </message>
+    <message>
+        <source>−Col</source>
+        <translation>−列</translation>
+    </message>
+    <message>
+        <source>Merge</source>
+        <translation>合并</translation>
+    </message>
+    <message>
+        <source>Split</source>
+        <translation>拆分</translation>
+    </message>
+    <message>
+        <source>Undo {what}</source>
+        <translation>撤销{what}</translation>
+    </message>
+    <message>
+        <source>Redo {what}</source>
+        <translation>重做{what}</translation>
+    </message>
+    <message>
+        <source>Delete rows</source>
+        <translation>删除行</translation>
+    </message>
+    <message>
+        <source>Delete columns</source>
+        <translation>删除列</translation>
+    </message>
+    <message>
+        <source>Split cells</source>
+        <translation>拆分单元格</translation>
+    </message>
+    <message>
+        <source>Tables in the answer appear here as an editable grid.</source>
+        <translation>回答中的表格会以可编辑的表格形式显示在这里。</translation>
+    </message>
+    <message>
+        <source>Table</source>
+        <translation>表格</translation>
+    </message>
+    <message>
+        <source>{source} — table {n}</source>
+        <translation>{source} — 表格 {n}</translation>
+    </message>
+</context>
+<context>
+    <name>TextLayerBanner</name>
+    <message>
+        <source>This page has its own text in the PDF: no OCR needed. Recognise (Ctrl+R) still runs OCR if you prefer.</source>
+        <translation>这一页在 PDF 中自带文字，无需 OCR。如果仍想识别，可按“识别”（Ctrl+R）。</translation>
+    </message>
+    <message>
+        <source>Use the PDF&apos;s text</source>
+        <translation>使用 PDF 文字</translation>
+    </message>
+    <message>
+        <source>Take this page&apos;s text from the PDF itself, without OCR (Ctrl+Shift+T)</source>
+        <translation>直接取用 PDF 中这一页的文字，不做 OCR（Ctrl+Shift+T）</translation>
+    </message>
+</context>
+<context>
+    <name>Thumbnails</name>
+    <message>
+        <source>Page {n} (recognised)</source>
+        <translation>第 {n} 页（已识别）</translation>
+    </message>
+    <message>
+        <source>Page {n}</source>
+        <translation>第 {n} 页</translation>
+    </message>
+    <message>
+        <source>Pages</source>
+        <translation>页面</translation>
+    </message>
+</context>
+</TS>
