@@ -79,6 +79,7 @@ class Settings:
     close_to_tray: bool = _setting(False, "Closing the window keeps the app in the tray", cli=False)
     recent_files: list = _setting([], "Recently opened files", cli=False)
     prefer_text_layer: bool = _setting(True, "Recognise all pages: use a PDF page's own text where it has some", cli=False)
+    second_reading: bool = _setting(True, "The window: after a vision-language engine's answer the CPU engine reads the same image in the background (doubtful words, codes, where the text sits)", cli=False)
     # Results library (core/library/)
     history_keep_days: int = _setting(0, "Keep results in the library this many days (0 = forever)", cli=False)
     history_max_entries: int = _setting(100_000, "Most results the library keeps; the oldest go first (0 = no limit)", cli=False)
