@@ -29,9 +29,10 @@ from PySide6.QtWidgets import (
 )
 
 from desktop_ocr.core import pipeline as pl
-from desktop_ocr.core.export import ExportError, export_batch
+from desktop_ocr.core.export import ExportError
 from desktop_ocr.core.notifications import NotificationManager, Severity
 from desktop_ocr.core.results import PartResult
+from desktop_ocr.gui.export_task import export_results
 
 _Index = QModelIndex | QPersistentModelIndex
 COLUMNS = ("File", "Status", "Pages")
@@ -154,7 +155,7 @@ class BatchPanel(QDockWidget):
         self.cancel_button.clicked.connect(runs.cancel)
         self.export_button = QPushButton("Export…")
         menu = QMenu(self.export_button)
-        self.export_one_action = menu.addAction("One workbook (a sheet per table)…",
+        self.export_one_action = menu.addAction("One file (a workbook, a searchable PDF…)…",
                                                 self.choose_workbook)
         self.export_folder_action = menu.addAction("One file per input, into a folder…",
                                                    self.choose_folder)
@@ -295,10 +296,13 @@ class BatchPanel(QDockWidget):
         return [r for row in self.model.rows for r in sorted(row.results, key=_order)]
 
     def choose_workbook(self) -> None:
-        path, _ = QFileDialog.getSaveFileName(self, "Export the batch", str(Path.home() / "batch.xlsx"),
-                                              "Excel workbook (*.xlsx);;JSON (*.json);;Text (*.txt)")
+        from desktop_ocr.gui.file_filters import export_filter, filter_for, with_suffix_of
+
+        path, chosen = QFileDialog.getSaveFileName(self, "Export the batch",
+                                                   str(Path.home() / "batch.xlsx"),
+                                                   export_filter(), filter_for("xlsx"))
         if path:
-            self.export_to(Path(path))
+            self.export_to(with_suffix_of(Path(path), chosen))
 
     def choose_folder(self) -> None:
         folder = QFileDialog.getExistingDirectory(self, "Export one file per input into")
@@ -311,11 +315,16 @@ class BatchPanel(QDockWidget):
         results = self.results()
 
         async def run() -> None:
+            summary = self.summary.text()
             try:
-                written = await asyncio.to_thread(export_batch, results, target, per_input, fmt)
+                # a searchable PDF reads where the text sits first (CPU engine, per page)
+                written = await export_results(results, target, per_input=per_input, fmt=fmt,
+                                               status=self.summary.setText)
             except ExportError as exc:
                 self.notifications.notify(str(exc), Severity.ERROR)
                 return
+            finally:
+                self.summary.setText(summary)
             where = written[0] if len(written) == 1 else target
             self.notifications.notify(f"Exported the batch to {len(written)} "
                                       f"{'file' if len(written) == 1 else 'files'}: {where}",

@@ -62,12 +62,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop_ocr.core.export import ExportError, ExportItem, export_batch
+from desktop_ocr.core.export import ExportError, ExportItem
 from desktop_ocr.core.library import AsyncLibrary, Hit, query_terms, readable_text, snippet
 from desktop_ocr.core.notifications import NotificationManager, Severity, user_message
 from desktop_ocr.core.results import PartResult
 from desktop_ocr.core.settings import Settings
 from desktop_ocr.core.tables import Table
+from desktop_ocr.gui.export_task import export_results
 from desktop_ocr.gui.file_filters import export_filters, filter_for
 
 log = logging.getLogger(__name__)
@@ -744,14 +745,19 @@ class HistoryPanel(QWidget):
         chosen = list(results if results is not None else self.selected_results())
 
         async def run() -> None:
+            status = self.status.text()
             try:
-                written = await asyncio.to_thread(export_batch, chosen, path, per_input)
+                # a searchable PDF reads where the text sits first (CPU engine, per page)
+                written = await export_results(chosen, path, per_input=per_input,
+                                               status=self.status.setText, library=self.library)
             except ExportError as exc:
                 self.notifications.notify(str(exc), Severity.ERROR)
                 return
             except Exception as exc:
                 self.notifications.report(exc, f"Exporting to {path.name} failed")
                 return
+            finally:
+                self.status.setText(status)
             where = written[0] if len(written) == 1 else f"{len(written)} files in {path}"
             self.notifications.notify(f"Exported {len(chosen)} result"
                                       f"{'s' if len(chosen) != 1 else ''} to {where}", Severity.INFO)

@@ -250,7 +250,7 @@ class MainWindow(QMainWindow):
                                     "Recognise every image and PDF in a folder as a batch")
         self.export_action = a("&Export…", self.choose_export, QKeySequence("Ctrl+E"),
                                "Save the results of the whole document "
-                               "(.xlsx, .csv, .txt, .md, .html, .json)")
+                               "(.xlsx, .docx, searchable .pdf, .csv, .txt, .md, .html, .json)")
         self.quit_action = a("&Quit", self.quit_app, QKeySequence.StandardKey.Quit)
         self.recognise_action = a("&Recognise", self.recognise_current, QKeySequence("Ctrl+R"),
                                   "Recognise the current page: each region in order, or the whole page")
@@ -320,6 +320,10 @@ class MainWindow(QMainWindow):
         self.close_to_tray_action = self._toggle("&Keep running in the tray when closed",
                                                  self.settings.close_to_tray, self._set_close_to_tray)
         self.close_to_tray_action.setEnabled(False)  # until the app finds a system tray
+        self.second_reading_action = self._toggle(
+            "Check the words with the CPU engine", self.settings.second_reading,
+            self._set_second_reading, "After a vision-language engine's answer, the CPU engine "
+            "reads the same image in the background: doubtful words are underlined, codes shown")
 
     def _build_ui(self) -> None:
         menu = self.menuBar()
@@ -356,7 +360,8 @@ class MainWindow(QMainWindow):
         run_menu = menu.addMenu("&Recognise")
         for action in (self.recognise_action, self.recognise_all_action, self.use_text_action,
                        self.prefer_text_action, None, self.snip_action, self.clipboard_action,
-                       None, self.retry_action, self.cancel_action, self.clear_results_action):
+                       None, self.second_reading_action, None, self.retry_action,
+                       self.cancel_action, self.clear_results_action):
             if action is None:
                 run_menu.addSeparator()
             else:
@@ -467,6 +472,7 @@ class MainWindow(QMainWindow):
         right_layout.addWidget(self.batch_bar)
         right_layout.addLayout(head)
         right_layout.addWidget(self._build_result_tabs(), 1)
+        self._build_result_tools(right_layout)
         self.right_pane = right
 
         self.splitter = QSplitter(Qt.Orientation.Horizontal)
@@ -709,9 +715,11 @@ class MainWindow(QMainWindow):
         self.show_session(Session(document, path))
 
     def _close_session(self) -> None:
-        if self.runs.busy and self.runs.kind in LIVE_KINDS + ("document",) \
+        if self.runs.busy and self.runs.kind in LIVE_KINDS + ("document", "ask") \
                 and self._run_uses_session(self.session):
             self.runs.cancel()
+        self.result_extras.forget()
+        self.ask_box.clear()
         self.loader.cancel()
         self.thumbnail_model.cancel()
         if self._text_check is not None:
@@ -973,6 +981,7 @@ class MainWindow(QMainWindow):
         self.time_label.setText("")
         if info.kind in LIVE_KINDS:
             self.result_view.reset()
+            self.result_extras.show([])
             self._start_live_tables(info.label, self.settings.task, new_run=True)
             self.results_label.setText(f"Results: {info.label}")
             self.state_label.setText(f"Recognising {info.label}…")
@@ -1016,6 +1025,8 @@ class MainWindow(QMainWindow):
         return None
 
     def _on_part_finished(self, part: pl.Part, result: PartResult) -> None:
+        if part.source.question:
+            return  # an answer about a result (ask_box.py keeps it with that result)
         if self.history_panel is not None and result.id is not None:
             self.history_panel.widget().result_stored(result)
         session = self._session_for(result)
@@ -1037,6 +1048,8 @@ class MainWindow(QMainWindow):
         if session is None:
             return
         session.set_result(result)
+        self.result_extras.forget(keep=self._in_session)  # results it replaced go unread
+        self.result_extras.add(result, session.document)
         self.thumbnail_model.set_done(index, session.page(index).ok)
         if not live and (self.result_scope.currentData() == "document" or index == self.current_index):
             if not self._refresh.isActive():
@@ -1073,6 +1086,11 @@ class MainWindow(QMainWindow):
         seconds = self._end_run()
         self.time_label.setText(f"{seconds:.1f} s")
         results = summary.results
+        if info.kind == "ask":
+            self.state_label.setText(summary.stopped or f"Answered in {seconds:.1f} s")
+            return
+        if self._live_run(info):
+            self._show_result_tools()
         if info.kind == "document":
             pages = len({r.page for r in results if r.ok})
             self.state_label.setText(summary.stopped or
@@ -1165,6 +1183,7 @@ class MainWindow(QMainWindow):
                                        + ("" if done else " (not recognised yet)"))
         self.result_view.reset(text)
         self._show_stored_tables()
+        self._show_result_tools()
 
     def clipboard_payload(self) -> ClipboardPayload:
         """What Copy puts on the clipboard: the grids as edited (TSV + HTML) when the
@@ -1215,7 +1234,7 @@ class MainWindow(QMainWindow):
 
         async def run() -> None:
             try:
-                written = await asyncio.to_thread(export, items, path)
+                written = await self._write_export(session, items, path)
             except ExportError as exc:
                 self.notifications.notify(str(exc), Severity.ERROR)
                 self.state_label.setText(f"Exporting to {path.name} failed")
@@ -1227,6 +1246,58 @@ class MainWindow(QMainWindow):
 
         self._export_task = asyncio.ensure_future(run())
         return self._export_task
+
+    async def _write_export(self, session: Session, items: list, path: Path) -> Path:
+        """A searchable PDF first finds where the text sits (the boxes the second reading
+        kept, else the CPU engine reads the page now); other formats just write."""
+        from desktop_ocr.gui.export_task import export_results, wants_layouts
+
+        if not wants_layouts(path):
+            return await asyncio.to_thread(export, items, path)
+        password = session.document.password
+        (written,) = await export_results(
+            session.all_results(), path, status=self.state_label.setText, library=self.library,
+            image_for=(lambda _r: session.image) if session.kind != "file" else None,
+            passwords={str(session.path): password} if session.path and password else None)
+        return written
+
+    # ---------------------------------------------------------------- doubtful words, codes, questions
+
+    def _build_result_tools(self, layout: QVBoxLayout) -> None:
+        from desktop_ocr.gui.ask_box import AskBox
+        from desktop_ocr.gui.result_extras import ResultExtras
+
+        self.result_extras = ResultExtras(self.result_view, self.library, self)
+        self.result_extras.reader.set_enabled(self.settings.second_reading)
+        self.ask_box = AskBox(self.runs, self.engines, self.library, self.notifications)
+        layout.addWidget(self.result_extras.bar)
+        layout.addWidget(self.ask_box)
+
+    def _show_result_tools(self) -> None:
+        """The doubtful words and codes of the results shown; questions about the page's."""
+        session = self.session
+        if session is None or self.current_index < 0:
+            self.result_extras.show([])
+            self.ask_box.clear()
+            return
+        page = session.results(self.current_index)
+        whole = self.result_scope.currentData() == "document"
+        self.result_extras.show(session.all_results() if whole else page)
+        self.ask_box.set_results(session, page)
+
+    def _in_session(self, result: PartResult) -> bool:
+        session = self.session
+        return session is not None and any(
+            r is result for i in session.done_pages() for r in session.results(i))
+
+    def _set_second_reading(self, on: bool) -> None:
+        self.settings.second_reading = on
+        self._save_settings()
+        self.result_extras.reader.set_enabled(on)
+        if on and self.session is not None:
+            for result in self.session.all_results():
+                self.result_extras.add(result, self.session.document)
+        self.result_extras.refresh()
 
     # ---------------------------------------------------------------- table tab
     # Tables of the answer fill editable grids as their rows arrive (table_view.py); the
@@ -1394,7 +1465,8 @@ class MainWindow(QMainWindow):
         except Exception:  # noqa: BLE001 - no crop stored: a blank page carries the text
             image = Image.new("RGB", (320, 200), "white")
         document = document_from_image(image, name=result.name)
-        self.show_session(Session(document, None, kind=result.source_kind, label=result.name))
+        self.show_session(Session(document, None, kind=result.source_kind, label=result.name,
+                                  image=image))
         self._show_stored(result.with_(page=1, page_count=1))
 
     def _show_stored(self, result: PartResult) -> None:
@@ -1402,7 +1474,9 @@ class MainWindow(QMainWindow):
         if session is None:
             return
         index = min(max(result.page - 1, 0), session.page_count - 1)
-        session.set_result(result.with_(page=index + 1))
+        shown = result.with_(page=index + 1)
+        session.set_result(shown)
+        self.result_extras.add(shown, session.document)
         self.thumbnail_model.set_done(index, result.ok)
         self.go_to_page(index)
         self.show_results()
@@ -1519,6 +1593,7 @@ class MainWindow(QMainWindow):
             return
         self.runs.cancel()
         self._close_session()
+        self.result_extras.shutdown()
         self.page_view.shutdown()
         self.capture.shutdown()
         self.notification_area.detach()
