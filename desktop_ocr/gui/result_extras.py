@@ -84,6 +84,7 @@ class ResultExtras(QObject):
         self.reader.read.connect(self._on_read)
         self.reader.changed.connect(self._update_label)
         self._shown: list[PartResult] = []
+        self._starts: dict[int, int] = {}  # id(result) -> where its text starts in the view
         self.marked = 0  # doubtful words marked in the view now
         view.viewport().installEventFilter(self)
 
@@ -117,7 +118,12 @@ class ResultExtras(QObject):
     # ---------------------------------------------------------------- showing
 
     def refresh(self) -> None:
-        self.marked = self._mark()
+        """Lay every mark again (the view was filled anew), show the codes, the count."""
+        self.marked = self._mark_all()
+        self._show_codes()
+        self._update_label()
+
+    def _show_codes(self) -> None:
         codes: list[Code] = []
         for r in self._shown:
             for d in (r.extra or {}).get("codes") or []:
@@ -125,31 +131,38 @@ class ResultExtras(QObject):
                 if all((c.format, c.text) != (code.format, code.text) for c in codes):
                     codes.append(code)
         self.bar.set_codes(codes)
-        self._update_label()
 
-    def _mark(self) -> int:
+    def _mark_all(self) -> int:
+        """Where each shown result's text starts in the view (searched in order), and its
+        doubts marked there."""
         doc = self.view.document()
         undo = doc.isUndoRedoEnabled()
         doc.setUndoRedoEnabled(False)  # the marks are no edit of the user's to undo
         try:
             clear_doubts(doc)
             text = self.view.toPlainText()
+            self._starts = {}
             at, marked = 0, 0
             for r in self._shown:
-                doubts = doubts_from_json((r.extra or {}).get("doubts"))
                 body = r.text.rstrip("\n") if r.ok else ""
-                if not body:
-                    continue
-                found = text.find(body, at)
+                found = text.find(body, at) if body else -1
                 if found < 0:
                     continue  # edited in the view, or not shown: nothing to lay marks on
                 at = found + len(body)
-                if doubts:
-                    qt_offset = len(text[:found].encode("utf-16-le")) // 2
-                    marked += mark_doubts(doc, doubts, qt_offset)
+                self._starts[id(r)] = found
+                marked += self._mark(r, text, found)
             return marked
         finally:
             doc.setUndoRedoEnabled(undo)
+
+    def _mark(self, result: PartResult, text: str, found: int) -> int:
+        # only where the view still shows the word the doubt is about (the user may edit)
+        doubts = [d for d in doubts_from_json((result.extra or {}).get("doubts"))
+                  if text[found + d.start:found + d.end] == d.vlm]
+        if not doubts:
+            return 0
+        qt_offset = len(text[:found].encode("utf-16-le")) // 2
+        return mark_doubts(self.view.document(), doubts, qt_offset)
 
     def _update_label(self) -> None:
         checking = any(self.reader.pending(r) and needs(r).doubts for r in self._shown)
@@ -168,8 +181,21 @@ class ResultExtras(QObject):
             self.bar.set_doubts("")
 
     def _on_read(self, result: PartResult) -> None:
-        if self.is_shown(result):
-            self.refresh()
+        """One result got its second reading: mark just its words (a long document's
+        other pages are not laid again), update the chips and the count."""
+        if not self.is_shown(result):
+            return
+        found = self._starts.get(id(result))
+        if found is not None:
+            doc = self.view.document()
+            undo = doc.isUndoRedoEnabled()
+            doc.setUndoRedoEnabled(False)
+            try:
+                self.marked += self._mark(result, self.view.toPlainText(), found)
+            finally:
+                doc.setUndoRedoEnabled(undo)
+        self._show_codes()
+        self._update_label()
 
     # ---------------------------------------------------------------- hover
 

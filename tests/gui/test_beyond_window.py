@@ -543,3 +543,42 @@ def test_a_searchable_pdf_of_an_encrypted_pdf_uses_the_password_it_was_opened_wi
     assert asked == ["pdf-encrypted-secret.pdf"]
     with pymupdf.open(tmp_path / "searchable.pdf") as doc:
         assert doc.page_count >= 1 and not doc.needs_pass
+
+
+def test_stored_doubts_are_marked_on_their_words_among_several_regions(make_window, qtbot,
+                                                                       tmp_path):
+    from desktop_ocr.core.layout import Layout
+    from desktop_ocr.core.results import PartResult
+
+    # GIVEN two regions of a page whose stored results carry their second reading
+    path = tmp_path / "bill.png"
+    Image.new("RGB", (400, 300), "white").save(path)
+    win = make_window(Settings(engine="openai", endpoint=NOWHERE))
+    win.engines.use(ReplayEngine([""]))
+    done = {"layout": Layout.of((10, 10), []).to_dict(), "codes": []}
+    first = PartResult(source=str(path), region=(0, 0, 1, 0.5), region_id="a",
+                       region_label="Region 1", text="Total 58.00 EUR", engine="openai",
+                       finish="stop", extra={**done, "doubts": [
+                           {"start": 6, "end": 11, "vlm": "58.00", "cpu": "59.00"}]})
+    second = PartResult(source=str(path), region=(0, 0.5, 1, 0.5), region_id="b",
+                        region_label="Region 2", text="Paid 12.00", engine="openai",
+                        finish="stop", extra={**done, "doubts": [
+                            {"start": 0, "end": 4, "vlm": "Paid", "cpu": "Pald"}]})
+    # WHEN both are opened from History on the same page
+    win.open_result(first)
+    qtbot.waitUntil(lambda: win.session is not None and win.session.path == path, timeout=10_000)
+    win.open_result(second)
+    # THEN each doubt is marked on its own word in the page's text, and counted
+    view = win.result_view
+    text = view.toPlainText()
+    assert text == "[Region 1]\nTotal 58.00 EUR\n\n[Region 2]\nPaid 12.00"
+    assert [text[a:b] for a, b in _marks(view)] == ["58.00", "Paid"]
+    assert win.result_extras.bar.doubt_label.text().startswith("2 doubtful words")
+    assert not win.result_extras.reader.busy  # nothing left to read again
+    # AND a word the user changed in the view is not marked any more
+    cursor = QTextCursor(view.document())
+    cursor.setPosition(text.index("Paid"))
+    cursor.setPosition(text.index("Paid") + 4, QTextCursor.MoveMode.KeepAnchor)
+    cursor.insertText("Owed")
+    win.result_extras.refresh()
+    assert [view.toPlainText()[a:b] for a, b in _marks(view)] == ["58.00"]
