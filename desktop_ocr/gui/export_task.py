@@ -64,3 +64,21 @@ async def export_results(results: Sequence[PartResult], target: Path, *, per_inp
             except Exception:  # noqa: BLE001 - the file is written; the boxes are read again next time
                 pass
     return written
+
+
+async def export_session(session, items: Sequence[Any], path: Path, *,
+                         status: Callable[[str], None] | None = None, library=None) -> Path:
+    """The window's document (`core.session.Session`): its export items as they are; a
+    searchable PDF first finds where the text sits (the boxes the second reading kept,
+    else the CPU engine reads the page now), with the picture of a paste or snip and the
+    password the PDF was opened with."""
+    from desktop_ocr.core.export import export
+
+    if not wants_layouts(path):
+        return await asyncio.to_thread(export, items, path)
+    password = session.document.password
+    (written,) = await export_results(
+        session.all_results(), path, status=status, library=library,
+        image_for=(lambda _r: session.image) if session.kind != "file" else None,
+        passwords={str(session.path): password} if session.path and password else None)
+    return written

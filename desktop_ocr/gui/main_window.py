@@ -1234,7 +1234,10 @@ class MainWindow(QMainWindow):
 
         async def run() -> None:
             try:
-                written = await self._write_export(session, items, path)
+                from desktop_ocr.gui.export_task import export_session
+
+                written = await export_session(session, items, path,
+                                               status=self.state_label.setText, library=self.library)
             except ExportError as exc:
                 self.notifications.notify(str(exc), Severity.ERROR)
                 self.state_label.setText(f"Exporting to {path.name} failed")
@@ -1246,20 +1249,6 @@ class MainWindow(QMainWindow):
 
         self._export_task = asyncio.ensure_future(run())
         return self._export_task
-
-    async def _write_export(self, session: Session, items: list, path: Path) -> Path:
-        """A searchable PDF first finds where the text sits (the boxes the second reading
-        kept, else the CPU engine reads the page now); other formats just write."""
-        from desktop_ocr.gui.export_task import export_results, wants_layouts
-
-        if not wants_layouts(path):
-            return await asyncio.to_thread(export, items, path)
-        password = session.document.password
-        (written,) = await export_results(
-            session.all_results(), path, status=self.state_label.setText, library=self.library,
-            image_for=(lambda _r: session.image) if session.kind != "file" else None,
-            passwords={str(session.path): password} if session.path and password else None)
-        return written
 
     # ---------------------------------------------------------------- doubtful words, codes, questions
 
