@@ -494,6 +494,9 @@ class Document:
         self.render_count = 0
         self._token = next(_tokens)
         self._closed = False
+        # The password it was opened with: an export that copies its pages (a searchable
+        # PDF) opens the file again.
+        self.password: str | None = None
         self._count_lock = threading.Lock()
 
     def __repr__(self) -> str:
@@ -770,8 +773,10 @@ def _open_pdf(source: Path | bytes, kind: str, name: str, password: str | None,
             doc.close()
             raise
     path = source if isinstance(source, Path) else None
-    return Document(_PdfSource(doc, kind), name, path, cache=cache, repaired=repaired,
-                    warnings=warnings)
+    opened = Document(_PdfSource(doc, kind), name, path, cache=cache, repaired=repaired,
+                      warnings=warnings)
+    opened.password = password
+    return opened
 
 
 def open_decoded(path: Path, password: str | None = None) -> Document:

@@ -492,10 +492,9 @@ def _json(items: Sequence[ExportItem]) -> str:
 
 def items_from_results(results: Sequence[PartResult]) -> list[ExportItem]:
     """Export items for stored or fresh results: tables as the user edited them, failed
-    parts left out, the page shown only for sources with more than one page."""
-    return [ExportItem(source=r.source, page=r.page if r.page_count > 1 else None,
-                       region=r.region_label, task=r.task, text=r.text, tables=r.tables)
-            for r in results if r.ok]
+    parts left out, the page shown only for sources with more than one page, the CPU
+    engine's boxes where the result keeps them (a searchable PDF places its text there)."""
+    return [ExportItem.from_result(r) for r in results if r.ok]
 
 
 _BATCH_SOURCES = ("File", "Page", "Region", "Task", "Engine", "Model", "Finished", "Sheet", "Path")

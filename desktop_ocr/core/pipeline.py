@@ -51,7 +51,9 @@ from desktop_ocr.core.contract import (
     EngineTimeout,
     EngineUnavailable,
     FinishReason,
+    Request,
 )
+from desktop_ocr.core.conversation import ASK_TASK, Conversation
 from desktop_ocr.core.documents import (
     OPEN_ERRORS,
     Document,
@@ -63,7 +65,7 @@ from desktop_ocr.core.documents import (
 from desktop_ocr.core.notifications import user_message
 from desktop_ocr.core.regions import Region, RegionSpec, parse_pages
 from desktop_ocr.core.results import PartResult, ReuseKey, content_hash, file_hash
-from desktop_ocr.core.tasks import build_request, request_fields
+from desktop_ocr.core.tasks import build_request, overrides_from_settings, request_fields
 
 if TYPE_CHECKING:
     from PIL import Image
@@ -115,6 +117,10 @@ class Source:
     ocr: bool = True  # False: text layer only; a page without one gives ""
     password: str | None = None
     overrides: dict[str, Any] = field(default_factory=dict)  # decoding, e.g. a stronger penalty
+    # A follow-up question about the image (core/conversation.py): each part is asked
+    # `question` with the conversation so far instead of running a task.
+    question: str = ""
+    conversation: Conversation | None = None
 
     @property
     def name(self) -> str:
@@ -352,6 +358,44 @@ class FixedEngine:
         return self.engine
 
 
+class LazyEngine(FixedEngine):
+    """An EngineHandle that creates its engine on first use, in a worker thread (creating
+    one may import its runtime): the engine a task names for itself (`Task.engine`)."""
+
+    def __init__(self, factory: Callable[[], Engine]) -> None:
+        self.factory = factory
+        self.engine: Engine | None = None  # type: ignore[assignment]
+        self._lock: asyncio.Lock | None = None
+
+    async def prepare(self) -> Engine:
+        if self.engine is None:
+            if self._lock is None:
+                self._lock = asyncio.Lock()
+            async with self._lock:
+                if self.engine is None:
+                    self.engine = await asyncio.to_thread(self.factory)
+        return self.engine
+
+    async def ensure(self) -> Engine:
+        engine = await self.prepare()
+        await engine.start()
+        return engine
+
+    async def restart(self) -> Engine:
+        engine = await self.prepare()
+        await engine.stop()
+        await engine.start()
+        return engine
+
+    async def stop(self) -> None:
+        if self.engine is not None:
+            await self.engine.stop()
+
+
+# The engine handle a task needs instead of the run's own (None: the run's own).
+EngineFor = Callable[[str], "EngineHandle | Engine | None"]
+
+
 class ResultStore(Protocol):
     """What the pipeline needs of the results library (its async facade)."""
 
@@ -405,8 +449,13 @@ class Pipeline:
                  library: ResultStore | None = None, on_event: Callable[[Any], None] | None = None,
                  concurrency: int | None = None, retry: RetryPolicy | None = None,
                  reuse: bool = False, password_provider: PasswordProvider | None = None,
-                 restart_on_death: bool | None = None) -> None:
-        self.engine = engine if hasattr(engine, "ensure") else FixedEngine(engine)  # type: ignore[arg-type]
+                 restart_on_death: bool | None = None, engine_for: EngineFor | None = None
+                 ) -> None:
+        """`engine_for(task)`: the engine a task runs on when it is not the run's own (the
+        codes task names the CPU engine's barcode reader whatever engine was chosen)."""
+        self.engine = _handle(engine)
+        self.engine_for = engine_for
+        self._task_handles: dict[str, EngineHandle] = {}
         self.settings = settings
         self.library = library
         self.on_event = on_event
@@ -424,7 +473,17 @@ class Pipeline:
         self._restart_lock = asyncio.Lock()
         # The engine died for good on this part: the run stops once its result is kept.
         self._stop_after: tuple[str, Part] | None = None
-        self._engine_started = False
+        self._started: set[int] = set()  # id() of the handles started in this run
+
+    def handle_for(self, task: str) -> EngineHandle:
+        """The engine handle a part of `task` runs on."""
+        if self.engine_for is None:
+            return self.engine
+        handle = self._task_handles.get(task)
+        if handle is None:
+            own = self.engine_for(task)
+            handle = self._task_handles[task] = self.engine if own is None else _handle(own)
+        return handle
 
     # ---------------------------------------------------------------- events
 
@@ -614,6 +673,11 @@ class Pipeline:
             parts: list[Part] = []
             for index, page_parts in layout:
                 for region, rotation in page_parts:
+                    if source.question:  # a follow-up question: no task, no preset prompt
+                        parts.append(Part(first + len(parts), si, source, doc, digest, index,
+                                          region, rotation, ASK_TASK, source.question.strip(),
+                                          None))
+                        continue
                     task = (region.task if region is not None and region.task else None) \
                         or source.task or self.settings.task
                     custom = source.prompt if task == "custom" else None
@@ -664,10 +728,11 @@ class Pipeline:
                 return part.result(text=text, origin="pdf-text", finish=FinishReason.STOP.value,
                                    seconds=time.monotonic() - began,
                                    thumbnail=await asyncio.to_thread(_thumbnail_of, part, None))
-        engine = await self.engine.prepare()
-        if self.reuse and self.library is not None:
-            if not self._engine_started and getattr(engine, "model", None) is None:
-                engine = await self._ensure()  # a server names its model only once started
+        handle = self.handle_for(part.task)
+        engine = await handle.prepare()
+        if self.reuse and self.library is not None and not src.question:
+            if id(handle) not in self._started and getattr(engine, "model", None) is None:
+                engine = await self._ensure(handle)  # a server names its model only once started
             key = part.result(engine=engine.name, model=_model(engine)).reuse_key()
             stored = await self._store(self.library.find(key))
             if stored is not None:
@@ -684,18 +749,29 @@ class Pipeline:
             return part.result(error=user_message(exc), seconds=time.monotonic() - began)
         return await self._recognise(part, image, thumb, began)
 
-    async def _ensure(self) -> Engine:
+    async def _ensure(self, handle: EngineHandle | None = None) -> Engine:
+        handle = handle or self.engine
         async with self._restart_lock:  # a restart in progress: wait for the new engine
             pass
-        engine = await self.engine.ensure()
-        self._engine_started = True
+        engine = await handle.ensure()
+        self._started.add(id(handle))
         return engine
+
+    def _request(self, part: Part, image: Image.Image) -> Request:
+        src = part.source
+        if src.question:
+            decoding = dict(overrides_from_settings(self.settings))
+            decoding.update({k: v for k, v in (src.overrides or {}).items() if v is not None})
+            return (src.conversation or Conversation()).request(
+                image, src.question, label=part.label, **decoding)
+        return build_request(image, part.task, language=self.settings.language,
+                             custom_prompt=part.custom_prompt, settings=self.settings,
+                             overrides=src.overrides or None, label=part.label)
 
     async def _recognise(self, part: Part, image: Image.Image, thumb: bytes,
                          began: float) -> PartResult:
-        request = build_request(image, part.task, language=self.settings.language,
-                                custom_prompt=part.custom_prompt, settings=self.settings,
-                                overrides=part.source.overrides or None, label=part.label)
+        request = self._request(part, image)
+        handle = self.handle_for(part.task)
         texts: list[str] = []
         finish: FinishReason | None = None
         first_token: float | None = None
@@ -716,7 +792,7 @@ class Pipeline:
             generation = self._generation  # which life of the engine this attempt talks to
             try:
                 try:
-                    engine = await self._ensure()
+                    engine = await self._ensure(handle)
                 except EngineDied:
                     raise
                 except EngineUnavailable as exc:
@@ -748,7 +824,7 @@ class Pipeline:
             except _Stop:
                 raise
             except EngineDied as exc:
-                restarted = await self._restart(exc, part, generation)
+                restarted = await self._restart(exc, part, generation, handle)
                 if restarted and not texts:
                     continue  # died before its first token: try the part again
                 if not restarted:  # for good: keep this part's result, then stop the run
@@ -775,7 +851,8 @@ class Pipeline:
                            seconds=time.monotonic() - began, attempts=attempts, thumbnail=thumb,
                            first_token_s=_since(began, first_token), extra=extra)
 
-    async def _restart(self, exc: EngineDied, part: Part | None, generation: int) -> bool:
+    async def _restart(self, exc: EngineDied, part: Part | None, generation: int,
+                       handle: EngineHandle | None = None) -> bool:
         """Start the engine again after its process died, once per run (the setting).
         Parts in flight see the same death: the first restarts it, the others (whose
         attempt began before that restart) just try again. True: try again."""
@@ -787,7 +864,7 @@ class Pipeline:
             self._restarts += 1
             self._emit(EngineRestarted(exc.user_message, part))
             try:
-                await self.engine.restart()
+                await (handle or self.engine).restart()
             except EngineError as again:
                 raise _Stop(f"{exc} Starting it again failed: {again.user_message}") from again
             self._generation += 1
@@ -816,6 +893,10 @@ def _file_hash_cached(path: Path) -> str:
     return digest
 
 
+def _handle(engine: EngineHandle | Engine) -> EngineHandle:
+    return engine if hasattr(engine, "ensure") else FixedEngine(engine)  # type: ignore[arg-type,return-value]
+
+
 def _source_hash(source: Source, doc: Document) -> str:
     if source.path is not None and source.path.is_file():
         return _file_hash_cached(source.path)
@@ -833,7 +914,9 @@ def _layout(source: Source, doc: Document
     """The source's content hash and, per page to run, its parts: one worker-thread hop
     for the whole source (a thread hop per page of a long PDF adds up)."""
     indices = _page_indices(source, doc)
-    return _source_hash(source, doc), [(i, _page_parts(source, doc, i)) for i in indices]
+    # A question's answer is never reused or stored: no need to hash a long file for it.
+    digest = "" if source.question else _source_hash(source, doc)
+    return digest, [(i, _page_parts(source, doc, i)) for i in indices]
 
 
 def _page_indices(source: Source, doc: Document) -> list[int]:

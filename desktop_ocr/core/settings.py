@@ -83,6 +83,7 @@ class Settings:
     recent_files: list = _setting([], "Recently opened files", cli=False)
     prefer_text_layer: bool = _setting(True, "Recognise all pages: use a PDF page's own text where it has some", cli=False)
     page_cache_mb: int = _setting(128, "Memory for rendered pages of the open document, in MiB", cli=False)
+    second_reading: bool = _setting(True, "The window: after a vision-language engine's answer the CPU engine reads the same image in the background (doubtful words, codes, where the text sits)", cli=False)
     # Results library (core/library/)
     history_keep_days: int = _setting(0, "Keep results in the library this many days (0 = forever)", cli=False)
     history_max_entries: int = _setting(100_000, "Most results the library keeps; the oldest go first (0 = no limit)", cli=False)

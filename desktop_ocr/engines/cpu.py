@@ -28,7 +28,7 @@ import math
 import os
 import re
 import threading
-from collections.abc import AsyncIterator, Iterator, Sequence
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -36,6 +36,7 @@ from typing import TYPE_CHECKING, Any
 from desktop_ocr.core.contract import (
     BadImage,
     BadRequest,
+    Cancelled,
     Chunk,
     EngineCrashed,
     EngineUnavailable,
@@ -516,17 +517,26 @@ def shared_models() -> OcrModels:
         return _shared
 
 
-def recognize_boxes(image: Image.Image, models: OcrModels | None = None) -> list[TextBox]:
+def recognize_boxes(image: Image.Image, models: OcrModels | None = None, *,
+                    should_stop: Callable[[], bool] | None = None) -> list[TextBox]:
     """Synchronous: every recognised segment of `image`, in reading order. Blocks (seconds):
-    call it from a worker thread, never from an event loop."""
+    call it from a worker thread, never from an event loop. `should_stop()` is asked
+    between lines: true raises Cancelled (a background reading nobody needs any more)."""
     m = models or shared_models()
-    return [b for _, boxes in m.iter_lines(image) for b in boxes]
+    out: list[TextBox] = []
+    for _, boxes in m.iter_lines(image):
+        if should_stop is not None and should_stop():
+            raise Cancelled("The reading was cancelled.")
+        out += boxes
+    return out
 
 
-def recognize_layout(image: Image.Image, models: OcrModels | None = None) -> Layout:
+def recognize_layout(image: Image.Image, models: OcrModels | None = None, *,
+                     should_stop: Callable[[], bool] | None = None) -> Layout:
     """Synchronous: `recognize_boxes` as plain data for core/ (the searchable PDF's
     positions, the doubtful-words check): the image's size and its segments' boxes."""
-    return Layout.of(image.size, ((b.text, b.bbox, b.score) for b in recognize_boxes(image, models)))
+    boxes = recognize_boxes(image, models, should_stop=should_stop)
+    return Layout.of(image.size, ((b.text, b.bbox, b.score) for b in boxes))
 
 
 def recognize_text(image: Image.Image, models: OcrModels | None = None) -> str:

@@ -35,10 +35,11 @@ from PySide6.QtWidgets import (
 )
 
 from desktop_ocr.core import pipeline as pl
-from desktop_ocr.core.export import ExportError, export_batch
+from desktop_ocr.core.export import ExportError
 from desktop_ocr.core.notifications import NotificationManager, Severity
 from desktop_ocr.core.results import PartResult
 from desktop_ocr.gui import focus, look
+from desktop_ocr.gui.export_task import export_results
 from desktop_ocr.gui.i18n import count, translate
 
 _Index = QModelIndex | QPersistentModelIndex
@@ -173,8 +174,7 @@ class BatchPanel(QDockWidget):
         self.cancel_button.clicked.connect(runs.cancel)
         self.export_button = QPushButton(translate("BatchPanel", "Export…"))
         menu = QMenu(self.export_button)
-        self.export_one_action = menu.addAction(translate("BatchPanel", "One workbook (a sheet per "
-                                                                        "table)…"),
+        self.export_one_action = menu.addAction(translate("BatchPanel", "One file (a workbook, a searchable PDF…)…"),
                                                 self.choose_workbook)
         self.export_folder_action = menu.addAction(translate("BatchPanel", "One file per input, "
                                                                            "into a folder…"),
@@ -325,14 +325,14 @@ class BatchPanel(QDockWidget):
         return [r for row in self.model.rows for r in sorted(row.results, key=_order)]
 
     def choose_workbook(self) -> None:
-        from desktop_ocr.gui.file_filters import filter_for
+        from desktop_ocr.gui.file_filters import export_filter, filter_for, with_suffix_of
 
         with focus.kept(self.window(), self.table):
-            path, _ = QFileDialog.getSaveFileName(
+            path, chosen = QFileDialog.getSaveFileName(
                 self, translate("BatchPanel", "Export the batch"), str(Path.home() / "batch.xlsx"),
-                ";;".join(filter_for(f) for f in ("xlsx", "json", "txt")))
+                export_filter(), filter_for("xlsx"))
         if path:
-            self.export_to(Path(path))
+            self.export_to(with_suffix_of(Path(path), chosen))
 
     def choose_folder(self) -> None:
         with focus.kept(self.window(), self.table):
@@ -347,11 +347,16 @@ class BatchPanel(QDockWidget):
         results = self.results()
 
         async def run() -> None:
+            summary = self.summary.text()
             try:
-                written = await asyncio.to_thread(export_batch, results, target, per_input, fmt)
+                # a searchable PDF reads where the text sits first (CPU engine, per page)
+                written = await export_results(results, target, per_input=per_input, fmt=fmt,
+                                               status=self.summary.setText)
             except ExportError as exc:
                 self.notifications.notify(str(exc), Severity.ERROR)
                 return
+            finally:
+                self.summary.setText(summary)
             where = written[0] if len(written) == 1 else target
             self.notifications.notify(count(len(written),
                                             translate("BatchPanel", "Exported the batch to 1 file: "

@@ -16,7 +16,9 @@ from PySide6.QtCore import QObject, Signal
 from desktop_ocr.core.contract import Engine, EngineError, EngineUnavailable
 from desktop_ocr.core.notifications import NotificationManager, user_message
 from desktop_ocr.core.notifications import manager as default_manager
+from desktop_ocr.core.pipeline import LazyEngine
 from desktop_ocr.core.settings import Settings
+from desktop_ocr.core.tasks import PRESETS
 from desktop_ocr.engines import choose_auto, create_engine
 from desktop_ocr.engines.lmdeploy_server import ServerState, ServerStatus
 from desktop_ocr.gui.i18n import engine_name, translate
@@ -39,6 +41,9 @@ class EngineHost(QObject):
         self._switch_lock: asyncio.Lock | None = None
         self.runs = None  # the RunController using this engine (it sets itself)
         self.on_stop = None  # awaited before the engine stops: cancel the runs using it
+        # Engines a task names for itself (Task.engine: the codes task's barcode reader),
+        # by engine id; created when a part of that task first needs one.
+        self._task_engines: dict[str, LazyEngine] = {}
 
     @property
     def busy(self) -> bool:
@@ -123,6 +128,21 @@ class EngineHost(QObject):
                                       translate("EngineHost", "restarting")))
         return await self.ensure()
 
+    def engine_for(self, task: str) -> LazyEngine | None:
+        """The pipeline's `engine_for`: the engine a task names for itself when it is not
+        the window's (None: the window's engine). The codes task reads with the CPU
+        engine's barcode reader whichever engine the user chose."""
+        preset = PRESETS.get(task)
+        wanted = preset.engine if preset is not None else None
+        current = self._engine.name if self._engine is not None else self.settings.engine
+        if not wanted or wanted == current:
+            return None
+        handle = self._task_engines.get(wanted)
+        if handle is None:
+            handle = self._task_engines[wanted] = LazyEngine(
+                lambda: create_engine(self.settings, wanted))
+        return handle
+
     # ---------------------------------------------------------------- engine panel
 
     def _attach(self, engine: Engine) -> Engine:
@@ -184,5 +204,7 @@ class EngineHost(QObject):
                 await self._start_task
             except BaseException:  # noqa: B036 - shutting down, the error was reported already
                 pass
+        for handle in self._task_engines.values():
+            await handle.stop()
         if self._engine is not None:
             await self._engine.stop()

@@ -63,13 +63,14 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop_ocr.core.export import ExportError, ExportItem, export_batch
+from desktop_ocr.core.export import ExportError, ExportItem
 from desktop_ocr.core.library import AsyncLibrary, Hit, query_terms, readable_text, snippet
 from desktop_ocr.core.notifications import NotificationManager, Severity, user_message
 from desktop_ocr.core.results import PartResult
 from desktop_ocr.core.settings import Settings
 from desktop_ocr.core.tables import Table
 from desktop_ocr.gui import focus, look
+from desktop_ocr.gui.export_task import export_results
 from desktop_ocr.gui.file_filters import export_filters, filter_for
 from desktop_ocr.gui.i18n import count, engine_name, region_name, result_label, translate
 from desktop_ocr.gui.region_models import task_title
@@ -799,8 +800,11 @@ class HistoryPanel(QWidget):
         chosen = list(results if results is not None else self.selected_results())
 
         async def run() -> None:
+            status = self.status.text()
             try:
-                written = await asyncio.to_thread(export_batch, chosen, path, per_input)
+                # a searchable PDF reads where the text sits first (CPU engine, per page)
+                written = await export_results(chosen, path, per_input=per_input,
+                                               status=self.status.setText, library=self.library)
             except ExportError as exc:
                 self.notifications.notify(str(exc), Severity.ERROR)
                 return
@@ -808,6 +812,8 @@ class HistoryPanel(QWidget):
                 self.notifications.report(exc, translate("HistoryPanel", "Exporting to {name} failed")
                                           .format(name=path.name))
                 return
+            finally:
+                self.status.setText(status)
             where = str(written[0]) if len(written) == 1 else translate(
                 "HistoryPanel", "{n} files in {folder}").format(n=len(written), folder=path)
             self.notifications.notify(count(len(chosen),

@@ -400,6 +400,11 @@ class MainWindow(QMainWindow):
         self.close_to_tray_action = self._toggle(translate("MainWindow", "&Keep running in the tray when closed"),
                                                  self.settings.close_to_tray, self._set_close_to_tray)
         self.close_to_tray_action.setEnabled(False)  # until the app finds a system tray
+        self.second_reading_action = self._toggle(
+            translate("MainWindow", "Check the words with the CPU engine"), self.settings.second_reading,
+            self._set_second_reading, translate("MainWindow", "After a vision-language engine's answer, the "
+                                                "CPU engine reads the same image in the background: doubtful "
+                                                "words are underlined, codes shown"))
         self._refresh_icons()
 
     def _build_ui(self) -> None:
@@ -444,8 +449,8 @@ class MainWindow(QMainWindow):
         self.task_menu = QMenu(translate("MainWindow", "&Task"), run_menu)
         for action in (self.recognise_action, self.recognise_all_action, self.task_menu,
                        self.use_text_action, self.prefer_text_action, None, self.snip_action,
-                       self.clipboard_action, None, self.retry_action, self.cancel_action,
-                       self.clear_results_action):
+                       self.clipboard_action, None, self.second_reading_action, None,
+                       self.retry_action, self.cancel_action, self.clear_results_action):
             if action is None:
                 run_menu.addSeparator()
             elif isinstance(action, QMenu):
@@ -575,6 +580,7 @@ class MainWindow(QMainWindow):
         right_layout.addWidget(self.batch_bar)
         right_layout.addLayout(head)
         right_layout.addWidget(self._build_result_tabs(), 1)
+        self._build_result_tools(right_layout)
         self.right_pane = right
         for view, name in ((self.page_view, "pageView"), (self.result_view, "resultView"),
                            (self.thumb_strip, "thumbStrip"), (self.region_panel.table, "regionTable")):
@@ -846,9 +852,11 @@ class MainWindow(QMainWindow):
         self.show_session(Session(document, path))
 
     def _close_session(self) -> None:
-        if self.runs.busy and self.runs.kind in LIVE_KINDS + ("document",) \
+        if self.runs.busy and self.runs.kind in LIVE_KINDS + ("document", "ask") \
                 and self._run_uses_session(self.session):
             self.runs.cancel()
+        self.result_extras.forget()
+        self.ask_box.clear()
         self.loader.cancel()
         self.thumbnail_model.cancel()
         if self._text_check is not None:
@@ -1116,6 +1124,7 @@ class MainWindow(QMainWindow):
         self.time_label.setText("")
         if info.kind in LIVE_KINDS:
             self.result_view.reset()
+            self.result_extras.show([])
             self._start_live_tables(info.label, self.settings.task, new_run=True)
             self.results_label.setText(translate("MainWindow", "Results: {what}").format(
                 what=info.label))
@@ -1163,6 +1172,8 @@ class MainWindow(QMainWindow):
         return None
 
     def _on_part_finished(self, part: pl.Part, result: PartResult) -> None:
+        if part.source.question:
+            return  # an answer about a result (ask_box.py keeps it with that result)
         if self.history_panel is not None and result.id is not None:
             self.history_panel.widget().result_stored(result)
         session = self._session_for(result)
@@ -1184,6 +1195,8 @@ class MainWindow(QMainWindow):
         if session is None:
             return
         session.set_result(result)
+        self.result_extras.forget(keep=self._in_session)  # results it replaced go unread
+        self.result_extras.add(result, session.document)
         self.thumbnail_model.set_done(index, session.page(index).ok)
         if not live and (self.result_scope.currentData() == "document" or index == self.current_index):
             if not self._refresh.isActive():
@@ -1224,6 +1237,12 @@ class MainWindow(QMainWindow):
         seconds = self._end_run()
         self.time_label.setText(f"{seconds:.1f} s")
         results = summary.results
+        if info.kind == "ask":
+            self.state_label.setText(summary.stopped or translate(
+                "MainWindow", "Answered in {s} s").format(s=f"{seconds:.1f}"))
+            return
+        if self._live_run(info):
+            self._show_result_tools()
         if info.kind == "document":
             pages = len({r.page for r in results if r.ok})
             self.state_label.setText(summary.stopped or translate(
@@ -1325,6 +1344,7 @@ class MainWindow(QMainWindow):
                     n=self.current_index + 1))
         self.result_view.reset(text)
         self._show_stored_tables()
+        self._show_result_tools()
 
     def clipboard_payload(self) -> ClipboardPayload:
         """What Copy puts on the clipboard: the grids as edited (TSV + HTML) when the
@@ -1378,7 +1398,10 @@ class MainWindow(QMainWindow):
 
         async def run() -> None:
             try:
-                written = await asyncio.to_thread(export, items, path)
+                from desktop_ocr.gui.export_task import export_session
+
+                written = await export_session(session, items, path,
+                                               status=self.state_label.setText, library=self.library)
             except ExportError as exc:
                 self.notifications.notify(str(exc), Severity.ERROR)
                 self.state_label.setText(translate("MainWindow", "Exporting to {name} failed")
@@ -1394,6 +1417,44 @@ class MainWindow(QMainWindow):
 
         self._export_task = asyncio.ensure_future(run())
         return self._export_task
+
+    # ---------------------------------------------------------------- doubtful words, codes, questions
+
+    def _build_result_tools(self, layout: QVBoxLayout) -> None:
+        from desktop_ocr.gui.ask_box import AskBox
+        from desktop_ocr.gui.result_extras import ResultExtras
+
+        self.result_extras = ResultExtras(self.result_view, self.library, self)
+        self.result_extras.reader.set_enabled(self.settings.second_reading)
+        self.ask_box = AskBox(self.runs, self.engines, self.library, self.notifications)
+        layout.addWidget(self.result_extras.bar)
+        layout.addWidget(self.ask_box)
+
+    def _show_result_tools(self) -> None:
+        """The doubtful words and codes of the results shown; questions about the page's."""
+        session = self.session
+        if session is None or self.current_index < 0:
+            self.result_extras.show([])
+            self.ask_box.clear()
+            return
+        page = session.results(self.current_index)
+        whole = self.result_scope.currentData() == "document"
+        self.result_extras.show(session.all_results() if whole else page)
+        self.ask_box.set_results(session, page)
+
+    def _in_session(self, result: PartResult) -> bool:
+        session = self.session
+        return session is not None and any(
+            r is result for i in session.done_pages() for r in session.results(i))
+
+    def _set_second_reading(self, on: bool) -> None:
+        self.settings.second_reading = on
+        self._save_settings()
+        self.result_extras.reader.set_enabled(on)
+        if on and self.session is not None:
+            for result in self.session.all_results():
+                self.result_extras.add(result, self.session.document)
+        self.result_extras.refresh()
 
     # ---------------------------------------------------------------- table tab
     # Tables of the answer fill editable grids as their rows arrive (table_view.py); the
@@ -1600,7 +1661,8 @@ class MainWindow(QMainWindow):
         except Exception:  # noqa: BLE001 - no crop stored: a blank page carries the text
             image = Image.new("RGB", (320, 200), "white")
         document = document_from_image(image, name=result.name)
-        self.show_session(Session(document, None, kind=result.source_kind, label=result.name))
+        self.show_session(Session(document, None, kind=result.source_kind, label=result.name,
+                                  image=image))
         self._show_stored(result.with_(page=1, page_count=1))
 
     def _show_stored(self, result: PartResult) -> None:
@@ -1608,7 +1670,9 @@ class MainWindow(QMainWindow):
         if session is None:
             return
         index = min(max(result.page - 1, 0), session.page_count - 1)
-        session.set_result(result.with_(page=index + 1))
+        shown = result.with_(page=index + 1)
+        session.set_result(shown)
+        self.result_extras.add(shown, session.document)
         self.thumbnail_model.set_done(index, result.ok)
         self.go_to_page(index)
         self.show_results()
@@ -1879,6 +1943,7 @@ class MainWindow(QMainWindow):
             return
         self.runs.cancel()
         self._close_session()
+        self.result_extras.shutdown()
         self.page_view.shutdown()
         self.capture.shutdown()
         self.notification_area.detach()

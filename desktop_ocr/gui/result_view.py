@@ -8,7 +8,7 @@ the editor at most once per frame.
 from __future__ import annotations
 
 from PySide6.QtCore import QTimer, Signal
-from PySide6.QtGui import QFont, QTextCursor
+from PySide6.QtGui import QFont, QTextCharFormat, QTextCursor
 from PySide6.QtWidgets import QPlainTextEdit, QWidget
 
 from desktop_ocr.gui.i18n import translate
@@ -49,7 +49,7 @@ class ResultView(QPlainTextEdit):
         at_bottom = bar.value() >= bar.maximum() - 4
         cursor = QTextCursor(self.document())
         cursor.movePosition(QTextCursor.MoveOperation.End)
-        cursor.insertText(text)
+        cursor.insertText(text, QTextCharFormat())  # not a doubtful word's underline
         if at_bottom:
             bar.setValue(bar.maximum())
         self.textFlushed.emit()

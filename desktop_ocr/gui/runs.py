@@ -79,13 +79,15 @@ class RunController(QObject):
     # ---------------------------------------------------------------- control
 
     def start(self, sources: Sequence[pl.Source], kind: str, label: str, *, reuse: bool = False,
-              run_id: int | None = None) -> asyncio.Task:
-        """Start a run; a run in progress is cancelled first (its finished parts are kept)."""
+              run_id: int | None = None, store: bool = True) -> asyncio.Task:
+        """Start a run; a run in progress is cancelled first (its finished parts are kept).
+        `store=False`: its results are not added to the library (a follow-up question's
+        answer is kept with the result it is about instead)."""
         previous = self._task
         self.cancel()
         info = RunInfo(kind, label, tuple(sources))
         self.info = self._current = info
-        self._task = asyncio.ensure_future(self._run(previous, info, reuse, run_id))
+        self._task = asyncio.ensure_future(self._run(previous, info, reuse, run_id, store))
         self._task.add_done_callback(lambda _t, info=info: self._ended(info))
         return self._task
 
@@ -121,13 +123,15 @@ class RunController(QObject):
             self.cancelled.emit(info)
 
     async def _run(self, previous: asyncio.Task | None, info: RunInfo, reuse: bool,
-                   run_id: int | None) -> None:
+                   run_id: int | None, store: bool = True) -> None:
         if previous is not None and not previous.done():
             # Its bookkeeping (library run state, documents) first; its outcome is its own.
             await asyncio.wait({previous})
-        pipeline = pl.Pipeline(self.engines, self.settings, library=self.library,
+        pipeline = pl.Pipeline(self.engines, self.settings,
+                               library=self.library if store else None,
                                on_event=self._on_event, reuse=reuse,
-                               password_provider=self.password_provider)
+                               password_provider=self.password_provider,
+                               engine_for=self.engines.engine_for)
         self._pipeline = pipeline
         self.started.emit(info)
         try:

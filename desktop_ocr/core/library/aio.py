@@ -110,6 +110,9 @@ class AsyncLibrary:
     async def update_tables(self, rid: int, tables: Sequence[Table] | None) -> bool:
         return await self._call("update_tables", rid, tables)
 
+    async def update_extra(self, rid: int, extra: dict[str, Any]) -> bool:
+        return await self._call("update_extra", rid, extra)
+
     async def update_text(self, rid: int, text: str) -> bool:
         return await self._call("update_text", rid, text)
 

@@ -477,6 +477,13 @@ class Library:
 
         return self._tx(work)
 
+    def update_extra(self, rid: int, extra: dict[str, Any]) -> bool:
+        """What was learnt about a result after it was stored (a second reading's doubts,
+        boxes and codes; a conversation about its image): its `extra`, replaced whole."""
+        blob = json.dumps(extra, ensure_ascii=False, default=str)
+        return self._tx(lambda db: db.execute("UPDATE results SET extra = ? WHERE id = ?",
+                                              (blob, int(rid))).rowcount > 0)
+
     def update_text(self, rid: int, text: str) -> bool:
         return self._tx(lambda db: db.execute("UPDATE results SET text = ? WHERE id = ?",
                                               (text, int(rid))).rowcount > 0)

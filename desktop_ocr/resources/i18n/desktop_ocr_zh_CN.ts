@@ -2,6 +2,65 @@
 <!DOCTYPE TS>
 <TS version="2.1" language="zh_CN">
 <context>
+    <name>AskBox</name>
+    <message>
+        <source>The CPU engine reads text; it cannot answer questions about an image. Choose the local InternVL3 or a remote server in the engine panel to ask.</source>
+        <translation>CPU 引擎只识别文字，无法回答关于图像的问题。要提问，请在引擎面板中选择本地 InternVL3 或远程服务器。</translation>
+    </message>
+    <message>
+        <source>Questions and answers</source>
+        <translation>问答</translation>
+    </message>
+    <message>
+        <source>Ask about</source>
+        <translation>提问对象</translation>
+    </message>
+    <message>
+        <source>Which result the question is about</source>
+        <translation>问题针对哪个结果</translation>
+    </message>
+    <message>
+        <source>Ask about this image, e.g. “What is the total?”</source>
+        <translation>就这张图像提问，例如“总金额是多少？”</translation>
+    </message>
+    <message>
+        <source>Question about the image</source>
+        <translation>关于图像的问题</translation>
+    </message>
+    <message>
+        <source>Ask</source>
+        <translation>提问</translation>
+    </message>
+    <message>
+        <source>Ask the vision-language engine about this image; the answer is kept with the result</source>
+        <translation>向视觉语言引擎询问这张图像；回答会与结果一起保存</translation>
+    </message>
+    <message>
+        <source>Whole page</source>
+        <translation>整页</translation>
+    </message>
+    <message>
+        <source>Stop</source>
+        <translation>停止</translation>
+    </message>
+    <message>
+        <source>Stop the answer (Esc)</source>
+        <translation>停止回答（Esc）</translation>
+    </message>
+    <message>
+        <source>Questions can be asked once the recognition has finished</source>
+        <translation>识别完成后即可提问</translation>
+    </message>
+    <message>
+        <source>The answer was not kept in History: {error}</source>
+        <translation>回答未能保存到历史记录：{error}</translation>
+    </message>
+    <message>
+        <source>stopped</source>
+        <translation>已停止</translation>
+    </message>
+</context>
+<context>
     <name>BatchBar</name>
     <message>
         <source>Progress</source>
@@ -107,8 +166,8 @@
         <translation>导出…</translation>
     </message>
     <message>
-        <source>One workbook (a sheet per table)…</source>
-        <translation>一个工作簿（每个表格一张工作表）…</translation>
+        <source>One file (a workbook, a searchable PDF…)…</source>
+        <translation>单个文件（工作簿、可搜索 PDF…）…</translation>
     </message>
     <message>
         <source>One file per input, into a folder…</source>
@@ -810,6 +869,13 @@
     </message>
 </context>
 <context>
+    <name>Export</name>
+    <message>
+        <source>Finding where the text sits for the PDF: page {done} of {total} (CPU engine)…</source>
+        <translation>正在为 PDF 定位文字位置：第 {done} 页，共 {total} 页（CPU 引擎）…</translation>
+    </message>
+</context>
+<context>
     <name>HistoryPanel</name>
     <message>
         <source>Forever</source>
@@ -1362,6 +1428,14 @@
         <translation>关闭窗口时最小化到托盘(&amp;K)</translation>
     </message>
     <message>
+        <source>Check the words with the CPU engine</source>
+        <translation>用 CPU 引擎核对文字</translation>
+    </message>
+    <message>
+        <source>After a vision-language engine&apos;s answer, the CPU engine reads the same image in the background: doubtful words are underlined, codes shown</source>
+        <translation>视觉语言引擎回答后，CPU 引擎会在后台再读一遍同一张图像：存疑的字词加下划线，并显示识别到的条码</translation>
+    </message>
+    <message>
         <source>&amp;File</source>
         <translation>文件(&amp;F)</translation>
     </message>
@@ -1552,6 +1626,10 @@
     <message>
         <source>{eta} left</source>
         <translation>剩余 {eta}</translation>
+    </message>
+    <message>
+        <source>Answered in {s} s</source>
+        <translation>{s} 秒内完成回答</translation>
     </message>
     <message>
         <source>Recognised {n} pages of {what} in {s} s</source>
@@ -2474,6 +2552,37 @@
     <message>
         <source>x {x}, y {y}, {w} × {h} of the page</source>
         <translation>x {x}，y {y}，占页面 {w} × {h}</translation>
+    </message>
+</context>
+<context>
+    <name>ResultExtras</name>
+    <message>
+        <source>Doubtful words</source>
+        <translation>存疑字词</translation>
+    </message>
+    <message>
+        <source>Codes found</source>
+        <translation>找到的条码</translation>
+    </message>
+    <message>
+        <source>Checking the words with the CPU engine…</source>
+        <translation>正在用 CPU 引擎核对文字…</translation>
+    </message>
+    <message>
+        <source>The CPU engine reads the same image again to find words worth a second look</source>
+        <translation>CPU 引擎正在再读一遍同一张图像，找出值得再看一眼的字词</translation>
+    </message>
+    <message>
+        <source>Words the CPU engine read otherwise are underlined in amber</source>
+        <translation>CPU 引擎读法不同的字词以琥珀色下划线标出</translation>
+    </message>
+    <message>
+        <source>The CPU engine read every word alike</source>
+        <translation>CPU 引擎对每个字词的读法都相同</translation>
+    </message>
+    <message>
+        <source>— hover an underlined word for the CPU engine&apos;s reading</source>
+        <translation>— 将鼠标悬停在带下划线的字词上可查看 CPU 引擎的读法</translation>
     </message>
 </context>
 <context>
