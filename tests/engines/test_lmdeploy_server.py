@@ -227,16 +227,18 @@ def test_sigterm_ignored_needs_sigkill(fake_lmdeploy, monkeypatch):
     assert not wait_dead(pids, 2)
 
 
-def test_server_dying_after_ready_is_reported(fake_lmdeploy, monkeypatch):
+def test_server_dying_after_ready_is_reported(fake_lmdeploy, monkeypatch, tmp_path):
+    trigger = tmp_path / "die"
     monkeypatch.setenv("FAKE_LMDEPLOY_SCENARIO", "die_after_ready")
-    monkeypatch.setenv("FAKE_LMDEPLOY_LIFETIME", "0.8")
+    monkeypatch.setenv("FAKE_LMDEPLOY_DIE_FILE", str(trigger))
     states = []
     server = server_for(fake_lmdeploy, on_state=lambda st: states.append(st))
     engine = LMDeployEngine(server)
 
     async def go():
         await engine.start()
-        for _ in range(100):
+        trigger.touch()
+        for _ in range(400):
             if server.status.state is ServerState.FAILED:
                 break
             await asyncio.sleep(0.05)

@@ -209,19 +209,24 @@ def test_a_guard_on_any_process(tmp_path):
             app.wait()
 
 
-def test_stream_after_death_does_not_hang(fake_lmdeploy, monkeypatch):
+def test_stream_after_death_does_not_hang(fake_lmdeploy, monkeypatch, tmp_path):
     """The die-after-ready fake: the death is noticed between requests, too."""
+    trigger = tmp_path / "die"
     monkeypatch.setenv("FAKE_LMDEPLOY_SCENARIO", "die_after_ready")
-    monkeypatch.setenv("FAKE_LMDEPLOY_LIFETIME", "0.5")
+    monkeypatch.setenv("FAKE_LMDEPLOY_DIE_FILE", str(trigger))
+    # a hang would wait for the first token this long; failing fast is far below it
+    timeout = 30.0
     server = server_for(fake_lmdeploy)
-    engine = LMDeployEngine(server)
+    engine = LMDeployEngine(server, client_options={"timeout": timeout})
 
     async def go():
         await engine.start()
-        for _ in range(100):
+        trigger.touch()
+        for _ in range(400):
             if server.status.state is ServerState.FAILED:
                 break
             await asyncio.sleep(0.05)
+        assert server.status.state is ServerState.FAILED
         t0 = time.monotonic()
         with pytest.raises(ServerDied, match="Segmentation fault"):
             await collect(engine, Request(image=make_image((32, 32))))
@@ -229,7 +234,7 @@ def test_stream_after_death_does_not_hang(fake_lmdeploy, monkeypatch):
         await engine.stop()
         return took
 
-    assert run(go()) < 1.0
+    assert run(go()) < timeout / 3
 
 
 def test_a_frozen_app_can_be_its_own_watchdog():

@@ -60,10 +60,24 @@ def x_env(display: str, **extra: str) -> dict[str, str]:
 
 
 def xclip_set(display: str, data: bytes, target: str) -> None:
-    """Own the clipboard with `data` as `target` (xclip keeps serving it in the background)."""
+    """Own the clipboard with `data` as `target` (xclip keeps serving it in the background).
+
+    Returns once the clipboard serves `data`: xclip's foreground process exits before its
+    background one has surely taken the selection, and a paste in between would read the
+    previous owner's targets and the new owner's data."""
     subprocess.run(["xclip", "-selection", "clipboard", "-t", target, "-i"], input=data,
                    env=x_env(display), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                    check=True, timeout=10)
+    deadline = time.monotonic() + 10
+    while True:
+        try:
+            if xclip_get(display, target) == data:
+                return
+        except subprocess.CalledProcessError:
+            pass  # nobody owns it yet, or the old owner lacks this target
+        if time.monotonic() > deadline:
+            raise AssertionError(f"the clipboard never served the {target} just set")
+        time.sleep(0.02)
 
 
 def xclip_get(display: str, target: str | None = None) -> bytes:
