@@ -21,12 +21,9 @@ import sys
 from pathlib import Path
 
 from desktop_ocr.core.contract import EngineError, FinishReason
-from desktop_ocr.core.conversation import Conversation
-from desktop_ocr.core.documents import OPEN_ERRORS, PasswordRequired, open_document
-from desktop_ocr.core.notifications import user_message
+from desktop_ocr.core.conversation import ASK_TASK, Conversation
 from desktop_ocr.core.regions import RegionSpec, SpecError, parse_region
 from desktop_ocr.core.settings import Settings, add_cli_flags, apply_cli
-from desktop_ocr.core.tasks import overrides_from_settings
 
 PROG = "desktop-ocr ask"
 EXIT_USAGE = 64
@@ -70,53 +67,54 @@ def _load_conversation(path: Path | None) -> Conversation:
         raise ValueError(f"{path}: not a conversation file ({exc})") from None
 
 
-def _image(args: argparse.Namespace):
-    with open_document(args.path, args.password) as doc:
-        if not 1 <= args.page <= doc.page_count:
-            raise SpecError(f"{args.path.name} has {doc.page_count} page(s), not page {args.page}")
-        page = doc.pages[args.page - 1]
-        region = args.region.to_region(*page.size) if args.region else None
-        return page.render_for_engine(region)
-
-
 async def _ask(args: argparse.Namespace, settings: Settings) -> int:
+    # The question runs through the pipeline like any recognition (the GUI's ask box does
+    # the same): one stream loop, time limits, retries and an engine death handled once.
+    from desktop_ocr.core.pipeline import Pipeline, Source, SourceOpened
     from desktop_ocr.engines import create_engine
+    from desktop_ocr.ocr_printer import OcrPrinter
 
-    out = sys.stdout
     try:
         conversation = _load_conversation(args.conversation)
-        image = await asyncio.to_thread(_image, args)
-        request = conversation.request(image, args.question, label=args.path.name,
-                                       **overrides_from_settings(settings))
-    except (*OPEN_ERRORS, SpecError, ValueError, OSError) as exc:
-        hint = " Give it with --password." if isinstance(exc, PasswordRequired) else ""
-        print(f"{PROG}: {user_message(exc)}{hint}", file=sys.stderr)
+    except ValueError as exc:
+        print(f"{PROG}: {exc}", file=sys.stderr)
         return 2
-    parts: list[str] = []
-    finish: FinishReason | None = None
     try:
         engine = create_engine(settings)
-        await engine.start()
     except EngineError as exc:
         print(f"{PROG}: engine: {exc.user_message}", file=sys.stderr)
         return 2
+    source = Source(path=args.path, pages=[args.page - 1], region=args.region,
+                    password=args.password, question=args.question, conversation=conversation)
+    printer = OcrPrinter(sys.stdout, sys.stderr, [source], json_mode=False, several=False,
+                         engine=engine.name, task=ASK_TASK, prog=PROG)
+    opened: list[SourceOpened] = []
+
+    def on_event(event) -> None:
+        if isinstance(event, SourceOpened):
+            opened.append(event)
+        printer.on_event(event)
+
+    pipeline = Pipeline(engine, settings, on_event=on_event)
     try:
-        async for chunk in engine.stream(request):
-            if chunk.text:
-                parts.append(chunk.text)
-                out.write(chunk.text)
-                out.flush()
-            if chunk.finish_reason is not None:
-                finish = chunk.finish_reason
-    except EngineError as exc:
-        print(f"{PROG}: {exc.user_message}", file=sys.stderr)
-        return 2
+        summary = await pipeline.run([source], kind="ask")
     finally:
         await engine.stop()
-    answer = "".join(parts)
-    if answer and not answer.endswith("\n"):
-        out.write("\n")
-    conversation.add(args.question, answer)
+    printer.close(summary.results)
+    if printer.broken_pipe:
+        from desktop_ocr.cli import _quiet_broken_pipe
+
+        return _quiet_broken_pipe()
+    if opened and not opened[0].parts:
+        print(f"{PROG}: {args.path.name} has {opened[0].page_count} page(s), not page {args.page}",
+              file=sys.stderr)
+        return 2
+    if summary.stopped and not any(m == summary.stopped for _, m in printer.said_errors):
+        print(f"{PROG}: engine: {summary.stopped}", file=sys.stderr)
+    result = summary.results[0] if summary.results else None
+    if result is None or not result.ok:
+        return 2
+    conversation.add(args.question, result.text)
     if args.conversation is not None:
         from desktop_ocr.core.atomic import SaveError, atomic_write_text
 
@@ -126,10 +124,8 @@ async def _ask(args: argparse.Namespace, settings: Settings) -> int:
         except SaveError as exc:
             print(f"{PROG}: {exc}", file=sys.stderr)
             return 2
-    if finish in (FinishReason.LENGTH, FinishReason.REPETITION):
-        print(f"{PROG}: the answer is cut ({finish.value})", file=sys.stderr)
-        return 1
-    return 0
+    # the printer said why on stderr ("output cut at the token limit")
+    return 1 if result.finish in (FinishReason.LENGTH.value, FinishReason.REPETITION.value) else 0
 
 
 def ask_main(argv: list[str]) -> int:

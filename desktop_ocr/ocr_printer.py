@@ -23,8 +23,9 @@ class OcrPrinter:
     """
 
     def __init__(self, out: TextIO, err: TextIO, sources: list[pl.Source], *, json_mode: bool,
-                 several: bool, engine: str, task: str) -> None:
+                 several: bool, engine: str, task: str, prog: str = PROG) -> None:
         self.out, self.err = out, err
+        self.prog = prog
         self.sources = sources
         self.json_mode, self.several = json_mode, several
         self.engine, self.task = engine, task
@@ -119,7 +120,7 @@ class OcrPrinter:
 
     def _say(self, line: str) -> None:
         try:
-            self.err.write(f"{PROG}: {line}\n")
+            self.err.write(f"{self.prog}: {line}\n")
             self.err.flush()
         except (OSError, ValueError):  # a closed terminal (SIGHUP) must not stop the run
             pass

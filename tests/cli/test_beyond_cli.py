@@ -15,6 +15,8 @@ import pytest
 import zxingcpp
 from PIL import Image
 
+from desktop_ocr.core.pipeline import RetryPolicy
+
 sys.path.append(str(Path(__file__).resolve().parent.parent / "engines"))
 from engine_helpers import API_KEY, start_standin  # noqa: E402
 
@@ -67,6 +69,26 @@ def test_ask_bad_input_is_one_plain_line(corpus, tmp_path):
     proc = run_cli("ask", corpus / "bad-zero-byte.png", "What?", "--engine", "cpu")
     assert proc.returncode == 2 and "empty" in proc.stderr and "Traceback" not in proc.stderr
     assert run_cli("ask", corpus / RECEIPT).returncode == 64
+
+
+def test_ask_runs_like_a_recognition(corpus, server):
+    """`ask` goes through the pipeline: a cut answer, a silent server and a page that
+    does not exist are each said in one line, as `ocr` says them."""
+    # GIVEN a server that stops at the token limit: the answer is printed and called cut
+    cut = run_cli("ask", corpus / RECEIPT, "Total? [[scenario=length]]", *_remote(server))
+    assert cut.returncode == 1 and cut.stdout.strip()
+    assert "token limit" in cut.stderr and "Traceback" not in cut.stderr
+    # GIVEN a server that only sends keep-alives: the wait is said, then the time limit ends it
+    silent = run_cli("ask", corpus / RECEIPT, "Total? [[scenario=keepalive]]", *_remote(server),
+                     "--timeout", "6", timeout=60)
+    assert silent.returncode == 2, silent.stderr
+    assert "waiting for the server… 5 s" in silent.stderr
+    assert "Traceback" not in silent.stderr and silent.stdout == ""
+    # GIVEN a page the image does not have
+    page = run_cli("ask", corpus / RECEIPT, "Total?", *_remote(server), "--page", "3")
+    assert page.returncode == 2 and "has 1 page(s), not page 3" in page.stderr
+    # the silent server was asked again within the bounded retries, not once per second
+    assert 1 <= server.stats()["requests_keepalive"] <= RetryPolicy().attempts
 
 
 def _qr_page(path: Path, text: str) -> None:
