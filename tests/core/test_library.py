@@ -293,11 +293,65 @@ def test_a_version_1_database_is_migrated_and_its_rows_become_searchable(tmp_pat
     lib = Library.open(path)
     # THEN it is at the current schema, the old rows are found by search, new ones are added
     assert lib.notice == ""
-    assert lib._db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 2
+    assert lib._db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 3
     assert [h.result.text for h in lib.search("发票")] == ["旧的发票 old invoice"]
     assert [h.result.text for h in lib.search("tota")] == ["合计 total"]
     new = lib.add(_result("新 发票"))
     assert _ids(lib.search("发票"))[0] == new
+    lib.close()
+
+
+def test_questions_asked_about_a_result_are_searched(tmp_path):
+    from desktop_ocr.core.conversation import Conversation
+
+    # GIVEN a receipt result and, about another one, a follow-up question and its answer
+    lib = Library.open(tmp_path / "library.sqlite3")
+    lib.add(_result("TOTAL 28.30 CASH 50.00"))
+    asked = _result("发票 No. 42", prompt="Read all the text in the image")
+    asked.id = lib.add(asked)
+    Conversation.about(asked).add("What is the vendor's tax number?", "税号 GST 002077622272").store(asked)
+    # WHEN the conversation is kept with the result
+    assert lib.update_extra(asked.id, asked.extra)
+    # THEN words of the question and of the answer find it, long or short, English or Chinese,
+    # and the snippet shows the exchange where the hit is
+    for query in ("vendor", "002077622272", "税号", "tax 发票"):
+        hits = lib.search(query)
+        assert _ids(hits) == [asked.id], query
+    assert "vendor" in lib.search("vendor")[0].snippet
+    # the first exchange is the result's own prompt and text: the prompt is not a question
+    assert lib.search("Read all the text") == []
+    assert "No. 42" in lib.search("No. 42")[0].snippet
+    # WHEN the conversation is dropped, THEN its words find nothing
+    assert lib.update_extra(asked.id, {})
+    assert lib.search("vendor") == [] and lib.search("税号") == []
+    lib.close()
+
+
+def test_a_version_2_database_gets_its_stored_questions_searchable(tmp_path):
+    # GIVEN a database at schema version 2 holding a result with a conversation
+    path = tmp_path / "library.sqlite3"
+    db = sqlite3.connect(path)
+    db.create_function("grams", -1, libmod.grams, deterministic=True)
+    for step in libmod.MIGRATIONS[:2]:
+        step(db)
+    extra = ('{"conversation": {"exchanges": [{"question": "Read the text", "answer": "合计 9.91"},'
+             ' {"question": "Translate to English", "answer": "Total 9.91"}]}}')
+    db.execute("INSERT INTO results (created, source, source_kind, source_hash, name, page,"
+               " page_count, region_label, region_id, rotation, task, prompt, engine, model,"
+               " finish, error, origin, seconds, attempts, reuse, extra, text) VALUES"
+               " (1.0, '/old/a.png', 'file', '', 'a.png', 1, 1, '', '', 0, 'text', '', 'openai',"
+               " '', 'stop', '', 'ocr', 1.0, 1, '', ?, '合计 9.91')", (extra,))
+    db.execute("PRAGMA user_version=2")
+    db.commit()
+    db.close()
+    # WHEN this version opens it
+    lib = Library.open(path)
+    # THEN the question and its answer are found, the old text still is, and deleting works
+    assert lib.notice == ""
+    assert [h.result.name for h in lib.search("translate")] == ["a.png"]
+    assert [h.result.name for h in lib.search("合计")] == ["a.png"]
+    assert lib.delete(_ids(lib.search("english"))) == 1
+    assert lib.search("translate") == [] and lib.count() == 0
     lib.close()
 
 

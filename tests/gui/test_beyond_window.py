@@ -317,6 +317,9 @@ def test_a_question_under_the_result_streams_its_answer_and_is_kept(
         questions = [e.question for e in Conversation.about(stored).exchanges]
         assert questions[1:] == ["What is the total?", "Translate to English"]
         assert _await(qtbot, aloop, win.library.count()) == 1  # no result of its own
+        # ...where History's search finds it by the question
+        hits = _await(qtbot, aloop, win.library.search("translate"))
+        assert [h.result.id for h in hits] == [result.id]
         # ...so the result opened again from History shows it
         win.open_result(stored)
         qtbot.waitUntil(lambda: "Translate to English" in box.conversation_text(), timeout=5_000)

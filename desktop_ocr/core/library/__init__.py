@@ -35,7 +35,8 @@ the same calls on one dedicated thread and awaits them, for the GUI and the even
 
 Search is a case-insensitive substring match, the same for every script and length. A
 query is split at spaces into terms (double quotes keep a phrase together) and every term
-must match the file name, the text or the edited table cells. Terms of 3+ characters use an
+must match the file name, the text, the edited table cells or the follow-up questions asked
+about the result and their answers (`asked`, schema 3). Terms of 3+ characters use an
 FTS5 trigram index. Trigrams cannot answer 1-2 characters (发票, 合计, "in"), so a second,
 contentless FTS5 index holds each result's distinct 1- and 2-character grams of letters and
 digits (hex-encoded, so no tokenizer can split or fold them): a short term is one lookup

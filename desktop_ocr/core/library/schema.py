@@ -3,9 +3,12 @@ triggers that keep both search indexes in step with the results table."""
 
 from __future__ import annotations
 
+import json
 import logging
 import sqlite3
 from collections.abc import Callable
+
+from desktop_ocr.core.library.search import asked_text
 
 log = logging.getLogger(__name__)
 
@@ -86,21 +89,40 @@ def _trigram_available(db: sqlite3.Connection) -> bool:
         return False
 
 
-_DELETE_OLD = """
+# The v2 triggers, as shipped (the v2 migration must keep making exactly these).
+_V2_DELETE_OLD = """
     INSERT INTO search_text(search_text, rowid, name, text, cells)
         VALUES ('delete', old.id, old.name, old.text, old.cells);
     INSERT INTO search_grams(search_grams, rowid, grams)
         VALUES ('delete', old.id, grams(old.name, old.text, old.cells));"""
-_INSERT_NEW = """
+_V2_INSERT_NEW = """
     INSERT INTO search_text(rowid, name, text, cells) VALUES (new.id, new.name, new.text, new.cells);
     INSERT INTO search_grams(rowid, grams) VALUES (new.id, grams(new.name, new.text, new.cells));"""
+_V2_TRIGGERS = {
+    "results_search_ai": f"CREATE TRIGGER results_search_ai AFTER INSERT ON results BEGIN {_V2_INSERT_NEW} END",
+    "results_search_ad": f"CREATE TRIGGER results_search_ad AFTER DELETE ON results BEGIN {_V2_DELETE_OLD} END",
+    "results_search_au": ("CREATE TRIGGER results_search_au AFTER UPDATE OF name, text, cells ON results"
+                          f" BEGIN {_V2_DELETE_OLD} {_V2_INSERT_NEW} END"),
+}
+
+# Since v3 the follow-up questions and answers about a result (`asked`) are searched too.
+_DELETE_OLD = """
+    INSERT INTO search_text(search_text, rowid, name, text, cells, asked)
+        VALUES ('delete', old.id, old.name, old.text, old.cells, old.asked);
+    INSERT INTO search_grams(search_grams, rowid, grams)
+        VALUES ('delete', old.id, grams(old.name, old.text, old.cells, old.asked));"""
+_INSERT_NEW = """
+    INSERT INTO search_text(rowid, name, text, cells, asked)
+        VALUES (new.id, new.name, new.text, new.cells, new.asked);
+    INSERT INTO search_grams(rowid, grams)
+        VALUES (new.id, grams(new.name, new.text, new.cells, new.asked));"""
 # The triggers keep both search indexes in step with `results`; every connection that
 # writes needs the `grams` function (Library registers it).
 _SEARCH_TRIGGERS = {
     "results_search_ai": f"CREATE TRIGGER results_search_ai AFTER INSERT ON results BEGIN {_INSERT_NEW} END",
     "results_search_ad": f"CREATE TRIGGER results_search_ad AFTER DELETE ON results BEGIN {_DELETE_OLD} END",
-    "results_search_au": ("CREATE TRIGGER results_search_au AFTER UPDATE OF name, text, cells ON results"
-                          f" BEGIN {_DELETE_OLD} {_INSERT_NEW} END"),
+    "results_search_au": ("CREATE TRIGGER results_search_au AFTER UPDATE OF name, text, cells, asked"
+                          f" ON results BEGIN {_DELETE_OLD} {_INSERT_NEW} END"),
 }
 
 
@@ -117,7 +139,7 @@ def _v2_search(db: sqlite3.Connection) -> None:
         CREATE VIRTUAL TABLE search_grams USING fts5(
             grams, content='', detail='none', columnsize=0, tokenize='ascii');
     """)
-    for trigger in _SEARCH_TRIGGERS.values():
+    for trigger in _V2_TRIGGERS.values():
         db.execute(trigger)
     _script(db, """
         INSERT INTO search_text(search_text) VALUES ('rebuild');
@@ -125,8 +147,43 @@ def _v2_search(db: sqlite3.Connection) -> None:
     """)
 
 
+def _v3_asked(db: sqlite3.Connection) -> None:
+    """`asked`: the follow-up questions and answers kept with a result, searched like its
+    text; filled from the conversations already stored, both indexes rebuilt with it."""
+    has_fts = db.execute("SELECT 1 FROM sqlite_master WHERE name = 'search_text'").fetchone()
+    if has_fts:
+        for name in _SEARCH_TRIGGERS:
+            db.execute(f"DROP TRIGGER IF EXISTS {name}")
+        db.execute("DROP TABLE search_text")
+        db.execute("DROP TABLE search_grams")
+    db.execute("ALTER TABLE results ADD COLUMN asked TEXT NOT NULL DEFAULT ''")
+    rows = db.execute("SELECT id, extra FROM results WHERE instr(extra, '\"exchanges\"')").fetchall()
+    for rid, extra in rows:
+        try:
+            asked = asked_text(json.loads(extra))
+        except ValueError:
+            continue
+        if asked:
+            db.execute("UPDATE results SET asked = ? WHERE id = ?", (asked, rid))
+    if not has_fts:
+        return  # no trigram tokenizer (v2 said so): search scans `asked` too
+    _script(db, """
+        CREATE VIRTUAL TABLE search_text USING fts5(
+            name, text, cells, asked, content='results', content_rowid='id',
+            tokenize='trigram case_sensitive 0');
+        CREATE VIRTUAL TABLE search_grams USING fts5(
+            grams, content='', detail='none', columnsize=0, tokenize='ascii');
+    """)
+    for trigger in _SEARCH_TRIGGERS.values():
+        db.execute(trigger)
+    _script(db, """
+        INSERT INTO search_text(search_text) VALUES ('rebuild');
+        INSERT INTO search_grams(rowid, grams) SELECT id, grams(name, text, cells, asked) FROM results;
+    """)
+
+
 # Ordered: MIGRATIONS[k] takes a database from schema version k to k + 1 (PRAGMA
 # user_version). Append, never edit one that shipped.
-MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_v1_tables, _v2_search]
+MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_v1_tables, _v2_search, _v3_asked]
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -8,6 +8,7 @@ import sqlite3
 from collections.abc import Sequence
 from typing import Any
 
+from desktop_ocr.core.conversation import EXTRA_KEY as CONVERSATION_KEY
 from desktop_ocr.core.results import PartResult
 from desktop_ocr.core.tables import Table, parse
 
@@ -60,6 +61,20 @@ def query_terms(query: str) -> list[str]:
         if term and term not in terms:
             terms.append(term)
     return terms
+
+
+def asked_text(extra: dict[str, Any] | None) -> str:
+    """The follow-up questions about a result and their answers, one after the other, from
+    its `extra` (the first exchange is the result's own prompt and text: not repeated)."""
+    stored = (extra or {}).get(CONVERSATION_KEY) if isinstance(extra, dict) else None
+    exchanges = stored.get("exchanges") if isinstance(stored, dict) else None
+    if not isinstance(exchanges, list):
+        return ""
+    lines = []
+    for ex in exchanges[1:]:
+        if isinstance(ex, dict):
+            lines += [str(ex.get("question") or "").strip(), str(ex.get("answer") or "").strip()]
+    return "\n".join(line for line in lines if line)
 
 
 def readable_text(result: PartResult) -> str:
@@ -136,7 +151,7 @@ def search_ids(db: sqlite3.Connection, terms: list[str], limit: int, before_id: 
         long = short = []
     text_match = " AND ".join(_fts_phrase(t) for t in long)
     gram_match = " AND ".join('"' + "".join(_enc(ch) for ch in t) + '"' for t in short)
-    haystack = "name || char(10) || text || char(10) || cells"
+    haystack = "name || char(10) || text || char(10) || cells || char(10) || asked"
     conds: list[str] = []
     params: list[Any] = []
     # Drive from one index (it yields rowids newest first and stops at the limit);

@@ -22,6 +22,7 @@ from desktop_ocr.core.library.schema import _SEARCH_TRIGGERS, MIGRATIONS, SCHEMA
 from desktop_ocr.core.library.search import (
     _cells_text,
     _contains,
+    asked_text,
     grams,
     query_terms,
     readable_text,
@@ -437,7 +438,8 @@ class Library:
                 result.origin, result.seconds, result.first_token_s, result.attempts,
                 _reuse_hash(result.reuse_key()),
                 json.dumps(result.extra, ensure_ascii=False, default=str),
-                _tables_json(result.tables), _cells_text(result.tables), result.text)
+                _tables_json(result.tables), _cells_text(result.tables), result.text,
+                asked_text(result.extra))
 
     @staticmethod
     def _insert(db: sqlite3.Connection, row: tuple, thumbnail: bytes) -> int:
@@ -445,7 +447,7 @@ class Library:
             "INSERT INTO results (created, run_id, source, source_kind, source_hash, name,"
             " page, page_count, region, region_label, region_id, rotation, task, prompt,"
             " engine, model, finish, error, origin, seconds, first_token_s, attempts,"
-            " reuse, extra, tables, cells, text)"
+            " reuse, extra, tables, cells, text, asked)"
             " VALUES (" + ", ".join("?" * len(row)) + ")", row)
         rid = int(cur.lastrowid)
         if thumbnail:
@@ -481,8 +483,9 @@ class Library:
         """What was learnt about a result after it was stored (a second reading's doubts,
         boxes and codes; a conversation about its image): its `extra`, replaced whole."""
         blob = json.dumps(extra, ensure_ascii=False, default=str)
-        return self._tx(lambda db: db.execute("UPDATE results SET extra = ? WHERE id = ?",
-                                              (blob, int(rid))).rowcount > 0)
+        return self._tx(lambda db: db.execute(
+            "UPDATE results SET extra = ?, asked = ? WHERE id = ?",
+            (blob, asked_text(extra), int(rid))).rowcount > 0)
 
     def update_text(self, rid: int, text: str) -> bool:
         return self._tx(lambda db: db.execute("UPDATE results SET text = ? WHERE id = ?",
@@ -501,8 +504,9 @@ class Library:
         return self._guard(lambda db: db.execute("SELECT count(*) FROM results").fetchone()[0])
 
     def search(self, query: str, limit: int = 50, before_id: int | None = None) -> list[Hit]:
-        """Results whose file name, text or edited cells hold every term of `query`, newest
-        first (see the module docstring for how). An empty query lists the newest."""
+        """Results whose file name, text, edited cells or follow-up questions and answers
+        hold every term of `query`, newest first (see the module docstring for how). An
+        empty query lists the newest."""
         terms = query_terms(query)
         if not terms:
             return [Hit(r, *snippet(readable_text(r), []))
@@ -511,8 +515,12 @@ class Library:
         hits = []
         for r in self.get_many(ids):
             text = readable_text(r)
-            if not any(t in text.lower() for t in terms) and any(t in r.text.lower() for t in terms):
-                text = r.text  # the hit is in the markup itself
+            if not any(t in text.lower() for t in terms):
+                asked = asked_text(r.extra)
+                if any(t in r.text.lower() for t in terms):
+                    text = r.text  # the hit is in the markup itself
+                elif any(t in asked.lower() for t in terms):
+                    text = asked  # in a question asked about it, or its answer
             hits.append(Hit(r, *snippet(text, terms)))
         return hits
 
