@@ -22,6 +22,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, BinaryIO
 
+from desktop_ocr.core.messages import QT_TRANSLATE_NOOP, Text, sentences
+
 
 class SaveError(OSError):
     """Saving failed; `str()` is a plain-language message for the user."""
@@ -51,19 +53,21 @@ def _resolve(path: str | os.PathLike[str], make_parents: bool
         st = None
     except OSError as exc:
         if exc.errno == errno.ELOOP:
-            raise SaveError(f"Cannot save {asked}: its symbolic links go round in a loop.") from exc
+            raise SaveError(_cannot(asked, QT_TRANSLATE_NOOP(
+                "Messages", "its symbolic links go round in a loop"))) from exc
         if exc.errno == errno.ENOTDIR:
-            raise SaveError(f"Cannot save {asked}: {parent} is not a folder.") from exc
+            raise SaveError(_cannot(asked, _not_a_folder(parent))) from exc
         st = None
     if not parent.exists():
-        raise SaveError(f"Cannot save {asked}: the folder {parent} does not exist.")
+        raise SaveError(_cannot(asked, _no_folder(parent)))
     if not parent.is_dir():
-        raise SaveError(f"Cannot save {asked}: {parent} is not a folder.")
+        raise SaveError(_cannot(asked, _not_a_folder(parent)))
     if st is not None and stat.S_ISDIR(st.st_mode):
-        raise SaveError(f"Cannot save {asked}: a folder of that name is there.")
+        raise SaveError(_cannot(asked, FOLDER_THERE))
     if st is not None and not stat.S_ISREG(st.st_mode):
-        raise SaveError(f"Cannot save {asked}: it is not a regular file ({_kind(st.st_mode)}); "
-                        "choose a file name.")
+        raise SaveError(_cannot(asked, Text(QT_TRANSLATE_NOOP(
+            "Messages", "it is not a regular file ({kind}); choose a file name"),
+            kind=_kind(st.st_mode))))
     return asked, target, st
 
 
@@ -85,14 +89,15 @@ def atomic_write(path: str | os.PathLike[str], write: bytes | Callable[[BinaryIO
     """
     asked, target, st = _resolve(path, make_parents)
     parent = target.parent
-    kept = " The existing file was left unchanged." if st is not None else ""
+    kept = (QT_TRANSLATE_NOOP("Messages", "The existing file was left unchanged.")
+            if st is not None else "")
     tmp = parent / f".{target.name}.{os.urandom(4).hex()}.tmp"
     try:
         # 0o666 lets the umask decide a new file's mode, as for any new file
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0),
                      0o600 if mode is not None else 0o666)
     except OSError as exc:
-        raise SaveError(_message(asked, exc, parent) + kept) from exc
+        raise SaveError(sentences(_message(asked, exc, parent), kept)) from exc
     try:
         with os.fdopen(fd, "wb") as fh:
             if callable(write):
@@ -117,19 +122,19 @@ def atomic_write(path: str | os.PathLike[str], write: bytes | Callable[[BinaryIO
         except OSError:
             pass
         if isinstance(exc, OSError) and not isinstance(exc, SaveError):
-            raise SaveError(_message(asked, exc, parent) + kept) from exc
+            raise SaveError(sentences(_message(asked, exc, parent), kept)) from exc
         raise
     return asked
 
 
 def _kind(mode: int) -> str:
     if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
-        return "a device"
+        return QT_TRANSLATE_NOOP("Messages", "a device")
     if stat.S_ISFIFO(mode):
-        return "a named pipe"
+        return QT_TRANSLATE_NOOP("Messages", "a named pipe")
     if stat.S_ISSOCK(mode):
-        return "a socket"
-    return "a special file"
+        return QT_TRANSLATE_NOOP("Messages", "a socket")
+    return QT_TRANSLATE_NOOP("Messages", "a special file")
 
 
 def atomic_write_text(path: str | os.PathLike[str], text: str, *, mode: int | None = None,
@@ -137,23 +142,38 @@ def atomic_write_text(path: str | os.PathLike[str], text: str, *, mode: int | No
     return atomic_write(path, text.encode("utf-8"), mode=mode, make_parents=make_parents)
 
 
-def _message(target: Path, exc: OSError, where: Path | None = None) -> str:
+FOLDER_THERE = QT_TRANSLATE_NOOP("Messages", "a folder of that name is there")
+
+
+def _cannot(target: Path, why: str) -> Text:
+    return Text(QT_TRANSLATE_NOOP("Messages", "Cannot save {path}: {why}."), path=str(target), why=why)
+
+
+def _not_a_folder(where: Path) -> Text:
+    return Text(QT_TRANSLATE_NOOP("Messages", "{path} is not a folder"), path=str(where))
+
+
+def _no_folder(where: Path) -> Text:
+    return Text(QT_TRANSLATE_NOOP("Messages", "the folder {path} does not exist"), path=str(where))
+
+
+def _message(target: Path, exc: OSError, where: Path | None = None) -> Text:
     where = where or target.parent
     code = exc.errno
     if code in (errno.ENOSPC, getattr(errno, "EDQUOT", -1)):
-        why = f"the disk holding {where} is full"
+        why = Text(QT_TRANSLATE_NOOP("Messages", "the disk holding {path} is full"), path=str(where))
     elif code in (errno.EACCES, errno.EPERM):
-        why = f"no permission to write in {where}"
+        why = Text(QT_TRANSLATE_NOOP("Messages", "no permission to write in {path}"), path=str(where))
     elif code == errno.EROFS:
-        why = f"{where} is on a read-only disk"
+        why = Text(QT_TRANSLATE_NOOP("Messages", "{path} is on a read-only disk"), path=str(where))
     elif code == errno.ENOENT:
-        why = f"the folder {where} does not exist"
+        why = _no_folder(where)
     elif code == errno.ENOTDIR:
-        why = f"{where} is not a folder"
+        why = _not_a_folder(where)
     elif code == errno.EISDIR:
-        why = "a folder of that name is there"
+        why = FOLDER_THERE
     elif code == errno.ENAMETOOLONG:
-        why = "the file name is too long"
+        why = QT_TRANSLATE_NOOP("Messages", "the file name is too long")
     else:
         why = exc.strerror or str(exc)
-    return f"Cannot save {target}: {why}."
+    return _cannot(target, why)

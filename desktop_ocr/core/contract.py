@@ -18,6 +18,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
+from desktop_ocr.core.messages import sentences
+
 if TYPE_CHECKING:
     from PIL import Image
 
@@ -124,8 +126,7 @@ class EngineError(Exception):
 
     @property
     def user_message(self) -> str:
-        msg = str(self)
-        return f"{msg} {self.hint}".strip() if self.hint else msg
+        return sentences(str(self), self.hint)
 
 
 class EngineUnavailable(EngineError):

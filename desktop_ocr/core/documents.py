@@ -31,6 +31,7 @@ from PIL import Image
 
 from desktop_ocr.core import imaging
 from desktop_ocr.core.imaging import ImageError, check_file
+from desktop_ocr.core.messages import QT_TRANSLATE_NOOP, Text
 from desktop_ocr.core.regions import Rect, Region, check_rotation
 
 if TYPE_CHECKING:
@@ -542,9 +543,11 @@ class Document:
         except (DocumentError, MemoryError):
             raise
         except ImageError as exc:
-            raise PageError(f"Page {index + 1}: {exc}", index) from exc
+            raise PageError(Text(QT_TRANSLATE_NOOP("Messages", "Page {n}: {why}"), n=index + 1,
+                                 why=str(exc)), index) from exc
         except Exception as exc:  # MuPDF raises assorted errors for damaged pages
-            raise PageError(f"Page {index + 1} cannot be read: {exc}", index) from exc
+            raise PageError(Text(QT_TRANSLATE_NOOP("Messages", "Page {n} cannot be read: {why}"),
+                                 n=index + 1, why=str(exc)), index) from exc
 
     def _count(self) -> None:
         with self._count_lock:
@@ -568,9 +571,10 @@ class Document:
         try:
             imaging.check_size(_pixels(cw, scale), _pixels(ch, scale))
         except ImageError:
-            raise PageError(
-                f"Page {index + 1} is too large to render at this zoom "
-                f"({cw * scale:,.0f} x {ch * scale:,.0f} pixels).", index) from None
+            raise PageError(Text(QT_TRANSLATE_NOOP(
+                "Messages", "Page {n} is too large to render at this zoom ({width:,.0f} x "
+                            "{height:,.0f} pixels)."), n=index + 1, width=cw * scale,
+                height=ch * scale), index) from None
         key = (self._token, index, round(scale, 5),
                tuple(round(v, 3) for v in clip) if clip else None, rotation, pixels)
         if use_cache:
@@ -660,10 +664,18 @@ def sniff(head: bytes) -> str:
 
 
 # What the content of a PDF-like name must be, and how a user names that kind.
-_NEEDS = {"pdf": ("pdf", "a PDF"), "xps": ("zip", "an XPS document"), "epub": ("zip", "an EPUB"),
-          "cbz": ("zip", "a CBZ comic"), "fb2": ("xml", "an FB2 book"), "mobi": ("mobi", "a MOBI book")}
-_LOOKS = {"html": "a web page (HTML)", "xml": "an XML file", "text": "plain text",
-          "zip": "a ZIP archive", "mobi": "a MOBI book", "unknown": "something else"}
+_NEEDS = {"pdf": ("pdf", QT_TRANSLATE_NOOP("Messages", "a PDF")),
+          "xps": ("zip", QT_TRANSLATE_NOOP("Messages", "an XPS document")),
+          "epub": ("zip", QT_TRANSLATE_NOOP("Messages", "an EPUB")),
+          "cbz": ("zip", QT_TRANSLATE_NOOP("Messages", "a CBZ comic")),
+          "fb2": ("xml", QT_TRANSLATE_NOOP("Messages", "an FB2 book")),
+          "mobi": ("mobi", QT_TRANSLATE_NOOP("Messages", "a MOBI book"))}
+_LOOKS = {"html": QT_TRANSLATE_NOOP("Messages", "a web page (HTML)"),
+          "xml": QT_TRANSLATE_NOOP("Messages", "an XML file"),
+          "text": QT_TRANSLATE_NOOP("Messages", "plain text"),
+          "zip": QT_TRANSLATE_NOOP("Messages", "a ZIP archive"),
+          "mobi": QT_TRANSLATE_NOOP("Messages", "a MOBI book"),
+          "unknown": QT_TRANSLATE_NOOP("Messages", "something else")}
 
 
 def _kind_of(head: bytes, suffix: str) -> str:
@@ -677,8 +689,9 @@ def _kind_of(head: bytes, suffix: str) -> str:
         need, title = _NEEDS[kind]
         if found == need:
             return kind
-        raise DocumentError(f"This file is named {suffix} but is not {title}: it looks like "
-                            f"{_LOOKS.get(found, 'something else')}.")
+        raise DocumentError(Text(QT_TRANSLATE_NOOP(
+            "Messages", "This file is named {suffix} but is not {kind}: it looks like {looks}."),
+            suffix=suffix, kind=title, looks=_LOOKS.get(found, _LOOKS["unknown"])))
     return "image" if suffix in imaging.IMAGE_SUFFIXES else "unknown"
 
 
@@ -701,22 +714,21 @@ def open_document(source: Path | str | bytes, password: str | None = None, *,
         suffix = source.suffix.lower()
     else:
         if not source:
-            raise DocumentError("The file is empty (0 bytes).")
+            raise DocumentError(imaging.EMPTY_FILE)
         name = name or "document"
         suffix = Path(name).suffix.lower()
     try:
         head = _head(source)
     except OSError as exc:
-        raise DocumentError(f"The file cannot be read ({exc.strerror or exc}).") from None
+        raise DocumentError(imaging.unreadable_file(exc)) from None
     kind = _kind_of(head, suffix)
 
     if kind == "unknown":
         try:
             return _open_image(source, name, cache)
         except ImageError:
-            raise DocumentError(
-                "This file is not a PDF or an image that can be opened."
-            ) from None
+            raise DocumentError(QT_TRANSLATE_NOOP(
+                "Messages", "This file is not a PDF or an image that can be opened.")) from None
     if kind == "image":
         return _open_image(source, name, cache)
     return _open_pdf(source, kind, name, password, cache)
@@ -727,7 +739,8 @@ def _open_image(source: Path | bytes, name: str, cache: RenderCache | None) -> D
     try:
         n = max(1, getattr(img, "n_frames", 1))
     except Exception as exc:  # counting frames walks the file; damage can show up here
-        raise ImageError(f"The image is damaged and cannot be opened ({exc}).") from None
+        raise ImageError(Text(QT_TRANSLATE_NOOP(
+            "Messages", "The image is damaged and cannot be opened ({why})."), why=str(exc))) from None
     size = _oriented_size(img)
     img.close()
     path = source if isinstance(source, Path) else None
@@ -736,9 +749,11 @@ def _open_image(source: Path | bytes, name: str, cache: RenderCache | None) -> D
 
 def _open_pdf(source: Path | bytes, kind: str, name: str, password: str | None,
               cache: RenderCache | None) -> Document:
-    damaged = ("This PDF is damaged: nothing recoverable (cut short by an interrupted download "
-               "or copy?)." if kind == "pdf" else f"This {kind.upper()} document is damaged: "
-               "nothing recoverable.")
+    damaged = (QT_TRANSLATE_NOOP("Messages", "This PDF is damaged: nothing recoverable (cut short "
+                                             "by an interrupted download or copy?).")
+               if kind == "pdf" else
+               Text(QT_TRANSLATE_NOOP("Messages", "This {kind} document is damaged: nothing recoverable."),
+                    kind=kind.upper()))
     with MUPDF_LOCK:
         pymupdf = _mupdf()
         pymupdf.TOOLS.reset_mupdf_warnings()
@@ -748,15 +763,16 @@ def _open_pdf(source: Path | bytes, kind: str, name: str, password: str | None,
             else:
                 doc = pymupdf.open(stream=bytes(source), filetype=kind)
         except pymupdf.EmptyFileError:
-            raise DocumentError("The file is empty (0 bytes).") from None
+            raise DocumentError(imaging.EMPTY_FILE) from None
         except Exception:
             raise DocumentError(damaged) from None
         try:
             if doc.needs_pass:
                 if password is None:
-                    raise PasswordRequired("This PDF is protected by a password.")
+                    raise PasswordRequired(QT_TRANSLATE_NOOP("Messages", "This PDF is protected by a password."))
                 if not doc.authenticate(password):
-                    raise WrongPassword("The password is wrong; this PDF did not open.")
+                    raise WrongPassword(QT_TRANSLATE_NOOP(
+                        "Messages", "The password is wrong; this PDF did not open."))
             if doc.page_count < 1:
                 raise DocumentError(damaged)
             repaired = bool(getattr(doc, "is_repaired", False))

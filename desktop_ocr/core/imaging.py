@@ -20,12 +20,14 @@ from pathlib import Path
 from PIL import Image, ImageChops, ImageFile, ImageOps, UnidentifiedImageError
 
 from desktop_ocr.core.contract import DECODING
+from desktop_ocr.core.messages import QT_TRANSLATE_NOOP, Text
 
 # The one pixel limit, for image files, pastes and rendered pages alike: an A0 sheet
 # scanned at 300 dpi (9933 x 14043 = 139.5 MP) fits; a 30,000 x 30,000 header (2.7 GB of
 # RGB before any check) does not. Decoding one at the limit takes ~600 MB.
 MAX_PIXELS = 150_000_000
-LIMIT_TEXT = f"the limit is {MAX_PIXELS // 1_000_000} megapixels"
+LIMIT_TEXT = Text(QT_TRANSLATE_NOOP("Messages", "the limit is {mp} megapixels"),
+                  mp=MAX_PIXELS // 1_000_000)
 
 # Pillow warns above MAX_IMAGE_PIXELS (and raises at twice that); open_checked turns its
 # warning into our refusal, so the check happens on the header, before any decode, and
@@ -81,14 +83,27 @@ class ImageError(ValueError):
     """An image that cannot be used; `str()` is the message shown to the user."""
 
 
+NO_PERMISSION = QT_TRANSLATE_NOOP("Messages", "The file cannot be read (permission denied).")
+EMPTY_FILE = QT_TRANSLATE_NOOP("Messages", "The file is empty (0 bytes).")
+
+
+def unreadable_file(exc: OSError) -> Text:
+    return Text(QT_TRANSLATE_NOOP("Messages", "The file cannot be read ({why})."),
+                why=str(exc.strerror or exc))
+
+
+def _undecodable(why: str) -> Text:
+    return Text(QT_TRANSLATE_NOOP("Messages", "The image is damaged and cannot be decoded ({why})."),
+                why=why)
+
+
 def check_size(width: int, height: int) -> None:
     if width <= 0 or height <= 0:
-        raise ImageError("The image has no pixels.")
+        raise ImageError(QT_TRANSLATE_NOOP("Messages", "The image has no pixels."))
     if width * height > MAX_PIXELS:
-        raise ImageError(
-            f"The image is too large ({width:,} x {height:,} pixels; {LIMIT_TEXT}). "
-            "Scale it down or crop it first."
-        )
+        raise ImageError(Text(QT_TRANSLATE_NOOP(
+            "Messages", "The image is too large ({width:,} x {height:,} pixels; {limit}). "
+                        "Scale it down or crop it first."), width=width, height=height, limit=LIMIT_TEXT))
 
 
 def check_file(path: Path, error: type[Exception] = ImageError) -> None:
@@ -96,29 +111,29 @@ def check_file(path: Path, error: type[Exception] = ImageError) -> None:
     try:
         size = path.stat().st_size
     except FileNotFoundError:
-        raise error("The file does not exist.") from None
+        raise error(QT_TRANSLATE_NOOP("Messages", "The file does not exist.")) from None
     except PermissionError:
-        raise error("The file cannot be read (permission denied).") from None
+        raise error(NO_PERMISSION) from None
     except OSError as exc:
-        raise error(f"The file cannot be read ({exc.strerror or exc}).") from None
+        raise error(unreadable_file(exc)) from None
     if path.is_dir():
-        raise error("That is a folder, not a file.")
+        raise error(QT_TRANSLATE_NOOP("Messages", "That is a folder, not a file."))
     if size == 0:
-        raise error("The file is empty (0 bytes).")
+        raise error(EMPTY_FILE)
     try:
         with path.open("rb"):
             pass
     except PermissionError:
-        raise error("The file cannot be read (permission denied).") from None
+        raise error(NO_PERMISSION) from None
     except OSError as exc:
-        raise error(f"The file cannot be read ({exc.strerror or exc}).") from None
+        raise error(unreadable_file(exc)) from None
 
 
 def open_checked(source: Path | bytes) -> Image.Image:
     """Open (not decode) an image and check its header, raising ImageError."""
     if isinstance(source, (bytes, bytearray)):
         if not source:
-            raise ImageError("The image is empty (0 bytes).")
+            raise ImageError(QT_TRANSLATE_NOOP("Messages", "The image is empty (0 bytes)."))
         fp: io.BytesIO | Path = io.BytesIO(source)
     else:
         check_file(source)
@@ -128,18 +143,22 @@ def open_checked(source: Path | bytes) -> Image.Image:
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             img = Image.open(fp)
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-        raise ImageError(
-            f"The image is too large (its header claims more pixels than that; {LIMIT_TEXT}). "
-            "Scale it down or crop it first."
-        ) from None
+        raise ImageError(Text(QT_TRANSLATE_NOOP(
+            "Messages", "The image is too large (its header claims more pixels than that; "
+                        "{limit}). Scale it down or crop it first."), limit=LIMIT_TEXT)) from None
     except UnidentifiedImageError:
-        raise ImageError("This is not an image file, or its format is not supported.") from None
+        raise ImageError(QT_TRANSLATE_NOOP(
+            "Messages", "This is not an image file, or its format is not supported.")) from None
     except OSError as exc:
-        raise ImageError(f"The image is damaged and cannot be opened ({exc}).") from None
+        raise ImageError(Text(QT_TRANSLATE_NOOP(
+            "Messages", "The image is damaged and cannot be opened ({why})."), why=str(exc))) from None
     except Exception as exc:  # Pillow plugins raise assorted errors on fuzzed headers
         # KeyError(320) or b'\x01' says nothing to a user; a sentence from Pillow does.
-        detail = f" ({exc})" if re.search(r"[A-Za-z]{4}", str(exc)) else ""
-        raise ImageError(f"The image is damaged and cannot be opened{detail}.") from None
+        if re.search(r"[A-Za-z]{4}", str(exc)):
+            raise ImageError(Text(QT_TRANSLATE_NOOP(
+                "Messages", "The image is damaged and cannot be opened ({why})."), why=str(exc))) from None
+        raise ImageError(QT_TRANSLATE_NOOP(
+            "Messages", "The image is damaged and cannot be opened.")) from None
     check_size(*img.size)
     return img
 
@@ -153,20 +172,22 @@ def decode(img: Image.Image) -> Image.Image:
             img.load()
         failed = list(_tiff_errors.names)
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-        raise ImageError(f"The image is too large to process ({LIMIT_TEXT}).") from None
+        raise ImageError(Text(QT_TRANSLATE_NOOP(
+            "Messages", "The image is too large to process ({limit})."), limit=LIMIT_TEXT)) from None
     except OSError as exc:
         text = str(exc)
         if "truncated" in text.lower() or "end of file" in text.lower():
-            raise ImageError("The image file is truncated (incomplete download or copy?).") from None
-        raise ImageError(f"The image is damaged and cannot be decoded ({text}).") from None
+            raise ImageError(QT_TRANSLATE_NOOP(
+                "Messages", "The image file is truncated (incomplete download or copy?).")) from None
+        raise ImageError(_undecodable(text)) from None
     except (ValueError, SyntaxError, IndexError, EOFError) as exc:
-        raise ImageError(f"The image is damaged and cannot be decoded ({exc}).") from None
+        raise ImageError(_undecodable(str(exc))) from None
     except MemoryError:
-        raise ImageError("Not enough memory to decode this image.") from None
+        raise ImageError(QT_TRANSLATE_NOOP("Messages", "Not enough memory to decode this image.")) from None
     finally:
         _tiff_errors.names = None
     if failed:
-        raise ImageError(f"The image is damaged and cannot be decoded (libtiff: {failed[0]}).")
+        raise ImageError(_undecodable(f"libtiff: {failed[0]}"))
     return img
 
 
@@ -201,7 +222,8 @@ def load_image(source: Path | str | bytes, frame: int = 0) -> Image.Image:
         try:
             img.seek(frame)
         except EOFError:
-            raise ImageError(f"The image has no frame {frame + 1}.") from None
+            raise ImageError(Text(QT_TRANSLATE_NOOP("Messages", "The image has no frame {n}."),
+                                  n=frame + 1)) from None
     return normalize(decode(img))
 
 

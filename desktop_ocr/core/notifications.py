@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 
 from desktop_ocr.core.atomic import SaveError
 from desktop_ocr.core.contract import EngineError
+from desktop_ocr.core.messages import QT_TRANSLATE_NOOP, Text
 
 if TYPE_CHECKING:
     import asyncio
@@ -57,21 +58,29 @@ def user_message(exc: BaseException) -> str:
     if isinstance(exc, (ImageError, DocumentError, SaveError, SpecError)):
         return str(exc)
     if isinstance(exc, FileNotFoundError):
-        return f"File not found: {exc.filename or exc}"
+        return Text(QT_TRANSLATE_NOOP("Messages", "File not found: {path}"),
+                    path=str(exc.filename or exc))
     if isinstance(exc, PermissionError):
-        return f"Permission denied: {exc.filename or exc}"
+        return Text(QT_TRANSLATE_NOOP("Messages", "Permission denied: {path}"),
+                    path=str(exc.filename or exc))
     if isinstance(exc, OSError) and exc.errno == 28:
-        return "The disk is full. Free some space and try again; nothing was overwritten."
+        return QT_TRANSLATE_NOOP(
+            "Messages", "The disk is full. Free some space and try again; nothing was overwritten.")
     if isinstance(exc, MemoryError):
-        return "Not enough memory for this operation. Try a smaller image or region."
+        return QT_TRANSLATE_NOOP(
+            "Messages", "Not enough memory for this operation. Try a smaller image or region.")
     if isinstance(exc, BrokenPipeError):
-        return "The output was closed before everything was written."
+        return QT_TRANSLATE_NOOP("Messages", "The output was closed before everything was written.")
     text = (str(exc) or type(exc).__name__).rstrip(". ")
     # Point at the log only when this process writes one (the caller logs the traceback).
     from desktop_ocr.core.logs import active_log_file
 
     where = active_log_file()
-    return f"Something went wrong: {text}." + (f" Details are in the log file ({where})." if where else "")
+    if where:
+        return Text(QT_TRANSLATE_NOOP(
+            "Messages", "Something went wrong: {what}. Details are in the log file ({where})."),
+            what=text, where=str(where))
+    return Text(QT_TRANSLATE_NOOP("Messages", "Something went wrong: {what}."), what=text)
 
 
 Subscriber = Callable[[Notification], None]
@@ -113,7 +122,7 @@ class NotificationManager:
         log.error("%s%s", f"{context}: " if context else "", details.rstrip())
         message = user_message(exc)
         if context:
-            message = f"{context}: {message}"
+            message = Text(QT_TRANSLATE_NOOP("Messages", "{context}: {why}"), context=context, why=message)
         return self.notify(message, Severity.ERROR, details)
 
     # ------------------------------------------------------------ hooks

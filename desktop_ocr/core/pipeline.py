@@ -62,6 +62,7 @@ from desktop_ocr.core.documents import (
     document_from_image,
     open_decoded,
 )
+from desktop_ocr.core.messages import QT_TRANSLATE_NOOP, Text
 from desktop_ocr.core.notifications import user_message
 from desktop_ocr.core.regions import Region, RegionSpec, parse_pages
 from desktop_ocr.core.results import PartResult, ReuseKey, content_hash, file_hash
@@ -796,7 +797,8 @@ class Pipeline:
                 except EngineDied:
                     raise
                 except EngineUnavailable as exc:
-                    raise _Stop(f"The engine is not available: {exc.user_message}") from exc
+                    raise _Stop(Text(QT_TRANSLATE_NOOP("Messages", "The engine is not available: {why}"),
+                                     why=exc.user_message)) from exc
                 stream = engine.stream(request)
                 async with contextlib.aclosing(stream):
                     slice_end = time.perf_counter() + YIELD_EVERY_S
@@ -866,7 +868,8 @@ class Pipeline:
             try:
                 await (handle or self.engine).restart()
             except EngineError as again:
-                raise _Stop(f"{exc} Starting it again failed: {again.user_message}") from again
+                raise _Stop(Text(QT_TRANSLATE_NOOP("Messages", "{why} Starting it again failed: {again}"),
+                                 why=str(exc), again=again.user_message)) from again
             self._generation += 1
             return True
 
@@ -961,7 +964,8 @@ def _since(began: float, moment: float | None) -> float | None:
 
 
 def _open_message(source: Source, reason: str) -> str:
-    return reason if source.name in reason else f"Cannot open {source.name}: {reason}"
+    return reason if source.name in reason else Text(
+        QT_TRANSLATE_NOOP("Messages", "Cannot open {name}: {why}"), name=source.name, why=reason)
 
 
 def _source_failure(source: Source, message: str) -> PartResult:

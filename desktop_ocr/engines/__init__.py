@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from desktop_ocr.core.contract import ENGINE_IDS, Engine, EngineUnavailable
+from desktop_ocr.core.messages import QT_TRANSLATE_NOOP
 
 if TYPE_CHECKING:
     from desktop_ocr.core.settings import Settings
@@ -79,8 +80,9 @@ def create_engine(settings: Settings, name: str | None = None) -> Engine:
         from desktop_ocr.engines.openai_compat import OpenAIEngine
 
         if not settings.endpoint:
-            raise EngineUnavailable("No server address (URL) is set for the remote engine.",
-                                    hint="Give one with --endpoint URL, or in the engine panel.")
+            raise EngineUnavailable(
+                QT_TRANSLATE_NOOP("Messages", "No server address (URL) is set for the remote engine."),
+                hint=QT_TRANSLATE_NOOP("Messages", "Give one with --endpoint URL, or in the engine panel."))
         return OpenAIEngine.from_settings(settings)
     if name == "lmdeploy":
         from desktop_ocr.engines.lmdeploy_server import LMDeployEngine

@@ -46,6 +46,7 @@ from desktop_ocr.core.contract import (
 )
 from desktop_ocr.core.conversation import ASK_TASK
 from desktop_ocr.core.layout import Layout
+from desktop_ocr.core.messages import QT_TRANSLATE_NOOP, Text
 from desktop_ocr.core.tasks import PRESETS, heuristic_fields
 
 if TYPE_CHECKING:
@@ -54,6 +55,12 @@ if TYPE_CHECKING:
 
 # Recognitions scored below this are mostly noise (texture, stamps); RapidOCR's default.
 MIN_SCORE = 0.5
+
+CPU_STOPPED = QT_TRANSLATE_NOOP("Messages", "The CPU OCR engine was stopped.")
+
+
+def _unreadable(exc: Exception) -> Text:
+    return Text(QT_TRANSLATE_NOOP("Messages", "The image could not be read: {why}"), why=str(exc))
 
 
 @dataclass(frozen=True)
@@ -322,7 +329,7 @@ class OcrModels:
             from rapidocr_onnxruntime import RapidOCR
         except ImportError as exc:  # pragma: no cover - depends on the install
             raise EngineUnavailable(
-                "The CPU OCR engine is not installed.",
+                QT_TRANSLATE_NOOP("Messages", "The CPU OCR engine is not installed."),
                 hint="Install rapidocr-onnxruntime (pip install rapidocr-onnxruntime==1.4.4).",
             ) from exc
         n = threads or default_threads()
@@ -594,7 +601,7 @@ class CpuEngine:
             except Exception as exc:
                 self._state, self._message = "failed", f"{type(exc).__name__}: {exc}"
                 raise EngineUnavailable(
-                    "The CPU OCR models could not be loaded.", hint=str(exc)
+                    QT_TRANSLATE_NOOP("Messages", "The CPU OCR models could not be loaded."), hint=str(exc)
                 ) from exc
             self._state, self._message = "ready", ""
 
@@ -624,7 +631,7 @@ class CpuEngine:
         try:
             html = await loop.run_in_executor(executor, recognize_table, request.image)
         except (MemoryError, ValueError, OSError) as exc:
-            raise BadImage(f"The image could not be read: {exc}") from exc
+            raise BadImage(_unreadable(exc)) from exc
         except RuntimeError as exc:
             raise EngineCrashed(f"The CPU table recogniser failed: {exc}") from exc
         for piece in re.split(r"(?<=</tr>)", html):
@@ -643,25 +650,27 @@ class CpuEngine:
         except CodesUnavailable as exc:
             raise EngineUnavailable(str(exc)) from exc
         except (MemoryError, ValueError, OSError) as exc:
-            raise BadImage(f"The image could not be read: {exc}") from exc
+            raise BadImage(_unreadable(exc)) from exc
         yield Chunk(codes_to_text(codes))
         yield Chunk("", FinishReason.STOP, info={"codes": [c.to_dict() for c in codes]})
 
     async def stream(self, request: Request) -> AsyncIterator[Chunk]:
         if request.task == ASK_TASK or request.history:
-            raise BadRequest("The CPU engine reads text; it cannot answer questions about an image.",
-                             hint="Choose the local InternVL3 or a remote server to ask questions.")
+            raise BadRequest(QT_TRANSLATE_NOOP(
+                "Messages", "The CPU engine reads text; it cannot answer questions about an image."),
+                hint=QT_TRANSLATE_NOOP("Messages", "Choose the local InternVL3 or a remote server to ask questions."))
         await self.start()
         models, executor = self._models, self._executor
         if models is None or executor is None:
-            raise EngineUnavailable("The CPU OCR engine was stopped.")
+            raise EngineUnavailable(CPU_STOPPED)
         loop = asyncio.get_running_loop()
         # Each line is one executor job, so a cancelled consumer stops us between lines:
         # the line in flight finishes in the worker and nothing else is scheduled.
         mode = _cpu_mode(request.task)
         if mode == "unsupported":
-            raise BadRequest(f"The CPU engine cannot do the task {request.task!r}.",
-                             hint="Choose the local InternVL3 or a remote server for it.")
+            raise BadRequest(Text(QT_TRANSLATE_NOOP("Messages", "The CPU engine cannot do the task {task!r}."),
+                                  task=request.task),
+                             hint=QT_TRANSLATE_NOOP("Messages", "Choose the local InternVL3 or a remote server for it."))
         async with self._run_lock:
             if mode == "codes":
                 async for chunk in self._stream_codes(request, loop, executor):
@@ -679,7 +688,7 @@ class CpuEngine:
                         executor, models.detect, request.image
                     )
                 except (MemoryError, ValueError, OSError) as exc:
-                    raise BadImage(f"The image could not be read: {exc}") from exc
+                    raise BadImage(_unreadable(exc)) from exc
                 first = True
                 for line in lines:
                     boxes = await loop.run_in_executor(
@@ -703,5 +712,5 @@ class CpuEngine:
                 yield Chunk("", FinishReason.STOP, info={"layout": layout.to_dict()})
             except RuntimeError as exc:
                 if "shutdown" in str(exc):
-                    raise EngineUnavailable("The CPU OCR engine was stopped.") from exc
+                    raise EngineUnavailable(CPU_STOPPED) from exc
                 raise EngineCrashed(f"The CPU OCR engine failed: {exc}") from exc

@@ -55,6 +55,7 @@ from desktop_ocr.core.contract import (
     Health,
     Request,
 )
+from desktop_ocr.core.messages import QT_TRANSLATE_NOOP, Text
 from desktop_ocr.engines.loop_guard import LoopGuard, retry_penalty
 
 if TYPE_CHECKING:
@@ -88,28 +89,37 @@ def http_error(status: int, body: bytes | str, *, label: str = "") -> EngineErro
     err: EngineError
     if status == 400:
         if any(m.lower() in message.lower() for m in _IMAGE_MESSAGES):
-            err = BadImage(f"The server could not use the image{where}: {message}",
-                           hint="Check the image, or try another format.")
+            err = BadImage(Text(QT_TRANSLATE_NOOP("Messages", "The server could not use the image{where}: {why}"),
+                                where=where, why=message),
+                           hint=QT_TRANSLATE_NOOP("Messages", "Check the image, or try another format."))
         elif "context length" in message or "Input length" in message:
-            err = BadRequest(f"The request is too long for the server{where}: {message}",
-                             hint="Lower the token limit or the detail level, or select a smaller region.")
+            err = BadRequest(Text(QT_TRANSLATE_NOOP("Messages", "The request is too long for the server{where}: {why}"),
+                                  where=where, why=message),
+                             hint=QT_TRANSLATE_NOOP("Messages", "Lower the token limit or the detail level, or "
+                                                                "select a smaller region."))
         else:
-            err = BadRequest(f"The server refused the request{where}: {message}")
+            err = BadRequest(Text(QT_TRANSLATE_NOOP("Messages", "The server refused the request{where}: {why}"),
+                                  where=where, why=message))
     elif status == 401:
-        err = BadRequest(f"The server refused the API key: {message}",
-                         hint="Check the API key in the engine settings.")
+        err = BadRequest(Text(QT_TRANSLATE_NOOP("Messages", "The server refused the API key: {why}"), why=message),
+                         hint=QT_TRANSLATE_NOOP("Messages", "Check the API key in the engine settings."))
     elif status == 403:
-        err = BadRequest(f"The server forbids this request: {message}", hint="Check the API key.")
+        err = BadRequest(Text(QT_TRANSLATE_NOOP("Messages", "The server forbids this request: {why}"), why=message),
+                         hint=QT_TRANSLATE_NOOP("Messages", "Check the API key."))
     elif status == 404:
-        err = BadRequest(f"Not found on the server: {message}",
-                         hint="Check the model name (the server lists its models at /v1/models) and the URL.")
+        err = BadRequest(Text(QT_TRANSLATE_NOOP("Messages", "Not found on the server: {why}"), why=message),
+                         hint=QT_TRANSLATE_NOOP("Messages", "Check the model name (the server lists its models "
+                                                            "at /v1/models) and the URL."))
     elif status == 500:
-        err = EngineCrashed(f"The server failed on this request{where}: {message}")
+        err = EngineCrashed(Text(QT_TRANSLATE_NOOP("Messages", "The server failed on this request{where}: {why}"),
+                                 where=where, why=message))
     elif status == 429 or status >= 502:
-        err = EngineUnavailable(f"The server is not available right now: {message}",
-                                hint="Wait until it has started, or check the server.")
+        err = EngineUnavailable(Text(QT_TRANSLATE_NOOP("Messages", "The server is not available right now: {why}"),
+                                     why=message),
+                                hint=QT_TRANSLATE_NOOP("Messages", "Wait until it has started, or check the server."))
     else:
-        err = EngineCrashed(f"Unexpected answer from the server (HTTP {status}): {message}")
+        err = EngineCrashed(Text(QT_TRANSLATE_NOOP("Messages", "Unexpected answer from the server (HTTP {status}): {why}"),
+                                 status=status, why=message))
     err.status = status  # type: ignore[attr-defined]
     err.server_message = message  # type: ignore[attr-defined]
     return err
@@ -290,16 +300,19 @@ class OpenAIEngine:
         except httpx.ConnectError as exc:
             raise self._unreachable(exc) from None
         except httpx.TimeoutException:
-            raise EngineTimeout(f"The server at {self.endpoint} did not answer in time.") from None
+            raise EngineTimeout(Text(QT_TRANSLATE_NOOP("Messages", "The server at {url} did not answer in time."),
+                                     url=self.endpoint)) from None
         except httpx.HTTPError as exc:
-            raise EngineUnavailable(f"Cannot talk to the server at {self.endpoint}: {exc}") from None
+            raise EngineUnavailable(Text(QT_TRANSLATE_NOOP("Messages", "Cannot talk to the server at {url}: {why}"),
+                                         url=self.endpoint, why=str(exc))) from None
         if response.status_code != 200:
             raise http_error(response.status_code, response.content)
         try:
             data = response.json().get("data") or []
         except (ValueError, AttributeError):
-            raise EngineUnavailable(f"{self.endpoint} does not look like an OpenAI-compatible server "
-                                    "(/v1/models is not JSON).") from None
+            raise EngineUnavailable(Text(QT_TRANSLATE_NOOP(
+                "Messages", "{url} does not look like an OpenAI-compatible server (/v1/models is not JSON)."),
+                url=self.endpoint)) from None
         ids: list[str] = []
         for card in data:
             mid = card.get("id") if isinstance(card, dict) else None
@@ -310,7 +323,8 @@ class OpenAIEngine:
     async def discover_model(self) -> str:
         ids = await self.list_models()
         if not ids:
-            raise EngineUnavailable(f"The server at {self.endpoint} serves no model.")
+            raise EngineUnavailable(Text(QT_TRANSLATE_NOOP("Messages", "The server at {url} serves no model."),
+                                         url=self.endpoint))
         # Prefer an InternVL model when a server serves several.
         return next((m for m in ids if "internvl" in m.lower()), ids[0])
 
@@ -334,8 +348,9 @@ class OpenAIEngine:
             return Health(False, "failed", f"{self.endpoint} unreachable: {exc or type(exc).__name__}")
 
     def _unreachable(self, exc: Exception) -> EngineUnavailable:
-        return EngineUnavailable(f"Cannot connect to the server at {self.endpoint}.",
-                                 hint="Check that it is running and the URL is right.")
+        return EngineUnavailable(Text(QT_TRANSLATE_NOOP("Messages", "Cannot connect to the server at {url}."),
+                                      url=self.endpoint),
+                                 hint=QT_TRANSLATE_NOOP("Messages", "Check that it is running and the URL is right."))
 
     # ------------------------------------------------------------ request
 
@@ -453,13 +468,16 @@ class OpenAIEngine:
                 await reader  # its `finally` closes `chunks`, and with it the response
 
     def _timed_out(self, progress: _Progress, request: Request) -> EngineTimeout:
-        hint = (f"It may be overloaded or stuck; raise the time limit (--timeout, now "
-                f"{self.timeout:g} s) or check the server.")
+        hint = Text(QT_TRANSLATE_NOOP("Messages", "It may be overloaded or stuck; raise the time limit "
+                                                  "(--timeout, now {seconds:g} s) or check the server."),
+                    seconds=self.timeout)
         if progress.tokens:
-            return EngineTimeout(f"The server stopped sending for {self.timeout:g} s mid-answer"
-                                 f"{_label(request)}.", hint=hint)
-        return EngineTimeout(f"The server did not start answering within {self.timeout:g} s"
-                             f"{_label(request)}.", hint=hint)
+            return EngineTimeout(Text(QT_TRANSLATE_NOOP(
+                "Messages", "The server stopped sending for {seconds:g} s mid-answer{where}."),
+                seconds=self.timeout, where=_label(request)), hint=hint)
+        return EngineTimeout(Text(QT_TRANSLATE_NOOP(
+            "Messages", "The server did not start answering within {seconds:g} s{where}."),
+            seconds=self.timeout, where=_label(request)), hint=hint)
 
     async def _one_attempt(self, client: httpx.AsyncClient, payload: dict[str, Any],
                            request: Request, guard: LoopGuard | None) -> AsyncIterator[Chunk]:
@@ -504,19 +522,26 @@ class OpenAIEngine:
         except httpx.ConnectError as exc:
             raise self._unreachable(exc) from None
         except httpx.ConnectTimeout:
-            raise EngineUnavailable(f"The server at {self.endpoint} did not accept the connection in time.") from None
+            raise EngineUnavailable(Text(QT_TRANSLATE_NOOP(
+                "Messages", "The server at {url} did not accept the connection in time."),
+                url=self.endpoint)) from None
         except httpx.TimeoutException:
-            raise EngineTimeout(f"The server stopped sending for too long{_label(request)}.",
-                                hint="The server may be overloaded; try again.") from None
+            raise EngineTimeout(Text(QT_TRANSLATE_NOOP("Messages", "The server stopped sending for too long{where}."),
+                                     where=_label(request)),
+                                hint=QT_TRANSLATE_NOOP("Messages", "The server may be overloaded; try again.")) from None
         except (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError, httpx.StreamClosed) as exc:
             if finish is not None:
                 # Everything arrived but the trailer ([DONE]/usage): keep the result.
                 yield Chunk("", finish, usage)
                 return
-            raise EngineCrashed(f"The connection to the server broke{' mid-answer' if got_any else ''}"
-                                f"{_label(request)}.", hint="The server may have crashed; see its log.") from exc
+            broke = (QT_TRANSLATE_NOOP("Messages", "The connection to the server broke mid-answer{where}.")
+                     if got_any else
+                     QT_TRANSLATE_NOOP("Messages", "The connection to the server broke{where}."))
+            raise EngineCrashed(Text(broke, where=_label(request)),
+                                hint=QT_TRANSLATE_NOOP("Messages", "The server may have crashed; see its log.")) from exc
         if finish is None:
-            raise EngineCrashed(f"The server ended the answer without finishing it{_label(request)}.")
+            raise EngineCrashed(Text(QT_TRANSLATE_NOOP(
+                "Messages", "The server ended the answer without finishing it{where}."), where=_label(request)))
         yield Chunk("", finish, usage)
 
 

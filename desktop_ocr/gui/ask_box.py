@@ -37,7 +37,7 @@ from desktop_ocr.core.notifications import NotificationManager, Severity
 from desktop_ocr.core.pipeline import PageOptions, Part, Source
 from desktop_ocr.core.regions import Region
 from desktop_ocr.core.results import PartResult
-from desktop_ocr.gui.i18n import region_name, translate
+from desktop_ocr.gui.i18n import localize, region_name, translate
 
 log = logging.getLogger(__name__)
 
@@ -297,7 +297,7 @@ class AskBox(QWidget):
         self._flush()
         asked = self._asked
         if not result.ok:
-            self._put_answer(f"[{result.error}]", note=True)
+            self._put_answer(f"[{localize(result.error)}]", note=True)
             self.question.setText(self._question)  # to ask again as it was
             return
         if asked is None:

@@ -40,7 +40,7 @@ from desktop_ocr.core.notifications import NotificationManager, Severity
 from desktop_ocr.core.results import PartResult
 from desktop_ocr.gui import focus, look
 from desktop_ocr.gui.export_task import export_results
-from desktop_ocr.gui.i18n import count, translate
+from desktop_ocr.gui.i18n import count, localize, translate
 
 _Index = QModelIndex | QPersistentModelIndex
 COLUMNS = (QT_TRANSLATE_NOOP("BatchPanel", "File"), QT_TRANSLATE_NOOP("BatchPanel", "Status"),
@@ -125,7 +125,7 @@ class BatchModel(QAbstractTableModel):
             if col == 0 and row.source.path is not None:
                 return str(row.source.path)
             if row.message:
-                return row.message
+                return localize(row.message)
         return None
 
     def changed(self, row: int) -> None:

@@ -55,7 +55,7 @@ from desktop_ocr.engines.lmdeploy_server import (
 from desktop_ocr.engines.model_store import ModelStore
 from desktop_ocr.gui import look
 from desktop_ocr.gui.engine_host import EngineHost
-from desktop_ocr.gui.i18n import engine_name, sentences, translate
+from desktop_ocr.gui.i18n import engine_name, localize, sentences, translate
 from desktop_ocr.gui.meters import MetersView, MetricsPoller
 from desktop_ocr.gui.model_manager import ModelDownloads, ModelManagerDialog, size_text
 
@@ -775,7 +775,7 @@ class EnginePanel(QDockWidget):
         else:
             self._elapsed.stop()
         engine = self.engines.engine
-        detail = status.message
+        detail = localize(status.message)
         if status.state is ServerState.READY and engine is not None and engine.name == "openai":
             model = getattr(engine, "model", None)
             endpoint = getattr(engine, "endpoint", "")
@@ -787,10 +787,10 @@ class EnginePanel(QDockWidget):
         if status.state is ServerState.FAILED:
             err = status.error
             if isinstance(err, EngineError):
-                detail, fix = str(err), err.hint
+                detail, fix = localize(str(err)), err.hint
                 if "pip install" in fix and self.install_label.isVisibleTo(self):
                     fix = ""  # the install note above says it already, once
-        self._show_state_text(title, colour, detail, fix)
+        self._show_state_text(title, colour, detail, localize(fix))
 
     def _show_state_text(self, title: str, colour: str, detail: str = "", fix: str = "") -> None:
         self._state_look = (title, colour, detail, fix)

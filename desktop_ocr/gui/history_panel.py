@@ -72,7 +72,7 @@ from desktop_ocr.core.tables import Table
 from desktop_ocr.gui import focus, look
 from desktop_ocr.gui.export_task import export_results
 from desktop_ocr.gui.file_filters import export_filters, filter_for
-from desktop_ocr.gui.i18n import count, engine_name, region_name, result_label, translate
+from desktop_ocr.gui.i18n import count, engine_name, localize, region_name, result_label, translate
 from desktop_ocr.gui.region_models import task_title
 
 log = logging.getLogger(__name__)
@@ -101,7 +101,7 @@ def meta_line(result: PartResult) -> str:
 
 
 def failed_text(error: str) -> str:
-    return translate("HistoryPanel", "Failed: {error}").format(error=error)
+    return translate("HistoryPanel", "Failed: {error}").format(error=localize(error))
 
 
 def _decode(blobs: Sequence[bytes]) -> list[QImage | None]:

@@ -20,10 +20,13 @@ from __future__ import annotations
 import logging
 import sys
 from pathlib import Path
+from typing import Any
 
 from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, QLibraryInfo, QLocale, QTranslator
 
 from desktop_ocr.core.language import pick_language, set_system_language
+from desktop_ocr.core.messages import CONTEXT as MESSAGES
+from desktop_ocr.core.messages import Text
 
 log = logging.getLogger(__name__)
 
@@ -97,6 +100,22 @@ def part_label(name: str, page: int, page_count: int, region_label: str = "") ->
 
 def result_label(result) -> str:
     return part_label(result.name, result.page, result.page_count, result.region_label)
+
+
+def localize(message: Any) -> Any:
+    """A sentence from the core or an engine (core/messages.py) in the window's language:
+    a `Text` by its template, its values localised too; a fixed sentence by its English.
+    Anything else (a file name, a sentence no one marked) is left as it is."""
+    if isinstance(message, Text):
+        values = {k: localize(v) for k, v in message.values.items()}
+        try:
+            return translate(MESSAGES, message.template).format(**values)
+        except (KeyError, IndexError, ValueError):  # a translation that lost a placeholder
+            log.warning("translation of %r does not fit its values", message.template)
+            return str.__str__(message)
+    if isinstance(message, str) and message:
+        return translate(MESSAGES, message)
+    return message
 
 
 def sentences(*parts: str) -> str:
@@ -233,8 +252,9 @@ def uninstall(app: QCoreApplication | None = None) -> None:
 # ---------------------------------------------------------------- maintaining the files
 
 def sources() -> list[Path]:
-    """The Python files whose texts are translated: the window's."""
-    return sorted((PACKAGE / "gui").rglob("*.py"))
+    """The Python files whose texts are translated: the window's, and the core's and the
+    engines' sentences for users (core/messages.py marks them)."""
+    return sorted(p for folder in ("gui", "core", "engines") for p in (PACKAGE / folder).rglob("*.py"))
 
 
 def update(languages: tuple[str, ...] = TRANSLATED, target: Path | None = None) -> None:

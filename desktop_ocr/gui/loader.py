@@ -18,7 +18,7 @@ from desktop_ocr.core.documents import (
     open_decoded,
 )
 from desktop_ocr.core.notifications import NotificationManager, Severity, user_message
-from desktop_ocr.gui.i18n import translate
+from desktop_ocr.gui.i18n import localize, translate
 
 log = logging.getLogger(__name__)
 
@@ -82,7 +82,7 @@ class DocumentLoader(QObject):
             except OPEN_ERRORS as exc:
                 log.info("cannot open %s: %s", path, exc)
                 self._failed(path, translate("Loader", "Cannot open {name}: {why}").format(
-                    name=path.name, why=user_message(exc)))
+                    name=path.name, why=localize(user_message(exc))))
                 return
             except Exception as exc:
                 note = self.notifications.report(exc, translate("Loader", "Cannot open {name}").format(

@@ -23,7 +23,7 @@ from desktop_ocr.core.notifications import NotificationManager, Severity
 from desktop_ocr.core.notifications import manager as default_manager
 from desktop_ocr.core.settings import Settings
 from desktop_ocr.gui.bus import Bus, save_settings
-from desktop_ocr.gui.i18n import count, sentences, translate
+from desktop_ocr.gui.i18n import count, localize, sentences, translate
 from desktop_ocr.gui.window_parts import EMPTY_TEXT, EmptyState
 
 if TYPE_CHECKING:
@@ -1190,8 +1190,9 @@ class MainWindow(QMainWindow):
         if live:
             self._keep_live_tables(part, result)
             if not result.ok:
-                self.result_view.append_text(f"[{result.error}]")
-                self.notifications.notify(f"{result_label(result)}: {result.error}", Severity.ERROR)
+                self.result_view.append_text(f"[{localize(result.error)}]")
+                self.notifications.notify(f"{result_label(result)}: {localize(result.error)}",
+                                          Severity.ERROR)
         if session is None:
             return
         session.set_result(result)
@@ -1205,7 +1206,7 @@ class MainWindow(QMainWindow):
 
     def _on_source_failed(self, event: pl.SourceFailed) -> None:
         if self.runs.kind not in ("batch", "resume"):
-            self.notifications.notify(event.result.error, Severity.ERROR)
+            self.notifications.notify(event.result.error, Severity.ERROR)  # localised when shown
 
     def _on_progress(self, progress: pl.Progress) -> None:
         if self.runs.kind != "document":

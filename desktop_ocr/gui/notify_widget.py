@@ -27,7 +27,7 @@ from PySide6.QtWidgets import (
 
 from desktop_ocr.core.notifications import Notification, NotificationManager, Severity
 from desktop_ocr.gui import look
-from desktop_ocr.gui.i18n import translate
+from desktop_ocr.gui.i18n import localize, translate
 
 KEEP = 50  # notices kept folded at most (the oldest go)
 TONES = {Severity.INFO: "info", Severity.WARNING: "warning", Severity.ERROR: "error"}
@@ -47,7 +47,7 @@ class DetailsDialog(QDialog):
         self.setObjectName("noticeDetails")
         self.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         layout = QVBoxLayout(self)
-        message = QLabel(note.message)
+        message = QLabel(localize(note.message))
         message.setWordWrap(True)
         message.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         layout.addWidget(message)
@@ -59,7 +59,7 @@ class DetailsDialog(QDialog):
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
         copy = buttons.addButton(translate("Notices", "Copy"), QDialogButtonBox.ButtonRole.ActionRole)
         copy.clicked.connect(lambda: QGuiApplication.clipboard().setText(
-            f"{note.message}\n\n{note.details}"))
+            f"{localize(note.message)}\n\n{note.details}"))
         buttons.rejected.connect(self.reject)
         layout.addWidget(buttons)
         self.resize(640, 360)
@@ -73,11 +73,11 @@ class Banner(QFrame):
         self.note = note
         self.setObjectName("notification")
         self.setAccessibleName(translate("Notices", "Notice"))
-        self.setAccessibleDescription(note.message)
+        self.setAccessibleDescription(localize(note.message))
         look.follow_palette(self, self._restyle)
         layout = QHBoxLayout(self)
         layout.setContentsMargins(10, 4, 4, 4)
-        self.label = QLabel(note.message)
+        self.label = QLabel(localize(note.message))
         self.label.setWordWrap(True)
         self.label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         layout.addWidget(self.label, 1)

@@ -19,7 +19,7 @@ from desktop_ocr.core import pipeline as pl
 from desktop_ocr.core.notifications import NotificationManager, Severity
 from desktop_ocr.core.settings import Settings
 from desktop_ocr.gui.engine_host import EngineHost
-from desktop_ocr.gui.i18n import translate
+from desktop_ocr.gui.i18n import localize, translate
 
 log = logging.getLogger(__name__)
 
@@ -181,5 +181,5 @@ class RunController(QObject):
                 from desktop_ocr.gui.main_window import label_of
 
                 where = f"{label_of(event.part)}: "
-            self.notifications.notify(where + event.message + " " +
+            self.notifications.notify(where + localize(event.message) + " " +
                                       translate("Runs", "Starting it again…"), Severity.WARNING)

@@ -275,6 +275,40 @@ def test_no_english_is_left_in_the_chinese_window(qtbot, aloop, notes, app_dirs,
         root.close()
 
 
+def test_what_the_core_says_reaches_the_chinese_window_in_chinese(zh_window, qtbot, tmp_path,
+                                                                   corpus):
+    # GIVEN the Chinese window, and files the core refuses with sentences of its own
+    win = zh_window
+    fake_pdf = tmp_path / "page.pdf"
+    fake_pdf.write_text("<html><body>not a PDF</body></html>")
+    bad = [corpus / "bad-zero-byte.png", corpus / "bad-huge-header.png", fake_pdf]
+    # WHEN each is opened
+    for path in bad:
+        with qtbot.waitSignal(win.loader.loadFailed, timeout=20_000):
+            win.open_paths([path])
+    # THEN each notice is in Chinese, the values (names, sizes) put into it
+    qtbot.waitUntil(lambda: len(win.notification_area.banners()) == len(bad), timeout=5_000)
+    texts = [b.label.text() for b in win.notification_area.banners()]
+    assert any("文件为空（0 字节）" in t for t in texts), texts
+    assert any("图像太大" in t and "百万像素" in t for t in texts), texts
+    assert any("扩展名是 .pdf" in t and "网页（HTML）" in t for t in texts), texts
+    for text in texts:
+        assert not re.search(r"\b(?:The|file|image|is|not)\b", text), text
+
+
+def test_a_translation_that_loses_a_value_falls_back_to_english(chinese):
+    from desktop_ocr.core.messages import Text
+
+    # GIVEN a sentence whose template has no translation, and one that has
+    unknown = Text("Nobody translated {what}.", what="this")
+    known = Text("Page {n}: {why}", n=3, why=Text("The image has no frame {n}.", n=2))
+    # THEN the first stays English, the second is Chinese through and through
+    assert i18n.localize(unknown) == "Nobody translated this."
+    assert i18n.localize(known) == "第 3 页：图像没有第 2 帧。"
+    assert i18n.localize("The file does not exist.") == "文件不存在。"
+    assert i18n.localize("scan.pdf") == "scan.pdf" and i18n.localize(None) is None
+
+
 def test_the_walk_finds_english_in_an_english_window(qtbot, aloop, notes, app_dirs):
     # GIVEN the same window without a translation (the check must be able to fail)
     win = MainWindow(Settings(engine="cpu"), notifications=notes)

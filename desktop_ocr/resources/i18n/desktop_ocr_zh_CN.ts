@@ -1825,6 +1825,433 @@
     </message>
 </context>
 <context>
+    <name>Messages</name>
+    <message>
+        <source>its symbolic links go round in a loop</source>
+        <translation>它的符号链接形成了循环</translation>
+    </message>
+    <message>
+        <source>it is not a regular file ({kind}); choose a file name</source>
+        <translation>它不是普通文件（{kind}）；请选择一个文件名</translation>
+    </message>
+    <message>
+        <source>The existing file was left unchanged.</source>
+        <translation>原有文件未被改动。</translation>
+    </message>
+    <message>
+        <source>a device</source>
+        <translation>设备</translation>
+    </message>
+    <message>
+        <source>a named pipe</source>
+        <translation>命名管道</translation>
+    </message>
+    <message>
+        <source>a socket</source>
+        <translation>套接字</translation>
+    </message>
+    <message>
+        <source>a special file</source>
+        <translation>特殊文件</translation>
+    </message>
+    <message>
+        <source>a folder of that name is there</source>
+        <translation>已有同名文件夹</translation>
+    </message>
+    <message>
+        <source>Cannot save {path}: {why}.</source>
+        <translation>无法保存 {path}：{why}。</translation>
+    </message>
+    <message>
+        <source>{path} is not a folder</source>
+        <translation>{path} 不是文件夹</translation>
+    </message>
+    <message>
+        <source>the folder {path} does not exist</source>
+        <translation>文件夹 {path} 不存在</translation>
+    </message>
+    <message>
+        <source>the disk holding {path} is full</source>
+        <translation>{path} 所在的磁盘已满</translation>
+    </message>
+    <message>
+        <source>no permission to write in {path}</source>
+        <translation>没有在 {path} 中写入的权限</translation>
+    </message>
+    <message>
+        <source>{path} is on a read-only disk</source>
+        <translation>{path} 位于只读磁盘上</translation>
+    </message>
+    <message>
+        <source>the file name is too long</source>
+        <translation>文件名太长</translation>
+    </message>
+    <message>
+        <source>Page {n}: {why}</source>
+        <translation>第 {n} 页：{why}</translation>
+    </message>
+    <message>
+        <source>Page {n} cannot be read: {why}</source>
+        <translation>无法读取第 {n} 页：{why}</translation>
+    </message>
+    <message>
+        <source>Page {n} is too large to render at this zoom ({width:,.0f} x {height:,.0f} pixels).</source>
+        <translation>第 {n} 页在此缩放比例下太大，无法渲染（{width:,.0f} × {height:,.0f} 像素）。</translation>
+    </message>
+    <message>
+        <source>a PDF</source>
+        <translation>PDF 文件</translation>
+    </message>
+    <message>
+        <source>an XPS document</source>
+        <translation>XPS 文档</translation>
+    </message>
+    <message>
+        <source>an EPUB</source>
+        <translation>EPUB 电子书</translation>
+    </message>
+    <message>
+        <source>a CBZ comic</source>
+        <translation>CBZ 漫画</translation>
+    </message>
+    <message>
+        <source>an FB2 book</source>
+        <translation>FB2 电子书</translation>
+    </message>
+    <message>
+        <source>a MOBI book</source>
+        <translation>MOBI 电子书</translation>
+    </message>
+    <message>
+        <source>a web page (HTML)</source>
+        <translation>网页（HTML）</translation>
+    </message>
+    <message>
+        <source>an XML file</source>
+        <translation>XML 文件</translation>
+    </message>
+    <message>
+        <source>plain text</source>
+        <translation>纯文本</translation>
+    </message>
+    <message>
+        <source>a ZIP archive</source>
+        <translation>ZIP 压缩包</translation>
+    </message>
+    <message>
+        <source>something else</source>
+        <translation>其他内容</translation>
+    </message>
+    <message>
+        <source>This file is named {suffix} but is not {kind}: it looks like {looks}.</source>
+        <translation>此文件的扩展名是 {suffix}，但它不是{kind}：看起来像{looks}。</translation>
+    </message>
+    <message>
+        <source>This file is not a PDF or an image that can be opened.</source>
+        <translation>此文件不是可以打开的 PDF 或图像。</translation>
+    </message>
+    <message>
+        <source>The image is damaged and cannot be opened ({why}).</source>
+        <translation>图像已损坏，无法打开（{why}）。</translation>
+    </message>
+    <message>
+        <source>This PDF is damaged: nothing recoverable (cut short by an interrupted download or copy?).</source>
+        <translation>此 PDF 已损坏，没有可恢复的内容（可能是下载或复制中断导致文件不完整）。</translation>
+    </message>
+    <message>
+        <source>This {kind} document is damaged: nothing recoverable.</source>
+        <translation>此 {kind} 文档已损坏，没有可恢复的内容。</translation>
+    </message>
+    <message>
+        <source>This PDF is protected by a password.</source>
+        <translation>此 PDF 受密码保护。</translation>
+    </message>
+    <message>
+        <source>The password is wrong; this PDF did not open.</source>
+        <translation>密码错误，未能打开此 PDF。</translation>
+    </message>
+    <message>
+        <source>the limit is {mp} megapixels</source>
+        <translation>上限为 {mp} 百万像素</translation>
+    </message>
+    <message>
+        <source>The file cannot be read (permission denied).</source>
+        <translation>无法读取文件（权限不足）。</translation>
+    </message>
+    <message>
+        <source>The file is empty (0 bytes).</source>
+        <translation>文件为空（0 字节）。</translation>
+    </message>
+    <message>
+        <source>The file cannot be read ({why}).</source>
+        <translation>无法读取文件（{why}）。</translation>
+    </message>
+    <message>
+        <source>The image is damaged and cannot be decoded ({why}).</source>
+        <translation>图像已损坏，无法解码（{why}）。</translation>
+    </message>
+    <message>
+        <source>The image has no pixels.</source>
+        <translation>图像没有像素。</translation>
+    </message>
+    <message>
+        <source>The image is too large ({width:,} x {height:,} pixels; {limit}). Scale it down or crop it first.</source>
+        <translation>图像太大（{width:,} × {height:,} 像素；{limit}）。请先缩小或裁剪。</translation>
+    </message>
+    <message>
+        <source>The file does not exist.</source>
+        <translation>文件不存在。</translation>
+    </message>
+    <message>
+        <source>That is a folder, not a file.</source>
+        <translation>这是文件夹，不是文件。</translation>
+    </message>
+    <message>
+        <source>The image is empty (0 bytes).</source>
+        <translation>图像为空（0 字节）。</translation>
+    </message>
+    <message>
+        <source>The image is too large (its header claims more pixels than that; {limit}). Scale it down or crop it first.</source>
+        <translation>图像太大（其文件头声明的像素超过上限；{limit}）。请先缩小或裁剪。</translation>
+    </message>
+    <message>
+        <source>This is not an image file, or its format is not supported.</source>
+        <translation>这不是图像文件，或其格式不受支持。</translation>
+    </message>
+    <message>
+        <source>The image is damaged and cannot be opened.</source>
+        <translation>图像已损坏，无法打开。</translation>
+    </message>
+    <message>
+        <source>The image is too large to process ({limit}).</source>
+        <translation>图像太大，无法处理（{limit}）。</translation>
+    </message>
+    <message>
+        <source>The image file is truncated (incomplete download or copy?).</source>
+        <translation>图像文件不完整（可能是下载或复制未完成）。</translation>
+    </message>
+    <message>
+        <source>Not enough memory to decode this image.</source>
+        <translation>内存不足，无法解码此图像。</translation>
+    </message>
+    <message>
+        <source>The image has no frame {n}.</source>
+        <translation>图像没有第 {n} 帧。</translation>
+    </message>
+    <message>
+        <source>{first} {then}</source>
+        <translation>{first}{then}</translation>
+    </message>
+    <message>
+        <source>File not found: {path}</source>
+        <translation>找不到文件：{path}</translation>
+    </message>
+    <message>
+        <source>Permission denied: {path}</source>
+        <translation>权限不足：{path}</translation>
+    </message>
+    <message>
+        <source>The disk is full. Free some space and try again; nothing was overwritten.</source>
+        <translation>磁盘已满。请释放一些空间后重试；没有覆盖任何内容。</translation>
+    </message>
+    <message>
+        <source>Not enough memory for this operation. Try a smaller image or region.</source>
+        <translation>内存不足，无法完成此操作。请尝试较小的图像或区域。</translation>
+    </message>
+    <message>
+        <source>The output was closed before everything was written.</source>
+        <translation>输出在全部写入之前被关闭。</translation>
+    </message>
+    <message>
+        <source>Something went wrong: {what}. Details are in the log file ({where}).</source>
+        <translation>出现问题：{what}。详细信息见日志文件（{where}）。</translation>
+    </message>
+    <message>
+        <source>Something went wrong: {what}.</source>
+        <translation>出现问题：{what}。</translation>
+    </message>
+    <message>
+        <source>{context}: {why}</source>
+        <translation>{context}：{why}</translation>
+    </message>
+    <message>
+        <source>The engine is not available: {why}</source>
+        <translation>引擎不可用：{why}</translation>
+    </message>
+    <message>
+        <source>{why} Starting it again failed: {again}</source>
+        <translation>{why}重新启动失败：{again}</translation>
+    </message>
+    <message>
+        <source>Cannot open {name}: {why}</source>
+        <translation>无法打开 {name}：{why}</translation>
+    </message>
+    <message>
+        <source>No server address (URL) is set for the remote engine.</source>
+        <translation>尚未设置远程引擎的服务器地址（URL）。</translation>
+    </message>
+    <message>
+        <source>Give one with --endpoint URL, or in the engine panel.</source>
+        <translation>请在引擎面板中填写，或使用 --endpoint URL 指定。</translation>
+    </message>
+    <message>
+        <source>The CPU OCR engine was stopped.</source>
+        <translation>CPU OCR 引擎已停止。</translation>
+    </message>
+    <message>
+        <source>The image could not be read: {why}</source>
+        <translation>无法读取图像：{why}</translation>
+    </message>
+    <message>
+        <source>The CPU OCR engine is not installed.</source>
+        <translation>未安装 CPU OCR 引擎。</translation>
+    </message>
+    <message>
+        <source>The CPU OCR models could not be loaded.</source>
+        <translation>无法加载 CPU OCR 模型。</translation>
+    </message>
+    <message>
+        <source>The CPU engine reads text; it cannot answer questions about an image.</source>
+        <translation>CPU 引擎只能识别文字，无法回答关于图像的问题。</translation>
+    </message>
+    <message>
+        <source>Choose the local InternVL3 or a remote server to ask questions.</source>
+        <translation>如需提问，请选择本地 InternVL3 或远程服务器。</translation>
+    </message>
+    <message>
+        <source>The CPU engine cannot do the task {task!r}.</source>
+        <translation>CPU 引擎无法执行任务 {task!r}。</translation>
+    </message>
+    <message>
+        <source>Choose the local InternVL3 or a remote server for it.</source>
+        <translation>请为此选择本地 InternVL3 或远程服务器。</translation>
+    </message>
+    <message>
+        <source>The server could not use the image{where}: {why}</source>
+        <translation>服务器无法使用该图像{where}：{why}</translation>
+    </message>
+    <message>
+        <source>Check the image, or try another format.</source>
+        <translation>请检查图像，或换一种格式。</translation>
+    </message>
+    <message>
+        <source>The request is too long for the server{where}: {why}</source>
+        <translation>请求对服务器来说太长{where}：{why}</translation>
+    </message>
+    <message>
+        <source>Lower the token limit or the detail level, or select a smaller region.</source>
+        <translation>请降低令牌上限或细节级别，或选择较小的区域。</translation>
+    </message>
+    <message>
+        <source>The server refused the request{where}: {why}</source>
+        <translation>服务器拒绝了请求{where}：{why}</translation>
+    </message>
+    <message>
+        <source>The server refused the API key: {why}</source>
+        <translation>服务器拒绝了 API 密钥：{why}</translation>
+    </message>
+    <message>
+        <source>Check the API key in the engine settings.</source>
+        <translation>请检查引擎设置中的 API 密钥。</translation>
+    </message>
+    <message>
+        <source>The server forbids this request: {why}</source>
+        <translation>服务器禁止此请求：{why}</translation>
+    </message>
+    <message>
+        <source>Check the API key.</source>
+        <translation>请检查 API 密钥。</translation>
+    </message>
+    <message>
+        <source>Not found on the server: {why}</source>
+        <translation>服务器上找不到：{why}</translation>
+    </message>
+    <message>
+        <source>Check the model name (the server lists its models at /v1/models) and the URL.</source>
+        <translation>请检查模型名称（服务器在 /v1/models 列出其模型）和 URL。</translation>
+    </message>
+    <message>
+        <source>The server failed on this request{where}: {why}</source>
+        <translation>服务器处理此请求时出错{where}：{why}</translation>
+    </message>
+    <message>
+        <source>The server is not available right now: {why}</source>
+        <translation>服务器当前不可用：{why}</translation>
+    </message>
+    <message>
+        <source>Wait until it has started, or check the server.</source>
+        <translation>请等待其启动完成，或检查服务器。</translation>
+    </message>
+    <message>
+        <source>Unexpected answer from the server (HTTP {status}): {why}</source>
+        <translation>服务器返回了意外的应答（HTTP {status}）：{why}</translation>
+    </message>
+    <message>
+        <source>The server at {url} did not answer in time.</source>
+        <translation>位于 {url} 的服务器未能及时应答。</translation>
+    </message>
+    <message>
+        <source>Cannot talk to the server at {url}: {why}</source>
+        <translation>无法与位于 {url} 的服务器通信：{why}</translation>
+    </message>
+    <message>
+        <source>{url} does not look like an OpenAI-compatible server (/v1/models is not JSON).</source>
+        <translation>{url} 看起来不是 OpenAI 兼容的服务器（/v1/models 返回的不是 JSON）。</translation>
+    </message>
+    <message>
+        <source>The server at {url} serves no model.</source>
+        <translation>位于 {url} 的服务器没有提供任何模型。</translation>
+    </message>
+    <message>
+        <source>Cannot connect to the server at {url}.</source>
+        <translation>无法连接到位于 {url} 的服务器。</translation>
+    </message>
+    <message>
+        <source>Check that it is running and the URL is right.</source>
+        <translation>请确认服务器正在运行且 URL 正确。</translation>
+    </message>
+    <message>
+        <source>It may be overloaded or stuck; raise the time limit (--timeout, now {seconds:g} s) or check the server.</source>
+        <translation>服务器可能过载或卡住；请提高时间限制（当前 {seconds:g} 秒，首选项或 --timeout）或检查服务器。</translation>
+    </message>
+    <message>
+        <source>The server stopped sending for {seconds:g} s mid-answer{where}.</source>
+        <translation>服务器在回答中途停止发送已达 {seconds:g} 秒{where}。</translation>
+    </message>
+    <message>
+        <source>The server did not start answering within {seconds:g} s{where}.</source>
+        <translation>服务器在 {seconds:g} 秒内没有开始回答{where}。</translation>
+    </message>
+    <message>
+        <source>The server at {url} did not accept the connection in time.</source>
+        <translation>位于 {url} 的服务器未能及时接受连接。</translation>
+    </message>
+    <message>
+        <source>The server stopped sending for too long{where}.</source>
+        <translation>服务器停止发送的时间过长{where}。</translation>
+    </message>
+    <message>
+        <source>The server may be overloaded; try again.</source>
+        <translation>服务器可能过载，请重试。</translation>
+    </message>
+    <message>
+        <source>The connection to the server broke mid-answer{where}.</source>
+        <translation>与服务器的连接在回答中途断开{where}。</translation>
+    </message>
+    <message>
+        <source>The connection to the server broke{where}.</source>
+        <translation>与服务器的连接已断开{where}。</translation>
+    </message>
+    <message>
+        <source>The server may have crashed; see its log.</source>
+        <translation>服务器可能已崩溃，请查看其日志。</translation>
+    </message>
+    <message>
+        <source>The server ended the answer without finishing it{where}.</source>
+        <translation>服务器未完成回答就结束了{where}。</translation>
+    </message>
+</context>
+<context>
     <name>Meters</name>
     <message>
         <source>The live meters stopped</source>
