@@ -291,7 +291,7 @@ class BatchPanel(QDockWidget):
                                            "files done; what finished is kept.").format(
                 s=f"{seconds:.0f}", done=done, total=len(self.model.rows)))
         elif why:
-            self.summary.setText(translate("BatchPanel", "Stopped: {why}").format(why=why))
+            self.summary.setText(translate("BatchPanel", "Stopped: {why}").format(why=localize(why)))
         else:
             self.summary.setText(translate("BatchPanel", "Done: {n} files in {s} s.").format(
                 n=len(self.model.rows), s=f"{seconds:.0f}"))

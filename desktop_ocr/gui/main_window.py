@@ -1239,14 +1239,14 @@ class MainWindow(QMainWindow):
         self.time_label.setText(f"{seconds:.1f} s")
         results = summary.results
         if info.kind == "ask":
-            self.state_label.setText(summary.stopped or translate(
+            self.state_label.setText(localize(summary.stopped) or translate(
                 "MainWindow", "Answered in {s} s").format(s=f"{seconds:.1f}"))
             return
         if self._live_run(info):
             self._show_result_tools()
         if info.kind == "document":
             pages = len({r.page for r in results if r.ok})
-            self.state_label.setText(summary.stopped or translate(
+            self.state_label.setText(localize(summary.stopped) or translate(
                 "MainWindow", "Recognised {n} pages of {what} in {s} s").format(
                 n=pages, what=info.label, s=f"{seconds:.1f}"))
             if self.session is not None and self._run_session is self.session:
@@ -1255,14 +1255,14 @@ class MainWindow(QMainWindow):
             return
         if info.kind in ("batch", "resume"):
             done = len({r.source for r in results if r.ok})
-            self.state_label.setText(summary.stopped or translate(
+            self.state_label.setText(localize(summary.stopped) or translate(
                 "MainWindow", "Recognised {n} of {total} files in {s} s").format(
                 n=done, total=len(info.sources), s=f"{seconds:.1f}"))
             return
         finishes = {r.finish for r in results if r.ok}
         self._note_cpu_limits(results)
         engine = next((r.engine for r in results if r.engine), "")
-        message = summary.stopped or translate(
+        message = localize(summary.stopped) or translate(
             "MainWindow", "Recognised {what} in {s} s with {engine}").format(
             what=info.label, s=f"{seconds:.1f}",
             engine=engine_name(engine) if engine else translate("MainWindow", "the PDF text"))

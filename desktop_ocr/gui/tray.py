@@ -6,6 +6,7 @@ from PySide6.QtGui import QAction, QIcon
 from PySide6.QtWidgets import QMenu, QSystemTrayIcon, QWidget
 
 from desktop_ocr import APP_NAME
+from desktop_ocr.gui.i18n import localize
 
 MESSAGE_MS = 3000
 
@@ -39,4 +40,5 @@ class Tray(QSystemTrayIcon):
 
     def say(self, message: str) -> None:
         """A desktop notification (the tray's balloon / the desktop's notification service)."""
-        self.showMessage(APP_NAME, message, QSystemTrayIcon.MessageIcon.Information, MESSAGE_MS)
+        self.showMessage(APP_NAME, localize(message), QSystemTrayIcon.MessageIcon.Information,
+                         MESSAGE_MS)
