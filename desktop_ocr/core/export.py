@@ -36,6 +36,7 @@ from typing import TYPE_CHECKING, Any
 from desktop_ocr import APP_ID, __version__
 from desktop_ocr.core.atomic import SaveError, atomic_write
 from desktop_ocr.core.layout import Layout
+from desktop_ocr.core.messages import QT_TRANSLATE_NOOP, Text
 from desktop_ocr.core.results import PartResult
 from desktop_ocr.core.tables import (
     Document,
@@ -167,8 +168,8 @@ def format_for(path: str | os.PathLike[str], fmt: str | None = None) -> str:
     name = _ALIASES.get(name, name)
     if name not in FORMATS:
         shown = fmt or Path(path).suffix or "(none)"
-        raise ExportError(f"Cannot export to {shown!s}: choose one of " +
-                          ", ".join("." + f for f in FORMATS) + ".")
+        raise ExportError(Text(QT_TRANSLATE_NOOP("Messages", "Cannot export to {what}: choose one of {formats}."),
+                               what=str(shown), formats=", ".join("." + f for f in FORMATS)))
     return name
 
 
@@ -514,18 +515,21 @@ def export_batch(results: Sequence[PartResult], path_or_folder: str | os.PathLik
     file is written atomically."""
     ok = [r for r in results if r.ok]
     if not ok:
-        raise ExportError("Nothing to export: no part of these results was recognised.")
+        raise ExportError(QT_TRANSLATE_NOOP(
+            "Messages", "Nothing to export: no part of these results was recognised."))
     if not per_input:
         kind = format_for(path_or_folder, fmt)
         return [atomic_write(path_or_folder, _batch_bytes(ok, kind, typed, csv_bom))]
     kind = format_for("x", fmt or "xlsx")
     folder = Path(path_or_folder)
     if folder.exists() and not folder.is_dir():
-        raise ExportError(f"Cannot export into {folder}: it is a file, not a folder.")
+        raise ExportError(Text(QT_TRANSLATE_NOOP(
+            "Messages", "Cannot export into {path}: it is a file, not a folder."), path=str(folder)))
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise ExportError(f"Cannot create the folder {folder}: {exc.strerror or exc}.") from exc
+        raise ExportError(Text(QT_TRANSLATE_NOOP("Messages", "Cannot create the folder {path}: {why}."),
+                               path=str(folder), why=str(exc.strerror or exc))) from exc
     groups: dict[tuple[str, str], list[PartResult]] = {}
     for r in ok:
         groups.setdefault((r.source_kind, r.source), []).append(r)

@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING, Any
 
 from desktop_ocr.core.atomic import SaveError
 from desktop_ocr.core.layout import Layout, assign_text
+from desktop_ocr.core.messages import QT_TRANSLATE_NOOP, Text
 from desktop_ocr.core.regions import check_rotation
 
 if TYPE_CHECKING:
@@ -179,10 +180,12 @@ class _Writer:
         try:
             doc = self.pm.open(source)
         except Exception as exc:
-            raise SaveError(f"Cannot open {Path(source).name} to copy its pages: {exc}") from None
+            raise SaveError(Text(QT_TRANSLATE_NOOP("Messages", "Cannot open {name} to copy its pages: {why}"),
+                                 name=Path(source).name, why=str(exc))) from None
         if doc.needs_pass and not doc.authenticate(self.passwords.get(source, "")):
             doc.close()
-            raise SaveError(f"{Path(source).name} is encrypted: give its password to export it.")
+            raise SaveError(Text(QT_TRANSLATE_NOOP(
+                "Messages", "{name} is encrypted: give its password to export it."), name=Path(source).name))
         if not doc.is_pdf:  # XPS, EPUB, ...: their pages as PDF pages
             pdf = self.pm.open("pdf", doc.convert_to_pdf())
             doc.close()
@@ -212,7 +215,8 @@ class _Writer:
                               and src.getexif().get(0x0112, 1) == 1)
                 img = imaging.load_image(path, page.page - 1)
             except (OSError, ValueError) as exc:
-                raise SaveError(f"Cannot read {path.name} to put it in a PDF: {exc}") from None
+                raise SaveError(Text(QT_TRANSLATE_NOOP("Messages", "Cannot read {name} to put it in a PDF: {why}"),
+                                     name=path.name, why=str(exc))) from None
             if plain_jpeg:
                 data = path.read_bytes()
         if data is None:
@@ -235,7 +239,8 @@ class _Writer:
                 ".pdf", ".xps", ".oxps", ".epub", ".cbz", ".fb2", ".mobi"):
             src = self._pdf(page.source)
             if not 1 <= page.page <= src.page_count:
-                raise SaveError(f"{Path(page.source).name} has no page {page.page}.")
+                raise SaveError(Text(QT_TRANSLATE_NOOP("Messages", "{name} has no page {n}."),
+                                     name=Path(page.source).name, n=page.page))
             self.out.insert_pdf(src, from_page=page.page - 1, to_page=page.page - 1)
             pdf_page = self.out[-1]
             own_text = bool(pdf_page.get_text().strip())
@@ -337,7 +342,7 @@ class _Writer:
 
     def finish(self) -> bytes:
         if self.out.page_count == 0:
-            raise SaveError("Nothing to put in a PDF: no recognised page.")
+            raise SaveError(QT_TRANSLATE_NOOP("Messages", "Nothing to put in a PDF: no recognised page."))
         self.out.subset_fonts()
         self.out.set_metadata({"creator": "Desktop OCR", "producer": "Desktop OCR (PyMuPDF)"})
         return self.out.tobytes(garbage=3, deflate=True)

@@ -16,12 +16,16 @@ from pathlib import Path
 from typing import Any
 
 from desktop_ocr.core.contract import EngineError, EngineUnavailable
+from desktop_ocr.core.messages import QT_TRANSLATE_NOOP, Text
 
 INSTALL_HINT = "Install it with: pip install 'desktop-ocr[transformers]'."
-DOWNLOAD_HINT = ("Choose the folder of an InternVL3 \"-hf\" checkpoint, for example one downloaded "
-                 "with: huggingface-cli download OpenGVLab/InternVL3-1B-hf --local-dir FOLDER")
-OOM_HINT = ("Choose a smaller model (InternVL3-1B or 2B), load it in 8 bits "
-            "(--transformers-8bit, NVIDIA GPUs only), or use fewer tiles (--max-dynamic-patch 6).")
+DOWNLOAD_HINT = QT_TRANSLATE_NOOP(
+    "Messages", "Choose the folder of an InternVL3 \"-hf\" checkpoint, for example one downloaded "
+                "with: huggingface-cli download OpenGVLab/InternVL3-1B-hf --local-dir FOLDER.")
+OOM_HINT = QT_TRANSLATE_NOOP(
+    "Messages", "Choose a smaller model (InternVL3-1B or 2B), load it in 8 bits "
+                "(--transformers-8bit, NVIDIA GPUs only), or use fewer tiles (--max-dynamic-patch 6).")
+AGAIN_HINT = QT_TRANSLATE_NOOP("Messages", "Download the model again.")
 WEIGHT_SUFFIXES = (".safetensors", ".bin")
 
 
@@ -123,9 +127,11 @@ def resolve_model(model: str) -> str:
             return snapshot_download(repo_id=text, local_files_only=True)
         except Exception:
             raise ModelFolderMissing(
-                f"{text} is neither a folder nor in the local Hugging Face cache, and the "
-                "transformers engine never downloads while it starts.",
-                hint=f"Download it first (huggingface-cli download {text}), or give its folder.") from None
+                Text(QT_TRANSLATE_NOOP("Messages", "{model} is neither a folder nor in the local Hugging "
+                                                   "Face cache, and the transformers engine never "
+                                                   "downloads while it starts."), model=text),
+                hint=Text(QT_TRANSLATE_NOOP("Messages", "Download it first (huggingface-cli download "
+                                                        "{model}), or give its folder."), model=text)) from None
     return str(Path(text).expanduser()) if text else ""
 
 
@@ -136,25 +142,28 @@ def inspect_model_folder(folder: str | Path) -> ModelFolder:
     """
     text = str(folder).strip()
     if not text:
-        raise ModelFolderMissing("No model folder is set for the transformers engine.",
-                                 hint=DOWNLOAD_HINT + ", then give it with --model FOLDER.")
+        raise ModelFolderMissing(QT_TRANSLATE_NOOP("Messages", "No model folder is set for the transformers engine."),
+                                 hint=DOWNLOAD_HINT)
     path = Path(text).expanduser()
     if not path.exists():
-        raise ModelFolderMissing(f"The model folder {path} does not exist.", hint=DOWNLOAD_HINT + ".")
+        raise ModelFolderMissing(Text(QT_TRANSLATE_NOOP("Messages", "The model folder {path} does not exist."),
+                                      path=str(path)), hint=DOWNLOAD_HINT)
     if not path.is_dir():
-        raise ModelFolderMissing(f"{path} is a file, not a model folder.", hint=DOWNLOAD_HINT + ".")
+        raise ModelFolderMissing(Text(QT_TRANSLATE_NOOP("Messages", "{path} is a file, not a model folder."),
+                                      path=str(path)), hint=DOWNLOAD_HINT)
     config_path = path / "config.json"
     if not config_path.is_file():
-        raise ModelFolderMissing(f"{path} has no config.json: it is not a model folder, or its "
-                                 "download is incomplete.", hint=DOWNLOAD_HINT + ".")
+        raise ModelFolderMissing(Text(QT_TRANSLATE_NOOP(
+            "Messages", "{path} has no config.json: it is not a model folder, or its download is "
+                        "incomplete."), path=str(path)), hint=DOWNLOAD_HINT)
     try:
         config = json.loads(config_path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, ValueError) as exc:
-        raise BadModelConfig(f"The model's config.json is damaged ({_short(exc)}).",
-                             hint="Download the model again.") from None
+        raise BadModelConfig(Text(QT_TRANSLATE_NOOP("Messages", "The model's config.json is damaged ({why})."),
+                                  why=_short(exc)), hint=AGAIN_HINT) from None
     if not isinstance(config, dict):
-        raise BadModelConfig("The model's config.json is damaged (it is not a JSON object).",
-                             hint="Download the model again.")
+        raise BadModelConfig(QT_TRANSLATE_NOOP(
+            "Messages", "The model's config.json is damaged (it is not a JSON object)."), hint=AGAIN_HINT)
     model_type = str(config.get("model_type") or "")
     architectures = [str(a) for a in config.get("architectures") or []]
     if model_type == "internvl_chat" or "InternVLChatModel" in architectures or "auto_map" in config:
@@ -164,16 +173,17 @@ def inspect_model_folder(folder: str | Path) -> ModelFolder:
             hint=f"Use {path.name}-hf (e.g. OpenGVLab/InternVL3-1B-hf); the original serves "
                  "well on the LMDeploy engine.")
     if model_type != "internvl":
-        raise NotAnHfCheckpoint(
-            f"{path.name} is not an InternVL model (its config.json says model_type "
-            f"{model_type or 'nothing'!r}).", hint=DOWNLOAD_HINT + ".")
+        raise NotAnHfCheckpoint(Text(QT_TRANSLATE_NOOP(
+            "Messages", "{name} is not an InternVL model (its config.json says model_type {type})."),
+            name=path.name, type=repr(model_type or "nothing")), hint=DOWNLOAD_HINT)
     if not isinstance(config.get("vision_config"), dict) or not isinstance(config.get("text_config"), dict):
-        raise BadModelConfig("The model's config.json lacks its vision or text part.",
-                             hint="Download the model again.")
+        raise BadModelConfig(QT_TRANSLATE_NOOP("Messages", "The model's config.json lacks its vision or text part."),
+                             hint=AGAIN_HINT)
     weights = [p for p in path.iterdir() if p.is_file() and p.name.endswith(WEIGHT_SUFFIXES)]
     if not weights:
-        raise ModelFolderMissing(f"{path} has no weights (*.safetensors): the download is incomplete.",
-                                 hint="Download the model again.")
+        raise ModelFolderMissing(Text(QT_TRANSLATE_NOOP(
+            "Messages", "{path} has no weights (*.safetensors): the download is incomplete."),
+            path=str(path)), hint=AGAIN_HINT)
     return ModelFolder(path, config, sum(p.stat().st_size for p in weights))
 
 
@@ -241,20 +251,23 @@ def plan_device(machine: Machine, device: str = "auto", dtype: str = "auto",
     if device == "auto":
         device = "cuda" if machine.cuda else "mps" if machine.mps else "cpu"
     if device == "cuda" and not machine.cuda:
-        raise UnsupportedDevice("The transformers engine was asked for an NVIDIA GPU, but torch sees "
-                                "none (no GPU, no driver, or a CPU-only torch build).",
-                                hint="Choose the device auto or cpu, or install a CUDA build of torch.")
+        raise UnsupportedDevice(QT_TRANSLATE_NOOP(
+            "Messages", "The transformers engine was asked for an NVIDIA GPU, but torch sees none (no "
+                        "GPU, no driver, or a CPU-only torch build)."),
+            hint=QT_TRANSLATE_NOOP("Messages", "Choose the device auto or cpu, or install a CUDA build of torch."))
     if device == "mps" and not machine.mps:
-        raise UnsupportedDevice("The transformers engine was asked for the Apple GPU (MPS), which "
-                                "this computer or torch build does not have.",
-                                hint="Choose the device auto or cpu.")
+        raise UnsupportedDevice(QT_TRANSLATE_NOOP(
+            "Messages", "The transformers engine was asked for the Apple GPU (MPS), which this "
+                        "computer or torch build does not have."),
+            hint=QT_TRANSLATE_NOOP("Messages", "Choose the device auto or cpu."))
     if load_8bit:
         if device != "cuda":
-            raise UnsupportedDevice("8-bit weights (bitsandbytes) need an NVIDIA GPU.",
-                                    hint="Turn 8-bit off, or choose a smaller model.")
+            raise UnsupportedDevice(QT_TRANSLATE_NOOP("Messages", "8-bit weights (bitsandbytes) need an NVIDIA GPU."),
+                                    hint=QT_TRANSLATE_NOOP("Messages", "Turn 8-bit off, or choose a smaller model."))
         if not machine.bitsandbytes:
-            raise UnsupportedDevice("8-bit weights need the bitsandbytes package, which is not installed.",
-                                    hint="pip install bitsandbytes, or turn 8-bit off.")
+            raise UnsupportedDevice(QT_TRANSLATE_NOOP(
+                "Messages", "8-bit weights need the bitsandbytes package, which is not installed."),
+                hint=QT_TRANSLATE_NOOP("Messages", "pip install bitsandbytes, or turn 8-bit off."))
     bf16_ok = device == "cuda" and all(cc >= (8, 0) for cc in machine.cuda)
     if dtype == "auto":
         dtype = {"cuda": "bfloat16" if bf16_ok else "float16", "mps": "float16", "cpu": "float32"}[device]
@@ -264,7 +277,8 @@ def plan_device(machine: Machine, device: str = "auto", dtype: str = "auto",
     else:
         why = "dtype from the settings"
         if dtype == "bfloat16" and device == "cuda" and not bf16_ok:
-            raise UnsupportedDevice("bfloat16 needs an NVIDIA GPU of compute capability 8.0 (Ampere) "
-                                    "or newer.", hint="Choose the dtype auto or float16.")
+            raise UnsupportedDevice(QT_TRANSLATE_NOOP(
+                "Messages", "bfloat16 needs an NVIDIA GPU of compute capability 8.0 (Ampere) or newer."),
+                hint=QT_TRANSLATE_NOOP("Messages", "Choose the dtype auto or float16."))
     device_map = "auto" if device == "cuda" and (len(machine.cuda) > 1 or load_8bit) else None
     return DevicePlan(device, dtype, device_map, load_8bit, why)

@@ -2250,6 +2250,138 @@
         <source>The server ended the answer without finishing it{where}.</source>
         <translation>服务器未完成回答就结束了{where}。</translation>
     </message>
+    <message>
+        <source>Cannot export to {what}: choose one of {formats}.</source>
+        <translation>无法导出为 {what}：请从 {formats} 中选择一种。</translation>
+    </message>
+    <message>
+        <source>Nothing to export: no part of these results was recognised.</source>
+        <translation>没有可导出的内容：这些结果都没有识别成功。</translation>
+    </message>
+    <message>
+        <source>Cannot export into {path}: it is a file, not a folder.</source>
+        <translation>无法导出到 {path}：它是文件，不是文件夹。</translation>
+    </message>
+    <message>
+        <source>Cannot create the folder {path}: {why}.</source>
+        <translation>无法创建文件夹 {path}：{why}。</translation>
+    </message>
+    <message>
+        <source>Cannot open {name} to copy its pages: {why}</source>
+        <translation>无法打开 {name} 以复制其页面：{why}</translation>
+    </message>
+    <message>
+        <source>{name} is encrypted: give its password to export it.</source>
+        <translation>{name} 已加密：请提供密码后再导出。</translation>
+    </message>
+    <message>
+        <source>Cannot read {name} to put it in a PDF: {why}</source>
+        <translation>无法读取 {name} 以放入 PDF：{why}</translation>
+    </message>
+    <message>
+        <source>{name} has no page {n}.</source>
+        <translation>{name} 没有第 {n} 页。</translation>
+    </message>
+    <message>
+        <source>Nothing to put in a PDF: no recognised page.</source>
+        <translation>没有可放入 PDF 的内容：没有识别过的页面。</translation>
+    </message>
+    <message>
+        <source>Choose the folder of an InternVL3 &quot;-hf&quot; checkpoint, for example one downloaded with: huggingface-cli download OpenGVLab/InternVL3-1B-hf --local-dir FOLDER.</source>
+        <translation>请选择 InternVL3 “-hf” 检查点所在的文件夹，例如用以下命令下载的：huggingface-cli download OpenGVLab/InternVL3-1B-hf --local-dir FOLDER。</translation>
+    </message>
+    <message>
+        <source>Choose a smaller model (InternVL3-1B or 2B), load it in 8 bits (--transformers-8bit, NVIDIA GPUs only), or use fewer tiles (--max-dynamic-patch 6).</source>
+        <translation>请选择较小的模型（InternVL3-1B 或 2B），以 8 位加载（--transformers-8bit，仅限 NVIDIA GPU），或使用更少的图块（--max-dynamic-patch 6）。</translation>
+    </message>
+    <message>
+        <source>Download the model again.</source>
+        <translation>请重新下载模型。</translation>
+    </message>
+    <message>
+        <source>{model} is neither a folder nor in the local Hugging Face cache, and the transformers engine never downloads while it starts.</source>
+        <translation>{model} 既不是文件夹，也不在本地 Hugging Face 缓存中；transformers 引擎启动时从不下载。</translation>
+    </message>
+    <message>
+        <source>Download it first (huggingface-cli download {model}), or give its folder.</source>
+        <translation>请先下载（huggingface-cli download {model}），或指定其文件夹。</translation>
+    </message>
+    <message>
+        <source>No model folder is set for the transformers engine.</source>
+        <translation>尚未为 transformers 引擎设置模型文件夹。</translation>
+    </message>
+    <message>
+        <source>The model folder {path} does not exist.</source>
+        <translation>模型文件夹 {path} 不存在。</translation>
+    </message>
+    <message>
+        <source>{path} is a file, not a model folder.</source>
+        <translation>{path} 是文件，不是模型文件夹。</translation>
+    </message>
+    <message>
+        <source>{path} has no config.json: it is not a model folder, or its download is incomplete.</source>
+        <translation>{path} 中没有 config.json：它不是模型文件夹，或下载不完整。</translation>
+    </message>
+    <message>
+        <source>The model&apos;s config.json is damaged ({why}).</source>
+        <translation>模型的 config.json 已损坏（{why}）。</translation>
+    </message>
+    <message>
+        <source>The model&apos;s config.json is damaged (it is not a JSON object).</source>
+        <translation>模型的 config.json 已损坏（不是 JSON 对象）。</translation>
+    </message>
+    <message>
+        <source>{name} is not an InternVL model (its config.json says model_type {type}).</source>
+        <translation>{name} 不是 InternVL 模型（其 config.json 中 model_type 为 {type}）。</translation>
+    </message>
+    <message>
+        <source>The model&apos;s config.json lacks its vision or text part.</source>
+        <translation>模型的 config.json 缺少视觉或文本部分。</translation>
+    </message>
+    <message>
+        <source>{path} has no weights (*.safetensors): the download is incomplete.</source>
+        <translation>{path} 中没有权重文件（*.safetensors）：下载不完整。</translation>
+    </message>
+    <message>
+        <source>The transformers engine was asked for an NVIDIA GPU, but torch sees none (no GPU, no driver, or a CPU-only torch build).</source>
+        <translation>已要求 transformers 引擎使用 NVIDIA GPU，但 torch 没有检测到（没有 GPU、没有驱动，或 torch 为仅 CPU 版本）。</translation>
+    </message>
+    <message>
+        <source>Choose the device auto or cpu, or install a CUDA build of torch.</source>
+        <translation>请选择设备 auto 或 cpu，或安装 CUDA 版本的 torch。</translation>
+    </message>
+    <message>
+        <source>The transformers engine was asked for the Apple GPU (MPS), which this computer or torch build does not have.</source>
+        <translation>已要求 transformers 引擎使用 Apple GPU（MPS），但这台电脑或 torch 版本不支持。</translation>
+    </message>
+    <message>
+        <source>Choose the device auto or cpu.</source>
+        <translation>请选择设备 auto 或 cpu。</translation>
+    </message>
+    <message>
+        <source>8-bit weights (bitsandbytes) need an NVIDIA GPU.</source>
+        <translation>8 位权重（bitsandbytes）需要 NVIDIA GPU。</translation>
+    </message>
+    <message>
+        <source>Turn 8-bit off, or choose a smaller model.</source>
+        <translation>请关闭 8 位，或选择较小的模型。</translation>
+    </message>
+    <message>
+        <source>8-bit weights need the bitsandbytes package, which is not installed.</source>
+        <translation>8 位权重需要 bitsandbytes 软件包，但它未安装。</translation>
+    </message>
+    <message>
+        <source>pip install bitsandbytes, or turn 8-bit off.</source>
+        <translation>请执行 pip install bitsandbytes，或关闭 8 位。</translation>
+    </message>
+    <message>
+        <source>bfloat16 needs an NVIDIA GPU of compute capability 8.0 (Ampere) or newer.</source>
+        <translation>bfloat16 需要计算能力 8.0（Ampere）或更新的 NVIDIA GPU。</translation>
+    </message>
+    <message>
+        <source>Choose the dtype auto or float16.</source>
+        <translation>请选择数据类型 auto 或 float16。</translation>
+    </message>
 </context>
 <context>
     <name>Meters</name>
