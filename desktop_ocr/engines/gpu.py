@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from desktop_ocr.core import catalog
+from desktop_ocr.core.messages import QT_TRANSLATE_NOOP, Text
 
 log = logging.getLogger(__name__)
 GIB = 1024**3
@@ -107,15 +108,16 @@ def advise(probe: Probe, *, on_disk: Mapping[str, str] | None = None, session_le
     on_disk = dict(on_disk or {})
     platform = platform or sys.platform
     if not probe.gpus:
-        return Advice("", "", "float16", 1,
-                      f"No CUDA GPU ({probe.reason or 'none found'}): use the CPU engine or a remote server.")
+        return Advice("", "", "float16", 1, Text(QT_TRANSLATE_NOOP(
+            "Messages", "No CUDA GPU ({why}): use the CPU engine or a remote server."),
+            why=probe.reason or QT_TRANSLATE_NOOP("Messages", "none found")))
     usable = [g for g in probe.gpus if g.compute_capability >= MIN_CC]
     if not usable:
         g = probe.gpus[0]
         cc = ".".join(map(str, g.compute_capability))
-        return Advice("", "", "float16", 1,
-                      f"{g.name} (compute capability {cc}) is older than TurboMind supports (7.0): "
-                      "use the CPU engine or a remote server.")
+        return Advice("", "", "float16", 1, Text(QT_TRANSLATE_NOOP(
+            "Messages", "{gpu} (compute capability {cc}) is older than TurboMind supports (7.0): use "
+                        "the CPU engine or a remote server."), gpu=g.name, cc=cc))
     usable.sort(key=lambda g: g.free_gib, reverse=True)
     # Turbomind on Windows runs on one GPU only.
     max_tp = 1 if platform.startswith("win") else len(usable)
@@ -129,10 +131,11 @@ def advise(probe: Probe, *, on_disk: Mapping[str, str] | None = None, session_le
     if chosen is None and fresh is None:
         top = usable[0]
         smallest = min(order, key=lambda m: m.need_gib(session_len))
-        return Advice("", "", "bfloat16" if top.bf16 else "float16", 1,
-                      f"{top.name} has {top.free_gib:.1f} GiB free; the smallest model "
-                      f"({smallest.name}) needs about {smallest.need_gib(session_len):.1f} GiB. "
-                      "Close other GPU programs, or use the CPU engine or a remote server.")
+        return Advice("", "", "bfloat16" if top.bf16 else "float16", 1, Text(QT_TRANSLATE_NOOP(
+            "Messages", "{gpu} has {free:.1f} GiB free; the smallest model ({model}) needs about "
+                        "{need:.1f} GiB. Close other GPU programs, or use the CPU engine or a remote "
+                        "server."), gpu=top.name, free=top.free_gib, model=smallest.name,
+            need=smallest.need_gib(session_len)))
     better = ""
     if chosen is None:
         assert fresh is not None
@@ -146,21 +149,29 @@ def advise(probe: Probe, *, on_disk: Mapping[str, str] | None = None, session_le
     need = entry.need_gib(session_len)
     free = sum(g.free_gib for g in group)
     where = group[0].name if tp == 1 else f"{tp} x {group[0].name}"
-    why = [f"{entry.name} needs about {need:.1f} GiB "
-           f"({entry.weights_gib:.1f} weights + {entry.kv_gib(session_len):.1f} KV cache for "
-           f"{session_len} tokens + {entry.overhead_gib:g} runtime); {where} has {free:.1f} GiB free"]
+    why: list[str] = [Text(QT_TRANSLATE_NOOP(
+        "Messages", "{model} needs about {need:.1f} GiB ({weights:.1f} weights + {kv:.1f} KV cache "
+                    "for {tokens} tokens + {runtime:g} runtime); {where} has {free:.1f} GiB free"),
+        model=entry.name, need=need, weights=entry.weights_gib, kv=entry.kv_gib(session_len),
+        tokens=session_len, runtime=entry.overhead_gib, where=where, free=free)]
     if entry.name in on_disk:
-        why.append("already on disk")
+        why.append(QT_TRANSLATE_NOOP("Messages", "already on disk"))
     if entry.awq and entry.base:
         base = cat.get(entry.base)
         if base is not None and not _fits(base, usable, tps, session_len, headroom_gib):
-            why.append(f"the 16-bit weights (~{base.need_gib(session_len):.0f} GiB) do not fit, AWQ 4-bit does")
+            why.append(Text(QT_TRANSLATE_NOOP(
+                "Messages", "the 16-bit weights (~{need:.0f} GiB) do not fit, AWQ 4-bit does"),
+                need=base.need_gib(session_len)))
     if dtype == "float16":
-        why.append("compute capability below 8.0: float16 instead of bfloat16")
+        why.append(QT_TRANSLATE_NOOP("Messages", "compute capability below 8.0: float16 instead of bfloat16"))
     if tp > 1:
-        why.append(f"split over {tp} GPUs (--tp {tp})")
+        why.append(Text(QT_TRANSLATE_NOOP("Messages", "split over {n} GPUs (--tp {n})"), n=tp))
+    reasons = why[0]
+    for more in why[1:]:
+        reasons = Text(QT_TRANSLATE_NOOP("Messages", "{first}; {then}"), first=reasons, then=more)
     return Advice(entry.hub_id("hf") or entry.hub_id("modelscope"), "awq" if entry.awq else "", dtype, tp,
-                  "; ".join(why) + ".", need, entry.name, on_disk.get(entry.name, ""), entry.backend, better)
+                  Text(QT_TRANSLATE_NOOP("Messages", "{reasons}."), reasons=reasons), need, entry.name,
+                  on_disk.get(entry.name, ""), entry.backend, better)
 
 
 # ---------------------------------------------------------------- NVML

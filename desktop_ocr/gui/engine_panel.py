@@ -94,7 +94,7 @@ def gpu_text(probe: gpu.Probe) -> str:
             return translate("EnginePanel", "The GPU could not be checked: the NVIDIA library for "
                                             "Python (nvidia-ml-py) is missing.")
         return translate("EnginePanel", "The GPU could not be checked ({why}).").format(
-            why=probe.reason)
+            why=localize(probe.reason))
     lines = []
     for g in probe.gpus:
         cc = ".".join(map(str, g.compute_capability))
@@ -111,14 +111,15 @@ def advice_text(probe: gpu.Probe, advice: gpu.Advice) -> str:
         return translate("EnginePanel", "No model can run on this computer's GPU: the CPU engine is "
                                         "used, or a remote server.")
     if not advice.ok:
-        return translate("EnginePanel", "No model fits.") + f" {advice.reason}"
+        return sentences(translate("EnginePanel", "No model fits."), localize(advice.reason))
     how = [advice.dtype]
     if advice.model_format == "awq":
         how.append(translate("EnginePanel", "AWQ 4-bit weights"))
     if advice.tp > 1:
         how.append(translate("EnginePanel", "on {n} GPUs").format(n=advice.tp))
     text = translate("EnginePanel", "Recommended: {name} ({how}).").format(
-        name=advice.name, how=", ".join(how)) + f" {advice.reason}"
+        name=advice.name, how=", ".join(how))
+    text = sentences(text, localize(advice.reason))
     if advice.better:
         text = sentences(text, translate("EnginePanel", "{name} would fit too and read better: "
                                                         "download it with Models…").format(

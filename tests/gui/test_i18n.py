@@ -309,6 +309,19 @@ def test_a_translation_that_loses_a_value_falls_back_to_english(chinese):
     assert i18n.localize("scan.pdf") == "scan.pdf" and i18n.localize(None) is None
 
 
+def test_the_model_advice_is_said_in_chinese(chinese):
+    from desktop_ocr.engines.gpu import GpuInfo, Probe, advise
+
+    # GIVEN the advice for two GPUs without bf16, and for a GPU too small for any model
+    two = advise(Probe([GpuInfo(0, "Tesla T4", 16, 15, (7, 5)), GpuInfo(1, "Tesla T4", 16, 15, (7, 5))]))
+    small = advise(Probe([GpuInfo(0, "GT 1030", 2, 1.5, (7, 5))]))
+    # THEN its English is as before, and every reason in it is Chinese in the window
+    assert two.reason.endswith(".") and "; " in two.reason
+    zh = i18n.localize(two.reason)
+    assert "约需" in zh and zh.endswith("。") and ";" not in zh and "needs" not in zh
+    assert "可用 1.5 GiB" in i18n.localize(small.reason)
+
+
 def test_the_walk_finds_english_in_an_english_window(qtbot, aloop, notes, app_dirs):
     # GIVEN the same window without a translation (the check must be able to fail)
     win = MainWindow(Settings(engine="cpu"), notifications=notes)

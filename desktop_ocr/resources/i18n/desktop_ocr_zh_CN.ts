@@ -2382,6 +2382,50 @@
         <source>Choose the dtype auto or float16.</source>
         <translation>请选择数据类型 auto 或 float16。</translation>
     </message>
+    <message>
+        <source>No CUDA GPU ({why}): use the CPU engine or a remote server.</source>
+        <translation>没有 CUDA GPU（{why}）：请使用 CPU 引擎或远程服务器。</translation>
+    </message>
+    <message>
+        <source>none found</source>
+        <translation>未找到</translation>
+    </message>
+    <message>
+        <source>{gpu} (compute capability {cc}) is older than TurboMind supports (7.0): use the CPU engine or a remote server.</source>
+        <translation>{gpu}（计算能力 {cc}）低于 TurboMind 支持的最低版本（7.0）：请使用 CPU 引擎或远程服务器。</translation>
+    </message>
+    <message>
+        <source>{gpu} has {free:.1f} GiB free; the smallest model ({model}) needs about {need:.1f} GiB. Close other GPU programs, or use the CPU engine or a remote server.</source>
+        <translation>{gpu} 可用 {free:.1f} GiB；最小的模型（{model}）约需 {need:.1f} GiB。请关闭其他使用 GPU 的程序，或使用 CPU 引擎或远程服务器。</translation>
+    </message>
+    <message>
+        <source>{model} needs about {need:.1f} GiB ({weights:.1f} weights + {kv:.1f} KV cache for {tokens} tokens + {runtime:g} runtime); {where} has {free:.1f} GiB free</source>
+        <translation>{model} 约需 {need:.1f} GiB（权重 {weights:.1f} + {tokens} 个令牌的 KV 缓存 {kv:.1f} + 运行时 {runtime:g}）；{where} 可用 {free:.1f} GiB</translation>
+    </message>
+    <message>
+        <source>already on disk</source>
+        <translation>已在磁盘上</translation>
+    </message>
+    <message>
+        <source>the 16-bit weights (~{need:.0f} GiB) do not fit, AWQ 4-bit does</source>
+        <translation>16 位权重（约 {need:.0f} GiB）放不下，AWQ 4 位可以</translation>
+    </message>
+    <message>
+        <source>compute capability below 8.0: float16 instead of bfloat16</source>
+        <translation>计算能力低于 8.0：使用 float16 而非 bfloat16</translation>
+    </message>
+    <message>
+        <source>split over {n} GPUs (--tp {n})</source>
+        <translation>分布在 {n} 块 GPU 上（--tp {n}）</translation>
+    </message>
+    <message>
+        <source>{first}; {then}</source>
+        <translation>{first}；{then}</translation>
+    </message>
+    <message>
+        <source>{reasons}.</source>
+        <translation>{reasons}。</translation>
+    </message>
 </context>
 <context>
     <name>Meters</name>
