@@ -171,22 +171,22 @@ class WorkerProcess(Supervisor):
             self._ready.set_exception(error_from_wire(event))
 
     def _child_exited(self, rc: int) -> None:
-        if self._stopping:  # asked to: open requests were stopped, not crashed
-            if self._ready is not None and not self._ready.done():
-                self._ready.cancel()
-            self._end_streams(Cancelled("The engine was stopped."))
-            return
-        last = self._last_error_line()
-        signalled = f"killed by signal {-rc}" if rc < 0 else f"exit code {rc}"
-        err = WorkerDied(f"The transformers worker stopped unexpectedly ({signalled})"
-                         f"{': ' + last if last else ''}.",
-                         hint="See the worker log" + (" (a killed worker often ran out of memory: "
-                                                      "try a smaller model or fewer tiles)" if rc < 0 else "")
-                              + "; start the engine again.")
+        err: EngineError
+        if self._stopping:  # asked to: a load or open requests were stopped, not crashed
+            err = Cancelled("The engine was stopped.")
+        else:
+            last = self._last_error_line()
+            signalled = f"killed by signal {-rc}" if rc < 0 else f"exit code {rc}"
+            err = WorkerDied(f"The transformers worker stopped unexpectedly ({signalled})"
+                             f"{': ' + last if last else ''}.",
+                             hint="See the worker log" + (" (a killed worker often ran out of memory: "
+                                                          "try a smaller model or fewer tiles)" if rc < 0 else "")
+                                  + "; start the engine again.")
         if self._ready is not None and not self._ready.done():
             self._ready.set_exception(err)
+            self._ready.exception()  # retrieved: a start that was given up no longer waits
         self._end_streams(err)
-        if self.status.state is ServerState.READY:
+        if not self._stopping and self.status.state is ServerState.READY:
             self._set(ServerState.FAILED, err.user_message, err)
 
     def _end_streams(self, error: EngineError) -> None:
