@@ -5,7 +5,8 @@ spawn, a fresh random API key per start, `--model-name internvl3`, never
 `--chat-template`; readiness by polling `/health` (connection refused and 503 both mean
 "still starting") until healthy, the process exits, or the start timeout fires.
 
-No server outlives the app (engines/watchdog.py holds the mechanics, for every spawner):
+No server outlives the app (engines/watchdog.py holds the mechanics, and
+engines/child_process.py the spawn, log, stop and atexit hook every spawner shares):
 - the server runs in its own session / process group (Windows: its own console process
   group and a job object that dies with the app), so stop() can signal the whole tree
   (the server has child processes): SIGTERM, wait `stop_timeout`, SIGKILL. An `atexit`
@@ -19,8 +20,9 @@ No server outlives the app (engines/watchdog.py holds the mechanics, for every s
 - a server that dies on its own has what is left of its tree killed at once (workers of
   a dead server would hold the GPU), and `start()` starts a fresh one.
 
-The log goes to `<user log dir>/lmdeploy-server.log` (previous start: `.log.1`); the
-last `log_lines` lines stay in memory to explain a failed start.
+The log goes to `<user log dir>/lmdeploy-server.log` (0600; previous start: `.log.1`),
+ending with "# exited with code N"; the last `log_lines` lines stay in memory to explain
+a failed start.
 
 State for the GUI (no Qt here): `on_state(ServerStatus)` and `on_log(line)` callbacks,
 always called on the event loop that called start(); `status` and `log_lines()` to read.
@@ -29,8 +31,6 @@ always called on the event loop that called start(); `status` and `log_lines()` 
 from __future__ import annotations
 
 import asyncio
-import atexit
-import collections
 import contextlib
 import importlib.util
 import logging
@@ -43,12 +43,9 @@ import signal
 import socket
 import subprocess
 import sys
-import threading
 import time
-import weakref
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from dataclasses import dataclass
-from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -63,7 +60,7 @@ from desktop_ocr.core.contract import (
     Health,
     Request,
 )
-from desktop_ocr.engines.watchdog import Guard, kill_tree, spawn_options
+from desktop_ocr.engines.child_process import ServerState, ServerStatus, Supervisor
 
 if TYPE_CHECKING:
     import httpx
@@ -307,41 +304,6 @@ def classify_failure(returncode: int | None, lines: Sequence[str], *, model: str
                             hint="See the server log for details.", **kw)
 
 
-# ---------------------------------------------------------------- state
-
-
-class ServerState(StrEnum):
-    STOPPED = "stopped"
-    STARTING = "starting"
-    READY = "ready"
-    FAILED = "failed"
-
-
-@dataclass(frozen=True)
-class ServerStatus:
-    state: ServerState
-    since: float  # time.monotonic() when this state began
-    message: str = ""
-    error: EngineError | None = None
-    port: int | None = None
-
-    @property
-    def elapsed(self) -> float:
-        """Seconds in this state (the GUI shows "starting... 42 s")."""
-        return time.monotonic() - self.since
-
-
-# ---------------------------------------------------------------- platform process control
-
-_live: weakref.WeakSet[LMDeployServer] = weakref.WeakSet()
-
-
-@atexit.register
-def _stop_all_at_exit() -> None:
-    for server in list(_live):
-        server.kill_now()
-
-
 # ---------------------------------------------------------------- the server
 
 
@@ -353,8 +315,10 @@ def default_log_path() -> Path:
     return Path(platformdirs.user_log_dir(APP_ID, appauthor=False)) / LOG_NAME
 
 
-class LMDeployServer:
+class LMDeployServer(Supervisor):
     """One `lmdeploy serve api_server` process: start (spawn + wait healthy), stop, state."""
+
+    what = "the server"
 
     def __init__(self, command: Sequence[str] | None, model: str, *, session_len: int = 16384,
                  cache_max_entry_count: float = 0.5, model_format: str = "", dtype: str = "",
@@ -368,6 +332,8 @@ class LMDeployServer:
                  unavailable_reason: str = "", backend: str = "turbomind",
                  model_name: str = MODEL_NAME, missing_model: str = "", missing_problem: str = "",
                  require_local: bool = True) -> None:
+        super().__init__(start_timeout=start_timeout, stop_timeout=stop_timeout, log_path=log_path,
+                         keep_lines=keep_lines, on_state=on_state, on_log=on_log)
         self.command = list(command) if command else None
         self.model = model
         self.backend = backend
@@ -383,44 +349,18 @@ class LMDeployServer:
         self.tp = tp
         self.quant_policy = quant_policy
         self.requested_port = port
-        self.start_timeout = start_timeout
-        self.stop_timeout = stop_timeout
         self.poll_initial = poll_initial
         self.poll_max = poll_max
-        self.log_path = log_path
         self.env = dict(env) if env is not None else None
-        self.on_state = on_state
-        self.on_log = on_log
         self.unavailable_reason = unavailable_reason
         self.port: int | None = None
         self.api_key: str = ""
-        self._tail: collections.deque[str] = collections.deque(maxlen=keep_lines)
-        self._tail_lock = threading.Lock()
-        self._proc: subprocess.Popen[bytes] | None = None
-        self._reader: threading.Thread | None = None
-        self._guard: Guard | None = None
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._starting: asyncio.Future[None] | None = None
-        self._stopping = False
-        self.status = ServerStatus(ServerState.STOPPED, time.monotonic())
 
     # ------------------------------------------------------------ public state
 
     @property
     def base_url(self) -> str:
         return f"http://{HOST}:{self.port}"
-
-    @property
-    def pid(self) -> int | None:
-        return self._proc.pid if self._proc else None
-
-    @property
-    def returncode(self) -> int | None:
-        return self._proc.poll() if self._proc else None
-
-    def log_lines(self) -> list[str]:
-        with self._tail_lock:
-            return list(self._tail)
 
     def build_args(self, port: int, api_key: str) -> list[str]:
         if not self.command:
@@ -432,114 +372,48 @@ class LMDeployServer:
                              quant_policy=self.quant_policy, backend=self.backend,
                              model_name=self.model_name)
 
-    def _set(self, state: ServerState, message: str = "", error: EngineError | None = None) -> None:
-        self.status = ServerStatus(state, time.monotonic(), message, error, self.port)
-        if self.on_state is not None:
-            try:
-                self.on_state(self.status)
-            except Exception:
-                log.exception("on_state callback failed")
-
     # ------------------------------------------------------------ start
 
     async def start(self) -> None:
         """Spawn the server and wait until it answers healthy. Raises ServerStartError."""
-        if self.status.state is ServerState.READY and self.returncode is None:
-            return
-        if self._starting is not None:  # a second caller waits for the same start
-            return await asyncio.shield(self._starting)
-        self._loop = asyncio.get_running_loop()
-        self._starting = self._loop.create_future()
-        try:
-            await self._start()
-        except Exception as exc:
-            self._starting.set_exception(exc)
-            self._starting.exception()  # mark retrieved: nobody else may be waiting
-            raise
-        except BaseException:
-            self._starting.cancel()
-            raise
-        else:
-            self._starting.set_result(None)
-        finally:
-            self._starting = None
+        await super().start()
 
     async def _start(self) -> None:
-        if self._proc is not None:  # a server that died: reap what is left before a new one
-            await self._terminate()
-        self._stopping = False
         if not self.command:
-            err = LMDeployNotFound("lmdeploy was not found.", hint=self.unavailable_reason)
-            self._set(ServerState.FAILED, err.user_message, err)
-            raise err
+            raise self._fail(LMDeployNotFound("lmdeploy was not found.", hint=self.unavailable_reason))
         if not self.model and self.missing_model:
-            err = ModelNotDownloaded(self.missing_model, self.missing_problem)
-            self._set(ServerState.FAILED, err.user_message, err)
-            raise err
+            raise self._fail(ModelNotDownloaded(self.missing_model, self.missing_problem))
         if not self.model:
-            err = ServerStartError("No model is chosen.",
-                                   hint=self.unavailable_reason or "Set a model id or folder.")
-            self._set(ServerState.FAILED, err.user_message, err)
-            raise err
+            raise self._fail(ServerStartError("No model is chosen.",
+                                              hint=self.unavailable_reason or "Set a model id or folder."))
         if self.require_local:
             # Never let lmdeploy download inside the start timeout: only a complete folder starts.
             from desktop_ocr.engines.model_store import folder_problem
 
             problem = folder_problem(Path(self.model)) if Path(self.model).exists() else ""
             if problem or not Path(self.model).exists():
-                err = ModelNotDownloaded(self.missing_model or self.model, problem)
-                self._set(ServerState.FAILED, err.user_message, err)
-                raise err
+                raise self._fail(ModelNotDownloaded(self.missing_model or self.model, problem))
         if self.requested_port is not None and not port_is_free(self.requested_port):
-            err = PortInUse(f"Port {self.requested_port} is already in use by another program.",
-                            hint="Choose another port, or leave it empty to pick a free one.")
-            self._set(ServerState.FAILED, err.user_message, err)
-            raise err
+            raise self._fail(PortInUse(f"Port {self.requested_port} is already in use by another program.",
+                                       hint="Choose another port, or leave it empty to pick a free one."))
         self.port = self.requested_port or free_port()
         # Hex, not token_urlsafe: a key starting with "-" reads as an option to argparse.
         self.api_key = "sk-" + secrets.token_hex(24)
         try:
             args = self.build_args(self.port, self.api_key)
         except EngineError as err:
-            self._set(ServerState.FAILED, err.user_message, err)
+            self._fail(err)
             raise
-        with self._tail_lock:
-            self._tail.clear()
+        self._tail.clear()
         self._set(ServerState.STARTING, f"starting {self.model}")
-        try:
+
+        async def begin() -> None:
             self._spawn(args)
             await self._wait_ready()
-        except asyncio.CancelledError:
-            await self._terminate()
-            self._set(ServerState.STOPPED, "start cancelled")
-            raise
-        except EngineError as err:
-            await self._terminate()
-            self._set(ServerState.FAILED, err.user_message, err)
-            raise
-        except Exception as exc:  # a bug or an OS surprise: still no orphan, still a clear state
-            await self._terminate()
-            err = ServerStartError(f"Starting the server failed: {exc}", log_tail=self.log_lines())
-            self._set(ServerState.FAILED, err.user_message, err)
-            raise err from exc
+
+        await self._run_start(begin, lambda exc: ServerStartError(f"Starting the server failed: {exc}",
+                                                                  log_tail=self.log_lines()))
         self._set(ServerState.READY, f"{self.model} ready on port {self.port}")
-
-    def _open_log(self) -> Any:
-        path = self.log_path or default_log_path()
-        self.log_path = path
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            if path.exists():
-                previous = path.with_name(path.name + ".1")
-                os.replace(path, previous)
-                with contextlib.suppress(OSError):
-                    os.chmod(previous, 0o600)  # a log left 0644 by an older version
-            from desktop_ocr.core.logs import open_private
-
-            return open_private(path, "w")  # 0600, like every log; closed by the reader thread
-        except OSError:
-            log.warning("cannot write the server log to %s", path, exc_info=True)
-            return None
 
     def _spawn(self, args: list[str]) -> None:
         env = dict(os.environ if self.env is None else self.env)
@@ -547,74 +421,24 @@ class LMDeployServer:
         # The model is a complete local folder; nothing may reach out to a hub from here.
         env.setdefault("HF_HUB_OFFLINE", "1")
         env.setdefault("TRANSFORMERS_OFFLINE", "1")
-        logfile = self._open_log()
-        if logfile is not None:
-            shown = [("***" if prev == "--api-keys" else a) for prev, a in zip(["", *args[:-1]], args, strict=True)]
-            logfile.write(f"# {time.strftime('%Y-%m-%d %H:%M:%S')} {shlex.join(shown)}\n")
-            logfile.flush()
-        kwargs = spawn_options()
+        self.log_path = self.log_path or default_log_path()
+        shown = [("***" if prev == "--api-keys" else a) for prev, a in zip(["", *args[:-1]], args, strict=True)]
         try:
-            proc = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                    stderr=subprocess.STDOUT, env=env, **kwargs)
-        except (FileNotFoundError, PermissionError, OSError) as exc:
-            if logfile is not None:
-                logfile.close()
+            self._spawn_child(args, env, name="lmdeploy", header=shlex.join(shown))
+        except OSError as exc:
             raise LMDeployNotFound(f"Cannot run {args[0]}: {exc.strerror or exc}.",
                                    hint="Check the lmdeploy command in the engine settings.") from None
-        self._proc = proc
-        _live.add(self)
-        self._guard = Guard.start(proc)
-        self._reader = threading.Thread(target=self._read_output, args=(proc, logfile, self._loop),
-                                        name="lmdeploy-log", daemon=True)
-        self._reader.start()
 
-    def _read_output(self, proc: subprocess.Popen[bytes], logfile: Any,
-                     loop: asyncio.AbstractEventLoop | None) -> None:
-        assert proc.stdout is not None
-        try:
-            for raw in proc.stdout:
-                line = raw.decode("utf-8", "replace").rstrip("\r\n")
-                with self._tail_lock:
-                    self._tail.append(line)
-                if logfile is not None:
-                    with contextlib.suppress(OSError, ValueError):
-                        logfile.write(line + "\n")
-                        logfile.flush()
-                if self.on_log is not None and loop is not None:
-                    with contextlib.suppress(RuntimeError):  # loop closed: nobody listens
-                        loop.call_soon_threadsafe(self._emit_log, line)
-        finally:
-            with contextlib.suppress(Exception):
-                proc.stdout.close()
-            rc = proc.wait()
-            if logfile is not None:
-                with contextlib.suppress(OSError, ValueError):
-                    logfile.write(f"# exited with code {rc}\n")
-                    logfile.close()
-            if loop is not None:
-                with contextlib.suppress(RuntimeError):
-                    loop.call_soon_threadsafe(self._on_exit, proc, rc)
-
-    def _emit_log(self, line: str) -> None:
-        if self.on_log is not None:
-            try:
-                self.on_log(line)
-            except Exception:
-                log.exception("on_log callback failed")
-
-    def _on_exit(self, proc: subprocess.Popen[bytes], rc: int) -> None:
-        if proc is not self._proc or self._stopping:
-            return
-        self._bury()
-        if self.status.state is ServerState.READY:
+    def _child_exited(self, rc: int) -> None:
+        # The child already ended what was left of its tree (workers would hold the GPU).
+        if not self._stopping and self.status.state is ServerState.READY:
             err = self.death()
             self._set(ServerState.FAILED, err.user_message, err)
 
-    def _bury(self) -> None:
-        """What is left of a dead server's tree holds GPU memory and nothing else: end it."""
-        proc = self._proc
-        if proc is not None and proc.poll() is not None:
-            kill_tree(proc, signal.SIGKILL)
+    async def reaped(self) -> None:
+        """Once a dead server's exit is handled: its tree ended, its last words read."""
+        if self.child is not None:
+            await self.child.wait()
 
     def death(self) -> ServerDied:
         """The error of a server that died after it was ready: exit code and last words."""
@@ -631,22 +455,18 @@ class LMDeployServer:
                           hint=f"See the server log{where}; starting the engine again restarts it.",
                           returncode=rc, log_tail=lines[-20:])
 
-    async def _join_reader(self) -> None:
-        if self._reader is not None:
-            await asyncio.to_thread(self._reader.join, 5.0)
-
     async def _wait_ready(self) -> None:
-        assert self._proc is not None
-        proc = self._proc
+        child = self.child
+        assert child is not None
         deadline = time.monotonic() + self.start_timeout
         delay = self.poll_initial
         import httpx  # here, not at import: the GUI imports this module before its window shows
 
         async with httpx.AsyncClient(base_url=self.base_url, trust_env=False) as client:
             while True:
-                if proc.poll() is not None:
-                    await self._join_reader()  # so the tail holds the dying words
-                    raise classify_failure(proc.returncode, self.log_lines(), model=self.model,
+                if child.returncode is not None:
+                    rc = await child.wait()  # so the tail holds the dying words
+                    raise classify_failure(rc, self.log_lines(), model=self.model,
                                            port=self.port, cache_max_entry_count=self.cache_max_entry_count)
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
@@ -679,52 +499,7 @@ class LMDeployServer:
 
     async def stop(self) -> None:
         """SIGTERM the process group, wait stop_timeout, SIGKILL. Idempotent; never raises."""
-        self._stopping = True
-        had_process = self._proc is not None
-        try:
-            await self._terminate()
-        except Exception:
-            log.exception("stopping the server failed")
-        # A failed start already cleaned up: keep showing why it failed.
-        if had_process or self.status.state is not ServerState.FAILED:
-            self._set(ServerState.STOPPED, "stopped")
-
-    async def _terminate(self) -> None:
-        proc = self._proc
-        if proc is None:
-            return
-        self._stopping = True
-        if proc.poll() is None:
-            kill_tree(proc, signal.SIGTERM)
-            deadline = time.monotonic() + self.stop_timeout
-            while proc.poll() is None and time.monotonic() < deadline:
-                await asyncio.sleep(0.05)
-        # Always: workers may outlive a leader that exited on SIGTERM, and the tree is ours.
-        kill_tree(proc, signal.SIGKILL)
-        await asyncio.to_thread(proc.wait)
-        guard, self._guard = self._guard, None
-        if guard is not None:
-            await asyncio.to_thread(guard.release)
-        await self._join_reader()
-        _live.discard(self)
-        self._proc = None
-
-    def kill_now(self) -> None:
-        """Synchronous last resort (atexit): TERM, a short grace, KILL."""
-        proc = self._proc
-        if proc is None:
-            return
-        self._stopping = True
-        if proc.poll() is None:
-            kill_tree(proc, signal.SIGTERM)
-            with contextlib.suppress(subprocess.TimeoutExpired):
-                proc.wait(min(self.stop_timeout, 5.0))
-        kill_tree(proc, signal.SIGKILL)
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            proc.wait(5.0)
-        if self._guard is not None:
-            self._guard.release()
-            self._guard = None
+        await super().stop()
 
 
 # ---------------------------------------------------------------- which model, from where
@@ -888,7 +663,6 @@ class LMDeployEngine:
                     break
                 await asyncio.sleep(0.05)
             if self.server.returncode is not None:
-                self.server._bury()
-                await self.server._join_reader()  # so the tail holds the dying words
+                await self.server.reaped()  # its tree ended, the tail holds the dying words
                 raise self.server.death() from err
             raise

@@ -16,9 +16,9 @@ HTTP is huggingface_hub's (`HfApi` for the repository's file list, `http_get` fo
 bytes, which also retries a dropped connection from where it broke, with a Range
 header); ModelScope downloads use the `modelscope` package (the `[modelscope]` extra).
 The child prints one JSON object per line on stdout (`event`: plan, progress, verify,
-done, error); `DownloadJob` runs it, turns those into state, speed and ETA, and makes
-sure it never outlives the app (own process group, parent-death signal on Linux, an
-atexit hook). No Qt here.
+done, error); `DownloadJob` runs it as an engines/child_process.ChildProcess (so it
+never outlives the app: its own guarded tree, parent-death signal on Linux, the atexit
+hook) and turns those into state, speed and ETA. No Qt here.
 
 Run by hand: `python -m desktop_ocr.engines.model_download --name InternVL3-1B --root DIR`.
 """
@@ -27,24 +27,21 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import atexit
 import contextlib
 import errno
 import hashlib
 import json
 import os
 import shutil
-import signal
-import subprocess
 import sys
 import threading
 import time
-import weakref
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from desktop_ocr.engines.child_process import ChildProcess, Tail
 from desktop_ocr.engines.model_store import MANIFEST, PARTIAL, STATE, folder_name
 
 # Keep this much disk free beyond what the download needs (the environment variable is
@@ -366,9 +363,6 @@ class JobState:
     CANCELLED = "cancelled"
 
 
-_live: weakref.WeakSet[DownloadJob] = weakref.WeakSet()
-
-
 class DownloadJob:
     """One model download in a child process. Call start/pause/cancel on one event loop.
 
@@ -395,9 +389,7 @@ class DownloadJob:
         self.hint = ""
         self.returncode: int | None = None
         self.checking = ""  # the file whose hash is being checked (a big one takes a while)
-        self._proc: subprocess.Popen[bytes] | None = None
-        self._reader: threading.Thread | None = None
-        self._loop: asyncio.AbstractEventLoop | None = None
+        self._child: ChildProcess | None = None
         self._finished: asyncio.Event | None = None
         self._samples: list[tuple[float, int]] = []
         self._stopping = ""
@@ -436,7 +428,11 @@ class DownloadJob:
 
     @property
     def running(self) -> bool:
-        return self._proc is not None and self._proc.poll() is None
+        return self._child is not None and self._child.running
+
+    @property
+    def pid(self) -> int | None:
+        return self._child.pid if self._child is not None else None
 
     def command(self) -> list[str]:
         args = [self.python, "-m", "desktop_ocr.engines.model_download", "--name", self.name,
@@ -449,10 +445,6 @@ class DownloadJob:
         """Spawn (or resume: the same command continues the partial files)."""
         if self.running:
             return
-        try:
-            self._loop = asyncio.get_running_loop()
-        except RuntimeError:  # a Qt slot under qasync: the loop is set, not "running" here
-            self._loop = asyncio.get_event_loop()
         self._finished = asyncio.Event()
         self._stopping = ""
         self.error_kind = self.message = self.hint = ""
@@ -461,16 +453,14 @@ class DownloadJob:
         env = dict(os.environ if self.env is None else self.env)
         env["PYTHONUNBUFFERED"] = "1"
         env.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
-        from desktop_ocr.engines.watchdog import Guard, spawn_options
-
-        self._proc = subprocess.Popen(self.command(), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                      stderr=subprocess.PIPE, env=env, **spawn_options())
-        self._guard = Guard.start(self._proc)  # no download outlives the app, however it ends
-        _live.add(self)
+        # Its own guarded tree: no download outlives the app, however the app ends. Nothing
+        # to flush at a stop (every byte on disk is resumable): SIGKILL at once, also at exit.
+        child = ChildProcess(self.command(), env=env, name=f"download-{self.name}", events=True,
+                             tail=Tail(20), on_event=self._on_event, exit_grace=0.0)
+        child.on_exit = lambda rc: self._on_exit(child, rc)
+        child.spawn()
+        self._child = child
         self._set_state(JobState.RUNNING)
-        self._reader = threading.Thread(target=self._read, args=(self._proc, self._loop),
-                                        name=f"download-{self.name}", daemon=True)
-        self._reader.start()
 
     def pause(self) -> None:
         """Stop the child; the partial files stay for a resume (start again)."""
@@ -488,17 +478,14 @@ class DownloadJob:
         return self.state
 
     def kill_now(self) -> None:
-        proc = self._proc
-        if proc is not None and proc.poll() is None:
-            _kill(proc, signal.SIGKILL)
-            with contextlib.suppress(subprocess.TimeoutExpired):
-                proc.wait(5)
+        if self._child is not None:
+            self._child.kill_now()
 
     def _stop(self, why: str) -> None:
         self._stopping = why
-        proc = self._proc
-        if proc is not None and proc.poll() is None:
-            _kill(proc, signal.SIGKILL)  # nothing to flush: every byte on disk is resumable
+        if self.running:
+            assert self._child is not None
+            self._child.kill()
         elif why == "cancelled":
             self._set_state(JobState.CANCELLED)
         elif why == "paused" and self.state != JobState.DONE:
@@ -509,33 +496,6 @@ class DownloadJob:
             shutil.rmtree(self.root / PARTIAL / folder_name(self.name))
 
     # ------------------------------------------------------------ the child's words
-
-    def _read(self, proc: subprocess.Popen[bytes], loop: asyncio.AbstractEventLoop) -> None:
-        assert proc.stdout is not None and proc.stderr is not None
-        tail: list[str] = []
-
-        def drain_stderr() -> None:
-            for raw in proc.stderr:  # type: ignore[union-attr]
-                tail.append(raw.decode("utf-8", "replace").rstrip())
-                del tail[:-20]
-
-        err_reader = threading.Thread(target=drain_stderr, daemon=True)
-        err_reader.start()
-        for raw in proc.stdout:
-            try:
-                event = json.loads(raw)
-            except ValueError:
-                continue
-            if isinstance(event, dict):
-                with contextlib.suppress(RuntimeError):
-                    loop.call_soon_threadsafe(self._on_event, event)
-        rc = proc.wait()
-        guard = getattr(self, "_guard", None)
-        if guard is not None:
-            guard.release()
-        err_reader.join(2)
-        with contextlib.suppress(RuntimeError):
-            loop.call_soon_threadsafe(self._on_exit, proc, rc, list(tail))
 
     def _on_event(self, event: dict[str, Any]) -> None:
         kind = event.get("event")
@@ -567,10 +527,10 @@ class DownloadJob:
         if t1 - t0 >= 0.2:
             self.speed_bps = max(0.0, (b1 - b0) / (t1 - t0))
 
-    def _on_exit(self, proc: subprocess.Popen[bytes], rc: int, tail: list[str]) -> None:
-        if proc is not self._proc:
+    def _on_exit(self, child: ChildProcess, rc: int) -> None:
+        if child is not self._child:
             return
-        _live.discard(self)
+        tail = child.tail.lines()
         self.returncode = rc
         if self._stopping == "cancelled":
             self._remove_partial()
@@ -602,24 +562,12 @@ class DownloadJob:
                 logging.getLogger(__name__).exception("download listener failed")
 
 
-def _kill(proc: subprocess.Popen[bytes], sig: int) -> None:
-    from desktop_ocr.engines.watchdog import kill_tree
-
-    kill_tree(proc, sig)
-
-
 def _duration(seconds: float) -> str:
     if seconds < 90:
         return f"{seconds:.0f} s"
     if seconds < 5400:
         return f"{seconds / 60:.0f} min"
     return f"{seconds / 3600:.1f} h"
-
-
-@atexit.register
-def _stop_all_at_exit() -> None:
-    for job in list(_live):
-        job.kill_now()
 
 
 if __name__ == "__main__":

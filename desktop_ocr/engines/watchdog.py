@@ -1,6 +1,7 @@
 """No process the app spawns outlives it, however the app ends (also SIGKILL or a crash).
 
-A spawner (the LMDeploy server, a transformers worker, ...) uses three calls:
+engines/child_process.py (ChildProcess) makes these calls for every spawner of the app
+(the LMDeploy server, the transformers worker, a model download):
 
     proc = subprocess.Popen(args, **spawn_options(), ...)   # own session / process group
     guard = Guard.start(proc)                               # the watchdog (+ job object)

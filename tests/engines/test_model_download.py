@@ -292,7 +292,7 @@ from desktop_ocr.engines.model_download import DownloadJob
 async def main():
     job = DownloadJob({REPO!r}, Path({str(root)!r}), source={hub.url!r})
     job.start()
-    Path({str(pid_file)!r}).write_text(str(job._proc.pid))
+    Path({str(pid_file)!r}).write_text(str(job.pid))
     await asyncio.sleep(60)
 asyncio.run(main())
 """

@@ -129,7 +129,7 @@ def test_normal_stop_releases_the_watchdog(fake_lmdeploy, monkeypatch):
     async def go():
         await server.start()
         pids = wait_for_pids(fake_lmdeploy, 2 + WORKERS)
-        watchdog = server._guard.pid
+        watchdog = server.child.guard.pid
         assert watchdog is not None and pid_alive(watchdog)
         await server.stop()
         return pids, watchdog

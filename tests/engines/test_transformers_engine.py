@@ -12,6 +12,7 @@ import contextlib
 import json
 import shutil
 import signal
+import stat
 import subprocess
 import sys
 import time
@@ -62,6 +63,9 @@ def engine(tiny_internvl, loop, tmp_path_factory):
     yield eng
     loop.run(eng.stop())
     assert eng.server.pid is None
+    # The worker's log (file names, prompts) is the user's only, and says how it ended.
+    assert stat.S_IMODE(log_path.stat().st_mode) == 0o600
+    assert log_path.read_text().endswith("\n# exited with code 0\n")
 
 
 def _request(size=(640, 480), *, max_tokens=8, tiles=12, prompt="Read the text.") -> Request:
