@@ -60,6 +60,7 @@ from desktop_ocr.core.contract import (
     Health,
     Request,
 )
+from desktop_ocr.core.messages import QT_TRANSLATE_NOOP, Text, sentences
 from desktop_ocr.engines.child_process import ServerState, ServerStatus, Supervisor
 
 if TYPE_CHECKING:
@@ -75,6 +76,7 @@ HOST = "127.0.0.1"
 LOG_NAME = "lmdeploy-server.log"
 IS_WINDOWS = sys.platform.startswith("win")
 IS_LINUX = sys.platform.startswith("linux")
+NEW_PORT_HINT = QT_TRANSLATE_NOOP("Messages", "Start again: a new free port is picked each time.")
 
 
 # ---------------------------------------------------------------- errors
@@ -109,9 +111,12 @@ class ModelNotDownloaded(ModelNotFound):
     """
 
     def __init__(self, model: str, problem: str = "") -> None:
-        what = f"{model} is on disk but incomplete ({problem})" if problem else f"{model} is not on disk"
-        super().__init__(f"{what}.", hint=f"Download it in the engine panel (Models…), or run: "
-                                          f"desktop-ocr models pull {model}")
+        what = (Text(QT_TRANSLATE_NOOP("Messages", "{model} is on disk but incomplete ({why})."),
+                     model=model, why=problem) if problem else
+                Text(QT_TRANSLATE_NOOP("Messages", "{model} is not on disk."), model=model))
+        super().__init__(what, hint=Text(QT_TRANSLATE_NOOP(
+            "Messages", "Download it in the engine panel (Models…), or run: desktop-ocr models pull "
+                        "{model}"), model=model))
         self.model = model
         self.problem = problem
 
@@ -277,31 +282,46 @@ def classify_failure(returncode: int | None, lines: Sequence[str], *, model: str
     kw: dict[str, Any] = {"returncode": returncode, "log_tail": lines}
     detail = f" ({last})" if last else ""
     if _NO_MODULE.search(text):
-        return LMDeployNotFound("The configured Python does not have lmdeploy installed.",
-                                hint="pip install 'desktop-ocr[gpu]' there, or change the lmdeploy command.", **kw)
+        return LMDeployNotFound(
+            QT_TRANSLATE_NOOP("Messages", "The configured Python does not have lmdeploy installed."),
+            hint=QT_TRANSLATE_NOOP("Messages", "pip install 'desktop-ocr[gpu]' there, or change the "
+                                               "lmdeploy command."), **kw)
     if _OOM.search(text):
-        return OutOfMemory(f"The GPU ran out of memory while loading {model or 'the model'}.",
-                           hint=("Choose a smaller model (e.g. InternVL3-2B) or an AWQ model, close "
-                                 "other GPU programs, or lower the KV cache share "
-                                 f"(--cache-max-entry-count, now {cache_max_entry_count:g})."), **kw)
+        return OutOfMemory(Text(QT_TRANSLATE_NOOP("Messages", "The GPU ran out of memory while loading {model}."),
+                                model=model or QT_TRANSLATE_NOOP("Messages", "the model")),
+                           hint=Text(QT_TRANSLATE_NOOP(
+                               "Messages", "Choose a smaller model (e.g. InternVL3-2B) or an AWQ model, close "
+                                           "other GPU programs, or lower the KV cache share "
+                                           "(--cache-max-entry-count, now {share:g})."),
+                               share=cache_max_entry_count), **kw)
     if _PORT.search(text):
-        return PortInUse(f"Another program took port {port} while the server was starting.",
-                         hint="Start again: a new free port is picked each time.", **kw)
+        return PortInUse(Text(QT_TRANSLATE_NOOP(
+            "Messages", "Another program took port {port} while the server was starting."), port=port),
+            hint=NEW_PORT_HINT, **kw)
     if returncode == 2:
-        return BadArguments(f"lmdeploy refused its command line{detail}.",
-                            hint="Check the engine settings; an older or newer lmdeploy may not know an "
-                                 "option (this app expects lmdeploy 0.18).", **kw)
+        return BadArguments(Text(QT_TRANSLATE_NOOP("Messages", "lmdeploy refused its command line{detail}."),
+                                 detail=detail),
+                            hint=QT_TRANSLATE_NOOP(
+                                "Messages", "Check the engine settings; an older or newer lmdeploy may not "
+                                            "know an option (this app expects lmdeploy 0.18)."), **kw)
     if _MISSING.search(text):
-        return ModelNotFound(f"The model {model!r} was not found{detail}.",
-                             hint="Check the model id or folder. The first start downloads the model "
-                                  "from the hub and needs network access.", **kw)
+        return ModelNotFound(Text(QT_TRANSLATE_NOOP("Messages", "The model {model} was not found{detail}."),
+                                  model=repr(model), detail=detail),
+                             hint=QT_TRANSLATE_NOOP(
+                                 "Messages", "Check the model id or folder. The first start downloads the "
+                                             "model from the hub and needs network access."), **kw)
     if returncode in (134, -6) or (returncode is not None and returncode < 0 and _NATIVE.search(text)) \
             or _NATIVE.search(text):
-        return NativeCrash(f"The server crashed in native GPU code (exit code {returncode}){detail}.",
-                           hint="Check that the NVIDIA driver is recent enough for this lmdeploy/CUDA "
-                                "build and the GPU is supported; see the server log.", **kw)
-    return ServerStartError(f"The server exited during start (exit code {returncode}){detail}.",
-                            hint="See the server log for details.", **kw)
+        return NativeCrash(Text(QT_TRANSLATE_NOOP(
+            "Messages", "The server crashed in native GPU code (exit code {code}){detail}."),
+            code=returncode, detail=detail),
+            hint=QT_TRANSLATE_NOOP("Messages", "Check that the NVIDIA driver is recent enough for this "
+                                               "lmdeploy/CUDA build and the GPU is supported; see the "
+                                               "server log."), **kw)
+    return ServerStartError(Text(QT_TRANSLATE_NOOP(
+        "Messages", "The server exited during start (exit code {code}){detail}."),
+        code=returncode, detail=detail),
+        hint=QT_TRANSLATE_NOOP("Messages", "See the server log for details."), **kw)
 
 
 # ---------------------------------------------------------------- the server
@@ -380,12 +400,14 @@ class LMDeployServer(Supervisor):
 
     async def _start(self) -> None:
         if not self.command:
-            raise self._fail(LMDeployNotFound("lmdeploy was not found.", hint=self.unavailable_reason))
+            raise self._fail(LMDeployNotFound(QT_TRANSLATE_NOOP("Messages", "lmdeploy was not found."),
+                                              hint=self.unavailable_reason))
         if not self.model and self.missing_model:
             raise self._fail(ModelNotDownloaded(self.missing_model, self.missing_problem))
         if not self.model:
-            raise self._fail(ServerStartError("No model is chosen.",
-                                              hint=self.unavailable_reason or "Set a model id or folder."))
+            raise self._fail(ServerStartError(QT_TRANSLATE_NOOP("Messages", "No model is chosen."),
+                                              hint=self.unavailable_reason or QT_TRANSLATE_NOOP(
+                                                  "Messages", "Set a model id or folder.")))
         if self.require_local:
             # Never let lmdeploy download inside the start timeout: only a complete folder starts.
             from desktop_ocr.engines.model_store import folder_problem
@@ -394,8 +416,9 @@ class LMDeployServer(Supervisor):
             if problem or not Path(self.model).exists():
                 raise self._fail(ModelNotDownloaded(self.missing_model or self.model, problem))
         if self.requested_port is not None and not port_is_free(self.requested_port):
-            raise self._fail(PortInUse(f"Port {self.requested_port} is already in use by another program.",
-                                       hint="Choose another port, or leave it empty to pick a free one."))
+            raise self._fail(PortInUse(Text(QT_TRANSLATE_NOOP(
+                "Messages", "Port {port} is already in use by another program."), port=self.requested_port),
+                hint=QT_TRANSLATE_NOOP("Messages", "Choose another port, or leave it empty to pick a free one.")))
         self.port = self.requested_port or free_port()
         # Hex, not token_urlsafe: a key starting with "-" reads as an option to argparse.
         self.api_key = "sk-" + secrets.token_hex(24)
@@ -426,8 +449,10 @@ class LMDeployServer(Supervisor):
         try:
             self._spawn_child(args, env, name="lmdeploy", header=shlex.join(shown))
         except OSError as exc:
-            raise LMDeployNotFound(f"Cannot run {args[0]}: {exc.strerror or exc}.",
-                                   hint="Check the lmdeploy command in the engine settings.") from None
+            raise LMDeployNotFound(Text(QT_TRANSLATE_NOOP("Messages", "Cannot run {command}: {why}."),
+                                        command=args[0], why=str(exc.strerror or exc)),
+                                   hint=QT_TRANSLATE_NOOP(
+                                       "Messages", "Check the lmdeploy command in the engine settings.")) from None
 
     def _child_exited(self, rc: int) -> None:
         # The child already ended what was left of its tree (workers would hold the GPU).
@@ -445,15 +470,17 @@ class LMDeployServer(Supervisor):
         lines = self.log_lines()
         last = _last_error_line(lines)
         rc = self.returncode
-        how = f"exit code {rc}"
+        how = Text(QT_TRANSLATE_NOOP("Messages", "exit code {code}"), code=rc)
         if rc is not None and rc < 0:
             with contextlib.suppress(ValueError):
-                how = f"killed by {signal.Signals(-rc).name}"
+                how = Text(QT_TRANSLATE_NOOP("Messages", "killed by {signal}"), signal=signal.Signals(-rc).name)
         where = f" ({self.log_path})" if self.log_path else ""
-        return ServerDied(f"The InternVL3 server stopped unexpectedly ({how})"
-                          f"{': ' + last if last else ''}.",
-                          hint=f"See the server log{where}; starting the engine again restarts it.",
-                          returncode=rc, log_tail=lines[-20:])
+        message = (Text(QT_TRANSLATE_NOOP("Messages", "The InternVL3 server stopped unexpectedly ({how}): {last}."),
+                        how=how, last=last) if last else
+                   Text(QT_TRANSLATE_NOOP("Messages", "The InternVL3 server stopped unexpectedly ({how})."), how=how))
+        return ServerDied(message, hint=Text(QT_TRANSLATE_NOOP(
+            "Messages", "See the server log{where}; starting the engine again restarts it."), where=where),
+            returncode=rc, log_tail=lines[-20:])
 
     async def _wait_ready(self) -> None:
         child = self.child
@@ -470,12 +497,16 @@ class LMDeployServer(Supervisor):
                                            port=self.port, cache_max_entry_count=self.cache_max_entry_count)
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
-                    raise StartTimeout(
-                        f"The server did not become ready within {self.start_timeout:g} s.",
-                        hint=("Multi-GPU (--tp) starts can hang (lmdeploy issue 3993): try one GPU. "
-                              if self.tp > 1 else "") + "A first start downloads the model; raise the "
-                             "start timeout if the download is slow. See the server log.",
-                        log_tail=self.log_lines())
+                    hint = QT_TRANSLATE_NOOP("Messages", "A first start downloads the model; raise the "
+                                                         "start timeout if the download is slow. See the "
+                                                         "server log.")
+                    if self.tp > 1:
+                        hint = sentences(QT_TRANSLATE_NOOP(
+                            "Messages", "Multi-GPU (--tp) starts can hang (lmdeploy issue 3993): try one GPU."),
+                            hint)
+                    raise StartTimeout(Text(QT_TRANSLATE_NOOP(
+                        "Messages", "The server did not become ready within {seconds:g} s."),
+                        seconds=self.start_timeout), hint=hint, log_tail=self.log_lines())
                 try:
                     r = await client.get("/health", timeout=min(5.0, max(0.1, remaining)))
                     if r.status_code == 200:
@@ -491,8 +522,8 @@ class LMDeployServer(Supervisor):
         r = await client.get("/v1/models", headers={"Authorization": f"Bearer {self.api_key}"},
                              timeout=10.0)
         if r.status_code == 401:
-            raise PortInUse(f"Another server answers on port {self.port}.",
-                            hint="Start again: a new free port is picked each time.",
+            raise PortInUse(Text(QT_TRANSLATE_NOOP("Messages", "Another server answers on port {port}."),
+                                 port=self.port), hint=NEW_PORT_HINT,
                             log_tail=self.log_lines())
 
     # ------------------------------------------------------------ stop
@@ -647,7 +678,8 @@ class LMDeployEngine:
             # reports it once and stops, or calls start() again, which restarts the server.
             raise status.error
         if client is None or status.state is not ServerState.READY:
-            raise EngineUnavailable("The InternVL3 server is not running.", hint="Start the engine first.")
+            raise EngineUnavailable(QT_TRANSLATE_NOOP("Messages", "The InternVL3 server is not running."),
+                                    hint=QT_TRANSLATE_NOOP("Messages", "Start the engine first."))
         try:
             async with contextlib.aclosing(client.stream(request)) as chunks:
                 async for chunk in chunks:

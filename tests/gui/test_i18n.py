@@ -322,6 +322,18 @@ def test_the_model_advice_is_said_in_chinese(chinese):
     assert "可用 1.5 GiB" in i18n.localize(small.reason)
 
 
+def test_a_server_failure_is_said_in_chinese_with_its_cause(chinese):
+    from desktop_ocr.engines.lmdeploy_server import classify_failure
+
+    # GIVEN a server that ran out of GPU memory while it started
+    err = classify_failure(1, ["torch.OutOfMemoryError: CUDA out of memory."], model="InternVL3-8B",
+                           cache_max_entry_count=0.5)
+    # THEN the English is unchanged for logs and the CLI, and the window says it in Chinese
+    assert err.user_message.startswith("The GPU ran out of memory while loading InternVL3-8B.")
+    zh = i18n.localize(err.user_message)
+    assert zh.startswith("加载 InternVL3-8B 时 GPU 显存不足。") and "当前 0.5" in zh
+
+
 def test_the_walk_finds_english_in_an_english_window(qtbot, aloop, notes, app_dirs):
     # GIVEN the same window without a translation (the check must be able to fail)
     win = MainWindow(Settings(engine="cpu"), notifications=notes)

@@ -2426,6 +2426,150 @@
         <source>{reasons}.</source>
         <translation>{reasons}。</translation>
     </message>
+    <message>
+        <source>Start again: a new free port is picked each time.</source>
+        <translation>请重新启动：每次都会选择一个新的空闲端口。</translation>
+    </message>
+    <message>
+        <source>{model} is on disk but incomplete ({why}).</source>
+        <translation>{model} 已在磁盘上，但不完整（{why}）。</translation>
+    </message>
+    <message>
+        <source>{model} is not on disk.</source>
+        <translation>{model} 不在磁盘上。</translation>
+    </message>
+    <message>
+        <source>Download it in the engine panel (Models…), or run: desktop-ocr models pull {model}</source>
+        <translation>请在引擎面板（模型…）中下载，或运行：desktop-ocr models pull {model}</translation>
+    </message>
+    <message>
+        <source>The configured Python does not have lmdeploy installed.</source>
+        <translation>所配置的 Python 没有安装 lmdeploy。</translation>
+    </message>
+    <message>
+        <source>pip install &apos;desktop-ocr[gpu]&apos; there, or change the lmdeploy command.</source>
+        <translation>请在其中执行 pip install 'desktop-ocr[gpu]'，或更改 lmdeploy 命令。</translation>
+    </message>
+    <message>
+        <source>The GPU ran out of memory while loading {model}.</source>
+        <translation>加载 {model} 时 GPU 显存不足。</translation>
+    </message>
+    <message>
+        <source>the model</source>
+        <translation>模型</translation>
+    </message>
+    <message>
+        <source>Choose a smaller model (e.g. InternVL3-2B) or an AWQ model, close other GPU programs, or lower the KV cache share (--cache-max-entry-count, now {share:g}).</source>
+        <translation>请选择较小的模型（如 InternVL3-2B）或 AWQ 模型，关闭其他使用 GPU 的程序，或降低 KV 缓存占比（--cache-max-entry-count，当前 {share:g}）。</translation>
+    </message>
+    <message>
+        <source>Another program took port {port} while the server was starting.</source>
+        <translation>服务器启动期间，另一个程序占用了端口 {port}。</translation>
+    </message>
+    <message>
+        <source>lmdeploy refused its command line{detail}.</source>
+        <translation>lmdeploy 拒绝了其命令行{detail}。</translation>
+    </message>
+    <message>
+        <source>Check the engine settings; an older or newer lmdeploy may not know an option (this app expects lmdeploy 0.18).</source>
+        <translation>请检查引擎设置；较旧或较新的 lmdeploy 可能不认识某个选项（本应用需要 lmdeploy 0.18）。</translation>
+    </message>
+    <message>
+        <source>The model {model} was not found{detail}.</source>
+        <translation>找不到模型 {model}{detail}。</translation>
+    </message>
+    <message>
+        <source>Check the model id or folder. The first start downloads the model from the hub and needs network access.</source>
+        <translation>请检查模型 ID 或文件夹。首次启动会从模型库下载模型，需要网络连接。</translation>
+    </message>
+    <message>
+        <source>The server crashed in native GPU code (exit code {code}){detail}.</source>
+        <translation>服务器在 GPU 原生代码中崩溃（退出码 {code}）{detail}。</translation>
+    </message>
+    <message>
+        <source>Check that the NVIDIA driver is recent enough for this lmdeploy/CUDA build and the GPU is supported; see the server log.</source>
+        <translation>请确认 NVIDIA 驱动足够新、与此 lmdeploy/CUDA 版本匹配，且 GPU 受支持；请查看服务器日志。</translation>
+    </message>
+    <message>
+        <source>The server exited during start (exit code {code}){detail}.</source>
+        <translation>服务器在启动期间退出（退出码 {code}）{detail}。</translation>
+    </message>
+    <message>
+        <source>See the server log for details.</source>
+        <translation>详细信息请查看服务器日志。</translation>
+    </message>
+    <message>
+        <source>lmdeploy was not found.</source>
+        <translation>找不到 lmdeploy。</translation>
+    </message>
+    <message>
+        <source>No model is chosen.</source>
+        <translation>尚未选择模型。</translation>
+    </message>
+    <message>
+        <source>Set a model id or folder.</source>
+        <translation>请设置模型 ID 或文件夹。</translation>
+    </message>
+    <message>
+        <source>Port {port} is already in use by another program.</source>
+        <translation>端口 {port} 已被另一个程序占用。</translation>
+    </message>
+    <message>
+        <source>Choose another port, or leave it empty to pick a free one.</source>
+        <translation>请选择其他端口，或留空以自动选择空闲端口。</translation>
+    </message>
+    <message>
+        <source>Cannot run {command}: {why}.</source>
+        <translation>无法运行 {command}：{why}。</translation>
+    </message>
+    <message>
+        <source>Check the lmdeploy command in the engine settings.</source>
+        <translation>请检查引擎设置中的 lmdeploy 命令。</translation>
+    </message>
+    <message>
+        <source>exit code {code}</source>
+        <translation>退出码 {code}</translation>
+    </message>
+    <message>
+        <source>killed by {signal}</source>
+        <translation>被 {signal} 终止</translation>
+    </message>
+    <message>
+        <source>The InternVL3 server stopped unexpectedly ({how}): {last}.</source>
+        <translation>InternVL3 服务器意外停止（{how}）：{last}。</translation>
+    </message>
+    <message>
+        <source>The InternVL3 server stopped unexpectedly ({how}).</source>
+        <translation>InternVL3 服务器意外停止（{how}）。</translation>
+    </message>
+    <message>
+        <source>See the server log{where}; starting the engine again restarts it.</source>
+        <translation>请查看服务器日志{where}；再次启动引擎即可重新启动它。</translation>
+    </message>
+    <message>
+        <source>A first start downloads the model; raise the start timeout if the download is slow. See the server log.</source>
+        <translation>首次启动会下载模型；如果下载较慢，请提高启动超时。请查看服务器日志。</translation>
+    </message>
+    <message>
+        <source>Multi-GPU (--tp) starts can hang (lmdeploy issue 3993): try one GPU.</source>
+        <translation>多 GPU（--tp）启动可能会卡住（lmdeploy 问题 3993）：请尝试只用一块 GPU。</translation>
+    </message>
+    <message>
+        <source>The server did not become ready within {seconds:g} s.</source>
+        <translation>服务器在 {seconds:g} 秒内未就绪。</translation>
+    </message>
+    <message>
+        <source>Another server answers on port {port}.</source>
+        <translation>端口 {port} 上有另一个服务器在应答。</translation>
+    </message>
+    <message>
+        <source>The InternVL3 server is not running.</source>
+        <translation>InternVL3 服务器未运行。</translation>
+    </message>
+    <message>
+        <source>Start the engine first.</source>
+        <translation>请先启动引擎。</translation>
+    </message>
 </context>
 <context>
     <name>Meters</name>
