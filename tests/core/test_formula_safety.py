@@ -6,11 +6,10 @@ import csv
 import html
 import io
 import re
-from html.parser import HTMLParser
 
 import openpyxl
 import pytest
-from hostile_cells import HARMLESS, HOSTILE, runs_as_formula
+from hostile_cells import HARMLESS, HOSTILE, html_cells, runs_as_formula
 
 from desktop_ocr.core.export import ExportItem, csv_safe, export, formula_risk
 from desktop_ocr.core.tables import Table
@@ -23,36 +22,6 @@ def _item() -> ExportItem:
     grid = [["cell"]] + [[c] for c in CELLS] + [[SCRIPT]]
     return ExportItem("scan.png", task="table", text="",
                       tables=[Table.from_grid(grid, header_rows=1)])
-
-
-class _Cells(HTMLParser):
-    """Text of every <td>/<th>, read with the stdlib parser (not ours)."""
-
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.cells: list[str] = []
-        self._in = False
-
-    def handle_starttag(self, tag, attrs):
-        if tag in ("td", "th"):
-            self._in = True
-            self.cells.append("")
-        elif tag == "br" and self._in:
-            self.cells[-1] += "\n"
-
-    def handle_endtag(self, tag):
-        if tag in ("td", "th"):
-            self._in = False
-
-    def handle_data(self, data):
-        if self._in:
-            self.cells[-1] += data
-
-
-def _html_cells(text: str) -> list[str]:
-    p = _Cells()
-    p.feed(text)
-    return p.cells
 
 
 def _md_cells(text: str) -> list[str]:
@@ -70,7 +39,7 @@ def _read(path, fmt) -> list[str]:
     if fmt in ("csv", "tsv"):
         return [r[0] for r in csv.reader(io.StringIO(data), delimiter="\t" if fmt == "tsv" else ",") if r]
     if fmt == "html":
-        return _html_cells(data)
+        return html_cells(data)
     return _md_cells(data)
 
 

@@ -63,6 +63,11 @@ def job_for(tmp_path, hub, root, **kw) -> DownloadJob:
     return job
 
 
+async def start_and_wait(job: DownloadJob) -> JobState:
+    job.start()
+    return await job.wait()
+
+
 def test_download_reports_progress_and_lands_complete(tmp_path, hub_repos, hub_factory):
     # GIVEN a repository on the fake hub, sent at 4 MB/s so progress can be seen
     repos, expected = hub_repos
@@ -70,12 +75,9 @@ def test_download_reports_progress_and_lands_complete(tmp_path, hub_repos, hub_f
     root = tmp_path / "models"
     job = job_for(tmp_path, hub, root)
 
-    async def go():
-        job.start()
-        return await job.wait()
 
     # WHEN it is downloaded
-    assert run(go()) == JobState.DONE, job.message
+    assert run(start_and_wait(job)) == JobState.DONE, job.message
     # THEN progress rose monotonically to the total, with a speed, and the folder is complete
     done = [b for state, b in job.events if state == JobState.RUNNING]
     assert done == sorted(done) and len(set(done)) >= 3
@@ -131,13 +133,10 @@ def test_a_dropped_connection_resumes_within_the_same_download(tmp_path, hub_rep
     root = tmp_path / "models"
     job = job_for(tmp_path, hub, root)
 
-    async def go():
-        job.start()
-        return await job.wait()
 
     # WHEN downloading, THEN huggingface_hub continues each shard after the last whole
     # chunk it wrote, in the same child process
-    assert run(go()) == JobState.DONE, job.message
+    assert run(start_and_wait(job)) == JobState.DONE, job.message
     shard = "model-00001-of-00002.safetensors"
     assert hub.ranges(shard) == ["", f"bytes={CHUNK_BYTES}-"], hub.ranges(shard)
     assert hashes(Path(job.path)) == expected
@@ -169,12 +168,9 @@ def test_a_corrupted_file_is_refused_and_not_installed(tmp_path, hub_repos, hub_
     root = tmp_path / "models"
     job = job_for(tmp_path, hub, root)
 
-    async def go():
-        job.start()
-        return await job.wait()
 
     # THEN the download fails naming the file, and nothing is installed
-    assert run(go()) == JobState.FAILED
+    assert run(start_and_wait(job)) == JobState.FAILED
     assert job.error_kind == "corrupt" and "model-00002-of-00002.safetensors" in job.message
     assert not (root / "tiny-org--TinyVL-1B").exists()
     partial = root / ".partial" / "tiny-org--TinyVL-1B"
@@ -216,11 +212,8 @@ def test_hf_endpoint_points_the_default_source_at_a_mirror(tmp_path, hub_repos, 
     root = tmp_path / "models"
     job = DownloadJob(REPO, root, source="hf", env=child_env(tmp_path, HF_ENDPOINT=hub.url))
 
-    async def go():
-        job.start()
-        return await job.wait()
 
-    assert run(go()) == JobState.DONE, job.message
+    assert run(start_and_wait(job)) == JobState.DONE, job.message
     assert hashes(Path(job.path)) == expected and hub.requests()
 
 
@@ -246,12 +239,9 @@ def test_a_disk_too_small_is_refused_before_downloading(tmp_path, hub_repos, hub
         job = DownloadJob(REPO, root, source=hub.url,
                           env=child_env(tmp_path, DESKTOP_OCR_DOWNLOAD_MARGIN="0"))
 
-        async def go():
-            job.start()
-            return await job.wait()
 
         # THEN the check before the start says how much is needed and free, and fetched nothing
-        assert run(go()) == JobState.FAILED
+        assert run(start_and_wait(job)) == JobState.FAILED
         assert job.error_kind == "disk_full" and "MB free" in job.message
         assert not [r for r in hub.requests() if "/resolve/" in r["path"]]
         assert store_at(root).scan() == []

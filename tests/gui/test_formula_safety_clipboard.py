@@ -3,10 +3,8 @@ paste (TSV + HTML) and the grid's Copy, on the same hostile cells as the file ex
 
 from __future__ import annotations
 
-from html.parser import HTMLParser
-
 import pytest
-from hostile_cells import HARMLESS, HOSTILE, runs_as_formula
+from hostile_cells import HARMLESS, HOSTILE, html_cells, runs_as_formula
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QGuiApplication
 
@@ -14,32 +12,6 @@ from desktop_ocr.core.tables import Table
 from desktop_ocr.gui.clipboard import formats
 from desktop_ocr.gui.table_model import TableModel
 from desktop_ocr.gui.table_view import TableTabs
-
-
-class _Cells(HTMLParser):
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.cells: list[str] = []
-        self._in = False
-
-    def handle_starttag(self, tag, attrs):
-        if tag in ("td", "th"):
-            self._in = True
-            self.cells.append("")
-
-    def handle_endtag(self, tag):
-        if tag in ("td", "th"):
-            self._in = False
-
-    def handle_data(self, data):
-        if self._in:
-            self.cells[-1] += data
-
-
-def html_cells(text: str) -> list[str]:
-    p = _Cells()
-    p.feed(text)
-    return p.cells
 
 
 def tsv_cells(text: str) -> list[str]:

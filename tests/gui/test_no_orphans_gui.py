@@ -13,7 +13,7 @@ from pathlib import Path
 
 import psutil
 import pytest
-from engine_helpers import make_model_folder, pid_alive
+from engine_helpers import make_model_folder, wait_dead
 from PIL import Image
 
 pytestmark = pytest.mark.skipif(sys.platform.startswith("win"), reason="POSIX signals")
@@ -55,10 +55,7 @@ def test_signalled_app_leaves_no_server_process(tmp_path, fake_lmdeploy, monkeyp
             assert app.returncode == 0, app.stderr.read()
             assert "quitting on " + signal.Signals(sig).name in app_log.read_text()
             assert "exited cleanly" in app_log.read_text()
-        deadline = time.monotonic() + 5
-        while [p for p in tree if pid_alive(p.pid)] and time.monotonic() < deadline:
-            time.sleep(0.05)
-        left = [p.pid for p in tree if pid_alive(p.pid)]
+        left = wait_dead([p.pid for p in tree], 5)
         for pid in left:
             os.kill(pid, signal.SIGKILL)
         assert left == []
