@@ -49,6 +49,27 @@ def _make(template: str, values: dict[str, Any]) -> Text:
     return Text(template, **values)
 
 
+def to_wire(message: Any) -> Any:
+    """A message as JSON can carry it to another process (a child's events): a `Text` as
+    its English, its template and its values; anything else as it is."""
+    if isinstance(message, Text):
+        return {"text": str.__str__(message), "template": message.template,
+                "values": {k: to_wire(v) for k, v in message.values.items()}}
+    return message
+
+
+def from_wire(obj: Any) -> Any:
+    """What `to_wire` made, back as a `Text`; a template that no longer fits its values
+    (a child of another version) gives its English."""
+    if isinstance(obj, dict) and isinstance(obj.get("template"), str):
+        values = obj.get("values") if isinstance(obj.get("values"), dict) else {}
+        try:
+            return Text(obj["template"], **{str(k): from_wire(v) for k, v in values.items()})
+        except (KeyError, IndexError, ValueError, TypeError):
+            return str(obj.get("text") or obj["template"])
+    return obj
+
+
 def sentences(first: str, then: str) -> str:
     """Two sentences one after the other (a message and its hint); an empty one dropped."""
     if not (then and then.strip()):

@@ -41,6 +41,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from desktop_ocr.core.messages import QT_TRANSLATE_NOOP, Text, from_wire, to_wire
 from desktop_ocr.engines.child_process import ChildProcess, Tail
 from desktop_ocr.engines.model_store import MANIFEST, PARTIAL, STATE, folder_name
 
@@ -122,8 +123,9 @@ class Downloader:
             return None  # huggingface_hub's default, which honours HF_ENDPOINT
         if self.source.startswith(("http://", "https://")):
             return self.source.rstrip("/")
-        raise DownloadError("bad_source", f"Unknown download source {self.source!r}.",
-                            "Use hf, modelscope, or a mirror's URL (https://...).")
+        raise DownloadError("bad_source", Text(QT_TRANSLATE_NOOP("Messages", "Unknown download source {source}."),
+                                               source=repr(self.source)),
+                            QT_TRANSLATE_NOOP("Messages", "Use hf, modelscope, or a mirror's URL (https://...)."))
 
     def list_hf(self) -> tuple[str, list[RemoteFile]]:
         from huggingface_hub import HfApi
@@ -190,7 +192,8 @@ class Downloader:
                 self._save_state(state)
         for f in files:
             if not (self.partial / f.path).is_file():
-                raise DownloadError("corrupt", f"{f.path} is missing after the download.", "Resume to fetch it again.")
+                raise DownloadError("corrupt", Text(QT_TRANSLATE_NOOP("Messages", "{file} is missing after the download."),
+                                                    file=f.path), RESUME_HINT)
         manifest = {"repo": self.repo, "source": self.source, "commit": commit, "name": self.name,
                     "finished": time.strftime("%Y-%m-%dT%H:%M:%S"), "files": [
                         {"path": f.path, "size": f.size, "sha256": f.sha256, "blob_id": f.blob_id} for f in files]}
@@ -287,7 +290,8 @@ class Downloader:
             p = self.partial / f.path
             if not p.is_file() or (f.size and p.stat().st_size != f.size) or not _hash_ok(p, f):
                 p.unlink(missing_ok=True)
-                raise DownloadError("corrupt", f"{f.path} arrived damaged from ModelScope.", "Resume to fetch it again.")
+                raise DownloadError("corrupt", Text(QT_TRANSLATE_NOOP("Messages", "{file} arrived damaged from ModelScope."),
+                                                    file=f.path), RESUME_HINT)
 
 
 def _gb(n: float) -> str:
@@ -300,21 +304,27 @@ def classify(exc: BaseException, endpoint: str, repo: str) -> DownloadError:
         return exc
     names = {c.__name__ for c in type(exc).__mro__}
     if names & {"RepositoryNotFoundError", "GatedRepoError", "RevisionNotFoundError", "EntryNotFoundError"}:
-        return DownloadError("not_found", f"{repo} was not found on {endpoint}.",
-                             "Check the name; a mirror may not have every model: try another source.")
+        return DownloadError("not_found", Text(QT_TRANSLATE_NOOP("Messages", "{repo} was not found on {where}."),
+                                               repo=repo, where=endpoint),
+                             QT_TRANSLATE_NOOP("Messages", "Check the name; a mirror may not have every model: "
+                                                           "try another source."))
     if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT):
-        return DownloadError("disk_full", f"The disk filled up while downloading {repo}.",
-                             "Free some space, then resume: what was downloaded is kept.")
+        return DownloadError("disk_full", Text(QT_TRANSLATE_NOOP("Messages", "The disk filled up while downloading {repo}."),
+                                               repo=repo),
+                             QT_TRANSLATE_NOOP("Messages", "Free some space, then resume: what was downloaded is kept."))
     if names & {"ConnectError", "ConnectTimeout", "TimeoutException", "ReadTimeout", "RemoteProtocolError",
                 "ReadError", "NetworkError", "ConnectionError", "ProxyError"} or \
             (isinstance(exc, OSError) and "Consistency check failed" in str(exc)):
-        return DownloadError("network", f"Cannot download from {endpoint}: {_short(exc)}.",
-                             "Check the network, or choose another source (a mirror URL, or ModelScope); "
-                             "resume continues where it stopped.")
+        return DownloadError("network", Text(QT_TRANSLATE_NOOP("Messages", "Cannot download from {where}: {why}."),
+                                             where=endpoint, why=_short(exc)),
+                             QT_TRANSLATE_NOOP("Messages", "Check the network, or choose another source (a mirror "
+                                                           "URL, or ModelScope); resume continues where it stopped."))
     if "HfHubHTTPError" in names:
-        return DownloadError("network", f"{endpoint} refused the download: {_short(exc)}.",
-                             "Try again later, or choose another source.")
-    return DownloadError("unexpected", f"The download failed: {type(exc).__name__}: {_short(exc)}.", "")
+        return DownloadError("network", Text(QT_TRANSLATE_NOOP("Messages", "{where} refused the download: {why}."),
+                                             where=endpoint, why=_short(exc)),
+                             QT_TRANSLATE_NOOP("Messages", "Try again later, or choose another source."))
+    return DownloadError("unexpected", Text(QT_TRANSLATE_NOOP("Messages", "The download failed: {why}."),
+                                            why=f"{type(exc).__name__}: {_short(exc)}"), "")
 
 
 def _short(exc: BaseException) -> str:
@@ -336,9 +346,10 @@ def main(argv: list[str] | None = None) -> int:
     endpoint = ns.source if ns.source.startswith("http") else (
         "ModelScope" if ns.source == "modelscope" else os.environ.get("HF_ENDPOINT", "https://huggingface.co"))
     if not repo:
-        err = DownloadError("not_found", f"{ns.name} has no {ns.source} repository in the catalog.",
-                            "Choose another source.")
-        _emit("error", kind=err.kind, message=err.message, hint=err.hint)
+        err = DownloadError("not_found", Text(QT_TRANSLATE_NOOP(
+            "Messages", "{name} has no {source} repository in the catalog."), name=ns.name, source=ns.source),
+            QT_TRANSLATE_NOOP("Messages", "Choose another source."))
+        _emit("error", kind=err.kind, message=to_wire(err.message), hint=to_wire(err.hint))
         return 1
     try:
         Downloader(entry.name if entry else ns.name, repo, ns.source, Path(ns.root)).run()
@@ -346,7 +357,7 @@ def main(argv: list[str] | None = None) -> int:
         if isinstance(exc, KeyboardInterrupt):
             return 130
         err = classify(exc, endpoint, repo)
-        _emit("error", kind=err.kind, message=err.message, hint=err.hint)
+        _emit("error", kind=err.kind, message=to_wire(err.message), hint=to_wire(err.hint))
         return 1
     return 0
 
@@ -361,6 +372,15 @@ class JobState:
     DONE = "done"
     FAILED = "failed"
     CANCELLED = "cancelled"
+
+
+# How a job's state reads in its progress line.
+STATE_WORDS = {"starting": QT_TRANSLATE_NOOP("Messages", "starting…"),
+               JobState.PAUSED: QT_TRANSLATE_NOOP("Messages", "paused"),
+               JobState.DONE: QT_TRANSLATE_NOOP("Messages", "done"),
+               JobState.CANCELLED: QT_TRANSLATE_NOOP("Messages", "cancelled"),
+               JobState.IDLE: QT_TRANSLATE_NOOP("Messages", "idle")}
+RESUME_HINT = QT_TRANSLATE_NOOP("Messages", "Resume to fetch it again.")
 
 
 class DownloadJob:
@@ -411,18 +431,23 @@ class DownloadJob:
         if self.state == JobState.FAILED:
             return self.message
         if not self.total_bytes:
-            return {"running": "starting…", "paused": "paused"}.get(self.state, self.state)
-        parts = [f"{_gb(self.done_bytes)} of {_gb(self.total_bytes)}"]
+            return STATE_WORDS["starting" if self.state == JobState.RUNNING else self.state] \
+                if self.state in (JobState.RUNNING, JobState.PAUSED) else self.state
+        line: str = Text(QT_TRANSLATE_NOOP("Messages", "{done} of {total}"), done=_gb(self.done_bytes),
+                         total=_gb(self.total_bytes))
+        more: list[str] = []
         if self.state == JobState.RUNNING and self.checking:
-            parts.append(f"checking {self.checking}")
+            more.append(Text(QT_TRANSLATE_NOOP("Messages", "checking {file}"), file=self.checking))
         elif self.state == JobState.RUNNING and self.speed_bps > 0:
-            parts.append(f"{self.speed_bps / 1e6:.1f} MB/s")
+            more.append(f"{self.speed_bps / 1e6:.1f} MB/s")
             eta = self.eta_s
             if eta is not None:
-                parts.append(f"{_duration(eta)} left")
+                more.append(Text(QT_TRANSLATE_NOOP("Messages", "{time} left"), time=_duration(eta)))
         elif self.state != JobState.RUNNING:
-            parts.append(self.state)
-        return " · ".join(parts)
+            more.append(STATE_WORDS.get(self.state, self.state))
+        for part in more:  # " · " in every language
+            line = Text("{first} · {then}", first=line, then=part)
+        return line
 
     # ------------------------------------------------------------ control
 
@@ -515,8 +540,8 @@ class DownloadJob:
                 self.done_bytes = self.total_bytes = int(event["total"])
         elif kind == "error":
             self.error_kind = str(event.get("kind") or "unexpected")
-            self.message = str(event.get("message") or "The download failed.")
-            self.hint = str(event.get("hint") or "")
+            self.message = _said(event.get("message")) or QT_TRANSLATE_NOOP("Messages", "The download failed.")
+            self.hint = _said(event.get("hint"))
         self._changed()
 
     def _sample(self) -> None:
@@ -543,7 +568,10 @@ class DownloadJob:
             if not self.message:
                 last = next((line for line in reversed(tail) if line.strip()), "")
                 self.error_kind = "unexpected"
-                self.message = f"The download process stopped (exit code {rc}){': ' + last if last else ''}."
+                self.message = (Text(QT_TRANSLATE_NOOP("Messages", "The download process stopped (exit code {code}): {last}."),
+                                     code=rc, last=last) if last else
+                                Text(QT_TRANSLATE_NOOP("Messages", "The download process stopped (exit code {code})."),
+                                     code=rc))
             self._set_state(JobState.FAILED)
         if self._finished is not None:
             self._finished.set()
@@ -562,12 +590,18 @@ class DownloadJob:
                 logging.getLogger(__name__).exception("download listener failed")
 
 
+def _said(obj: Any) -> str:
+    """A message from the child's event: a `Text` where it sent one, else its text."""
+    said = from_wire(obj)
+    return said if isinstance(said, str) else str(said or "")
+
+
 def _duration(seconds: float) -> str:
     if seconds < 90:
-        return f"{seconds:.0f} s"
+        return Text(QT_TRANSLATE_NOOP("Messages", "{n:.0f} s"), n=seconds)
     if seconds < 5400:
-        return f"{seconds / 60:.0f} min"
-    return f"{seconds / 3600:.1f} h"
+        return Text(QT_TRANSLATE_NOOP("Messages", "{n:.0f} min"), n=seconds / 60)
+    return Text(QT_TRANSLATE_NOOP("Messages", "{n:.1f} h"), n=seconds / 3600)
 
 
 if __name__ == "__main__":

@@ -40,7 +40,7 @@ from desktop_ocr.core.settings import Settings
 from desktop_ocr.engines.model_download import DownloadJob, JobState
 from desktop_ocr.engines.model_store import SOURCES, LocalModel, ModelStore, PartialDownload
 from desktop_ocr.gui import focus
-from desktop_ocr.gui.i18n import translate
+from desktop_ocr.gui.i18n import localize, sentences, translate
 
 SOURCE_CHOICES: tuple[tuple[str, str], ...] = (
     ("hf", "Hugging Face"),
@@ -115,7 +115,7 @@ class ModelDownloads(QObject):
             elif job.state == JobState.FAILED:
                 self.notifications.notify(translate("ModelManager", "Downloading {name} failed: {why}")
                                           .format(name=job.name,
-                                                  why=f"{job.message} {job.hint}".strip()),
+                                                  why=sentences(localize(job.message), localize(job.hint))),
                                           Severity.ERROR)
 
     def stop_all(self) -> None:
@@ -368,9 +368,9 @@ class ModelManagerDialog(QDialog):
             return
         self.progress.setValue(int(1000 * job.fraction))
         self.progress.setFormat(f"{job.name}: {100 * job.fraction:.0f} %")
-        text = job.describe()
+        text = localize(job.describe())
         if job.state == JobState.FAILED and job.hint:
-            text += " " + job.hint
+            text = sentences(text, localize(job.hint))
         self.progress_label.setText(text)
 
     # ------------------------------------------------------------ actions

@@ -17,6 +17,7 @@ import pytest
 from engine_helpers import run
 from hub_helpers import child_env, hashes, make_repo, start_fake_hub
 
+from desktop_ocr.core.messages import Text
 from desktop_ocr.engines.model_download import CHUNK_BYTES, DownloadJob, JobState
 from desktop_ocr.engines.model_store import MANIFEST, ModelStore
 
@@ -185,14 +186,12 @@ def test_unknown_repository_and_unreachable_host_say_so(tmp_path, hub_repos, hub
     hub = hub_factory(repos)
     root = tmp_path / "models"
 
-    async def one(job):
-        job.start()
-        return await job.wait()
-
     # GIVEN a repository the hub does not have
     missing = DownloadJob("tiny-org/NoSuchModel", root, source=hub.url, env=child_env(tmp_path))
-    assert run(one(missing)) == JobState.FAILED
+    assert run(start_and_wait(missing)) == JobState.FAILED
     assert missing.error_kind == "not_found" and "tiny-org/NoSuchModel was not found" in missing.message
+    # (the child sent the sentence with its template, so the window can say it in its language)
+    assert isinstance(missing.message, Text) and missing.message.values["repo"] == "tiny-org/NoSuchModel"
     # GIVEN a host where nothing listens (a port we just closed)
     import socket
 
@@ -200,7 +199,7 @@ def test_unknown_repository_and_unreachable_host_say_so(tmp_path, hub_repos, hub
         s.bind(("127.0.0.1", 0))
         dead = s.getsockname()[1]
     gone = DownloadJob(REPO, root, source=f"http://127.0.0.1:{dead}", env=child_env(tmp_path))
-    assert run(one(gone)) == JobState.FAILED
+    assert run(start_and_wait(gone)) == JobState.FAILED
     assert gone.error_kind == "network" and "another source" in gone.hint
     assert store_at(root).scan() == []
 

@@ -334,6 +334,21 @@ def test_a_server_failure_is_said_in_chinese_with_its_cause(chinese):
     assert zh.startswith("加载 InternVL3-8B 时 GPU 显存不足。") and "当前 0.5" in zh
 
 
+def test_a_download_s_progress_line_is_chinese(chinese, tmp_path):
+    from desktop_ocr.engines.model_download import DownloadJob, JobState
+
+    # GIVEN a download a third of the way, at 42 MB/s, and one paused
+    job = DownloadJob("InternVL3-8B", tmp_path)
+    job.state, job.total_bytes, job.done_bytes, job.speed_bps = JobState.RUNNING, 15.9e9, 5.3e9, 42e6
+    paused = DownloadJob("InternVL3-2B", tmp_path)
+    paused.state, paused.total_bytes, paused.done_bytes = JobState.PAUSED, 4e9, 1e9
+    # THEN English stays as it was, and the window reads them in Chinese
+    assert job.describe().startswith("5.3 GB of 15.9 GB · 42.0 MB/s · ")
+    assert job.describe().endswith(" left")
+    assert i18n.localize(job.describe()).startswith("5.3 GB / 15.9 GB · 42.0 MB/s · 剩余 ")
+    assert i18n.localize(paused.describe()) == "1.0 GB / 4.0 GB · 已暂停"
+
+
 def test_the_walk_finds_english_in_an_english_window(qtbot, aloop, notes, app_dirs):
     # GIVEN the same window without a translation (the check must be able to fail)
     win = MainWindow(Settings(engine="cpu"), notifications=notes)

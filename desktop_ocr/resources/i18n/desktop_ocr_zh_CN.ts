@@ -2448,7 +2448,7 @@
     </message>
     <message>
         <source>pip install &apos;desktop-ocr[gpu]&apos; there, or change the lmdeploy command.</source>
-        <translation>请在其中执行 pip install 'desktop-ocr[gpu]'，或更改 lmdeploy 命令。</translation>
+        <translation>请在其中执行 pip install &apos;desktop-ocr[gpu]&apos;，或更改 lmdeploy 命令。</translation>
     </message>
     <message>
         <source>The GPU ran out of memory while loading {model}.</source>
@@ -2569,6 +2569,126 @@
     <message>
         <source>Start the engine first.</source>
         <translation>请先启动引擎。</translation>
+    </message>
+    <message>
+        <source>Unknown download source {source}.</source>
+        <translation>未知的下载来源 {source}。</translation>
+    </message>
+    <message>
+        <source>Use hf, modelscope, or a mirror&apos;s URL (https://...).</source>
+        <translation>请使用 hf、modelscope 或镜像站的 URL（https://...）。</translation>
+    </message>
+    <message>
+        <source>{file} is missing after the download.</source>
+        <translation>下载完成后缺少 {file}。</translation>
+    </message>
+    <message>
+        <source>{file} arrived damaged from ModelScope.</source>
+        <translation>从 ModelScope 下载的 {file} 已损坏。</translation>
+    </message>
+    <message>
+        <source>{repo} was not found on {where}.</source>
+        <translation>在 {where} 上找不到 {repo}。</translation>
+    </message>
+    <message>
+        <source>Check the name; a mirror may not have every model: try another source.</source>
+        <translation>请检查名称；镜像站不一定有所有模型，请尝试其他来源。</translation>
+    </message>
+    <message>
+        <source>The disk filled up while downloading {repo}.</source>
+        <translation>下载 {repo} 时磁盘已满。</translation>
+    </message>
+    <message>
+        <source>Free some space, then resume: what was downloaded is kept.</source>
+        <translation>请释放一些空间后继续下载：已下载的部分会保留。</translation>
+    </message>
+    <message>
+        <source>Cannot download from {where}: {why}.</source>
+        <translation>无法从 {where} 下载：{why}。</translation>
+    </message>
+    <message>
+        <source>Check the network, or choose another source (a mirror URL, or ModelScope); resume continues where it stopped.</source>
+        <translation>请检查网络，或选择其他来源（镜像站 URL 或 ModelScope）；继续下载会从中断处接着进行。</translation>
+    </message>
+    <message>
+        <source>{where} refused the download: {why}.</source>
+        <translation>{where} 拒绝了下载：{why}。</translation>
+    </message>
+    <message>
+        <source>Try again later, or choose another source.</source>
+        <translation>请稍后重试，或选择其他来源。</translation>
+    </message>
+    <message>
+        <source>The download failed: {why}.</source>
+        <translation>下载失败：{why}。</translation>
+    </message>
+    <message>
+        <source>{name} has no {source} repository in the catalog.</source>
+        <translation>模型目录中 {name} 没有 {source} 仓库。</translation>
+    </message>
+    <message>
+        <source>Choose another source.</source>
+        <translation>请选择其他来源。</translation>
+    </message>
+    <message>
+        <source>starting…</source>
+        <translation>正在开始…</translation>
+    </message>
+    <message>
+        <source>paused</source>
+        <translation>已暂停</translation>
+    </message>
+    <message>
+        <source>done</source>
+        <translation>完成</translation>
+    </message>
+    <message>
+        <source>cancelled</source>
+        <translation>已取消</translation>
+    </message>
+    <message>
+        <source>idle</source>
+        <translation>空闲</translation>
+    </message>
+    <message>
+        <source>Resume to fetch it again.</source>
+        <translation>请继续下载以重新获取。</translation>
+    </message>
+    <message>
+        <source>{done} of {total}</source>
+        <translation>{done} / {total}</translation>
+    </message>
+    <message>
+        <source>checking {file}</source>
+        <translation>正在校验 {file}</translation>
+    </message>
+    <message>
+        <source>{time} left</source>
+        <translation>剩余 {time}</translation>
+    </message>
+    <message>
+        <source>The download failed.</source>
+        <translation>下载失败。</translation>
+    </message>
+    <message>
+        <source>The download process stopped (exit code {code}): {last}.</source>
+        <translation>下载进程已停止（退出码 {code}）：{last}。</translation>
+    </message>
+    <message>
+        <source>The download process stopped (exit code {code}).</source>
+        <translation>下载进程已停止（退出码 {code}）。</translation>
+    </message>
+    <message>
+        <source>{n:.0f} s</source>
+        <translation>{n:.0f} 秒</translation>
+    </message>
+    <message>
+        <source>{n:.0f} min</source>
+        <translation>{n:.0f} 分钟</translation>
+    </message>
+    <message>
+        <source>{n:.1f} h</source>
+        <translation>{n:.1f} 小时</translation>
     </message>
 </context>
 <context>
