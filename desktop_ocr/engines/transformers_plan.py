@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from desktop_ocr.core.contract import EngineError, EngineUnavailable
-from desktop_ocr.core.messages import QT_TRANSLATE_NOOP, Text
+from desktop_ocr.core.messages import QT_TRANSLATE_NOOP, Text, from_wire, to_wire
 
 INSTALL_HINT = "Install it with: pip install 'desktop-ocr[transformers]'."
 DOWNLOAD_HINT = QT_TRANSLATE_NOOP(
@@ -69,12 +69,14 @@ ERROR_KINDS: dict[str, type[TransformersEngineError]] = {
 
 def error_from_wire(event: dict[str, Any]) -> TransformersEngineError:
     cls = ERROR_KINDS.get(str(event.get("kind")), TransformersEngineError)
-    return cls(str(event.get("message") or "The transformers worker failed."),
-               hint=str(event.get("hint") or ""))
+    message, hint = from_wire(event.get("message")), from_wire(event.get("hint"))
+    return cls(message if isinstance(message, str) and message else
+               QT_TRANSLATE_NOOP("Messages", "The transformers worker failed."),
+               hint=hint if isinstance(hint, str) else "")
 
 
 def error_to_wire(err: EngineError) -> dict[str, Any]:
-    return {"kind": getattr(err, "kind", "failed"), "message": str(err), "hint": err.hint}
+    return {"kind": getattr(err, "kind", "failed"), "message": to_wire(str(err)), "hint": to_wire(err.hint)}
 
 
 # ---------------------------------------------------------------- installation

@@ -41,7 +41,9 @@ import traceback
 from typing import IO, Any
 
 from desktop_ocr.core.contract import EngineError
+from desktop_ocr.core.messages import QT_TRANSLATE_NOOP, Text
 from desktop_ocr.engines.transformers_plan import (
+    AGAIN_HINT,
     INSTALL_HINT,
     OOM_HINT,
     BadModelConfig,
@@ -238,19 +240,23 @@ class Model:
             raise
         except Exception as exc:
             if is_oom(exc):
-                raise OutOfMemory(f"{plan.device.upper()} memory ran out while loading {info.name}.",
-                                  hint=OOM_HINT) from None
+                raise OutOfMemory(Text(QT_TRANSLATE_NOOP("Messages", "{device} memory ran out while loading {model}."),
+                                       device=plan.device.upper(), model=info.name), hint=OOM_HINT) from None
             if isinstance(exc, ImportError):
-                raise NotInstalled(f"Loading {info.name} needs a package that is missing ({short(exc)}).",
-                                   hint=INSTALL_HINT) from None
+                raise NotInstalled(Text(QT_TRANSLATE_NOOP(
+                    "Messages", "Loading {model} needs a package that is missing ({why})."),
+                    model=info.name, why=short(exc)), hint=INSTALL_HINT) from None
             traceback.print_exc()
             if "mismatched" in str(exc) or "size mismatch" in str(exc):
-                raise BadModelConfig(f"The weights of {info.name} do not fit its config.json (their "
-                                     "sizes differ): the config or the weights are damaged or mixed up.",
-                                     hint="Download the model again.") from None
-            raise BadModelConfig(f"transformers cannot load {info.name}: {short(exc)}",
-                                 hint="Check that the folder holds a complete InternVL3 \"-hf\" "
-                                      "checkpoint; download it again if in doubt.") from None
+                raise BadModelConfig(Text(QT_TRANSLATE_NOOP(
+                    "Messages", "The weights of {model} do not fit its config.json (their sizes differ): "
+                                "the config or the weights are damaged or mixed up."), model=info.name),
+                    hint=AGAIN_HINT) from None
+            raise BadModelConfig(Text(QT_TRANSLATE_NOOP("Messages", "transformers cannot load {model}: {why}"),
+                                      model=info.name, why=short(exc)),
+                                 hint=QT_TRANSLATE_NOOP(
+                                     "Messages", "Check that the folder holds a complete InternVL3 \"-hf\" "
+                                                 "checkpoint; download it again if in doubt.")) from None
         self.model = model.eval()
         tok = self.tokenizer
         self.start_token = getattr(tok, "start_image_token", None) or "<img>"
@@ -446,7 +452,8 @@ def main(argv: list[str] | None = None) -> int:
     wire.send(ev="hello", pid=os.getpid())
     cmd, _ = inbox.jobs.get()
     if cmd.get("op") != "load":
-        wire.send(ev="error", kind="failed", message="The worker was not told what to load.", hint="")
+        wire.send(ev="error", kind="failed", hint="",
+                  message=QT_TRANSLATE_NOOP("Messages", "The worker was not told what to load."))
         return 1
     try:
         model = Model(cmd, wire)
@@ -455,8 +462,10 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     except Exception as exc:  # a bug or an OS surprise: still a clear answer
         traceback.print_exc()
-        err = OutOfMemory("Memory ran out while loading the model.", hint=OOM_HINT) if is_oom(exc) \
-            else TransformersEngineError(f"Loading the model failed: {short(exc)}")
+        err = OutOfMemory(QT_TRANSLATE_NOOP("Messages", "Memory ran out while loading the model."),
+                          hint=OOM_HINT) if is_oom(exc) \
+            else TransformersEngineError(Text(QT_TRANSLATE_NOOP("Messages", "Loading the model failed: {why}"),
+                                              why=short(exc)))
         wire.send(ev="error", **error_to_wire(err))
         return 1
     wire.send(ev="ready", **model.ready)
@@ -473,13 +482,15 @@ def main(argv: list[str] | None = None) -> int:
             model.generate(cmd, data, cancel, wire)
         except Exception as exc:
             if is_oom(exc):
-                err: EngineError = OutOfMemory(f"{model.plan.device.upper()} memory ran out during this "
-                                               "request.", hint=OOM_HINT)
+                err: EngineError = OutOfMemory(Text(QT_TRANSLATE_NOOP(
+                    "Messages", "{device} memory ran out during this request."),
+                    device=model.plan.device.upper()), hint=OOM_HINT)
                 if model.plan.device == "cuda":
                     model.torch.cuda.empty_cache()
             else:
                 traceback.print_exc()
-                err = TransformersEngineError(f"The model failed on this request: {short(exc)}")
+                err = TransformersEngineError(Text(QT_TRANSLATE_NOOP(
+                    "Messages", "The model failed on this request: {why}"), why=short(exc)))
             wire.send(ev="error", id=rid, **error_to_wire(err))
         finally:
             inbox.end()

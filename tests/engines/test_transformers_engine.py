@@ -24,10 +24,11 @@ import pytest
 from PIL import Image
 
 from desktop_ocr.core.contract import EngineCrashed, FinishReason, Request, Turn
+from desktop_ocr.core.messages import Text
 from desktop_ocr.engines.internvl_tiling import tile_count
 from desktop_ocr.engines.lmdeploy_server import ServerState
 from desktop_ocr.engines.transformers_engine import TransformersEngine, prepare_frame
-from desktop_ocr.engines.transformers_plan import BadModelConfig, ModelFolderMissing
+from desktop_ocr.engines.transformers_plan import AGAIN_HINT, BadModelConfig, ModelFolderMissing
 from desktop_ocr.engines.transformers_process import WorkerConfig, WorkerDied, WorkerProcess
 
 pytestmark = pytest.mark.slow
@@ -241,8 +242,10 @@ def test_a_config_that_does_not_fit_the_weights_gets_a_clear_message(tiny_intern
     # WHEN transformers itself tries to load it in the worker
     with pytest.raises(BadModelConfig) as caught:
         asyncio.run(worker.start())
-    # THEN the message names the mismatch, not a traceback
+    # THEN the message names the mismatch, not a traceback; it came from the worker with its
+    # template, so the window can say it in its language
     assert "do not fit its config.json" in str(caught.value)
+    assert isinstance(str(caught.value), Text) and caught.value.user_message.values["then"] == AGAIN_HINT
     assert "Traceback" not in caught.value.user_message
     assert worker.pid is None
 

@@ -2299,6 +2299,10 @@
         <translation>请重新下载模型。</translation>
     </message>
     <message>
+        <source>The transformers worker failed.</source>
+        <translation>transformers 工作进程出错。</translation>
+    </message>
+    <message>
         <source>{model} is neither a folder nor in the local Hugging Face cache, and the transformers engine never downloads while it starts.</source>
         <translation>{model} 既不是文件夹，也不在本地 Hugging Face 缓存中；transformers 引擎启动时从不下载。</translation>
     </message>
@@ -2689,6 +2693,46 @@
     <message>
         <source>{n:.1f} h</source>
         <translation>{n:.1f} 小时</translation>
+    </message>
+    <message>
+        <source>{device} memory ran out while loading {model}.</source>
+        <translation>加载 {model} 时 {device} 内存不足。</translation>
+    </message>
+    <message>
+        <source>Loading {model} needs a package that is missing ({why}).</source>
+        <translation>加载 {model} 需要一个缺失的软件包（{why}）。</translation>
+    </message>
+    <message>
+        <source>The weights of {model} do not fit its config.json (their sizes differ): the config or the weights are damaged or mixed up.</source>
+        <translation>{model} 的权重与其 config.json 不匹配（尺寸不同）：配置或权重已损坏或混用。</translation>
+    </message>
+    <message>
+        <source>transformers cannot load {model}: {why}</source>
+        <translation>transformers 无法加载 {model}：{why}</translation>
+    </message>
+    <message>
+        <source>Check that the folder holds a complete InternVL3 &quot;-hf&quot; checkpoint; download it again if in doubt.</source>
+        <translation>请确认该文件夹包含完整的 InternVL3 “-hf” 检查点；如有疑问，请重新下载。</translation>
+    </message>
+    <message>
+        <source>The worker was not told what to load.</source>
+        <translation>工作进程没有收到要加载的内容。</translation>
+    </message>
+    <message>
+        <source>Memory ran out while loading the model.</source>
+        <translation>加载模型时内存不足。</translation>
+    </message>
+    <message>
+        <source>Loading the model failed: {why}</source>
+        <translation>加载模型失败：{why}</translation>
+    </message>
+    <message>
+        <source>{device} memory ran out during this request.</source>
+        <translation>处理此请求时 {device} 内存不足。</translation>
+    </message>
+    <message>
+        <source>The model failed on this request: {why}</source>
+        <translation>模型处理此请求时出错：{why}</translation>
     </message>
 </context>
 <context>
