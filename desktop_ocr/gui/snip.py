@@ -220,7 +220,8 @@ async def grab_with_portal() -> list[ScreenGrab]:
         portal.setTimeout(5000)
         reply = QDBusReply(portal.call("Screenshot", "", {"handle_token": token, "interactive": False}))
         if not reply.isValid():
-            raise SnipError(f"The desktop portal refused the screenshot ({reply.error().message()}).")
+            raise SnipError(translate("Capture", "The desktop portal refused the screenshot ({why}).").format(
+                why=reply.error().message()))
         if not isinstance(reply.value(), QDBusObjectPath):
             raise SnipError(QT_TRANSLATE_NOOP("Capture", "The desktop portal gave no request handle."))
         try:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from types import ModuleType
 
-from PySide6.QtCore import QT_TRANSLATE_NOOP
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication
 
 from desktop_ocr.gui.clipboard import qt, wlclipboard, xclip
 from desktop_ocr.gui.clipboard.base import (
@@ -94,5 +94,7 @@ async def write(payload: ClipboardPayload) -> str:
             errors.append(f"{handler.NAME}: {exc}")
             continue
         return handler.NAME
-    raise ClipboardError("The text could not be put on the clipboard"
-                         + (f" ({'; '.join(errors)})." if errors else "."))
+    if errors:
+        raise ClipboardError(QCoreApplication.translate(
+            "Capture", "The text could not be put on the clipboard ({why}).").format(why="; ".join(errors)))
+    raise ClipboardError(QCoreApplication.translate("Capture", "The text could not be put on the clipboard."))

@@ -241,6 +241,14 @@
         <translation>在这台电脑上找不到读取剪贴板的方法。</translation>
     </message>
     <message>
+        <source>The text could not be put on the clipboard ({why}).</source>
+        <translation>无法将文字放到剪贴板上（{why}）。</translation>
+    </message>
+    <message>
+        <source>The text could not be put on the clipboard.</source>
+        <translation>无法将文字放到剪贴板上。</translation>
+    </message>
+    <message>
         <source>The clipboard holds no image. Copy a screenshot or an image file first (Print Screen, or Copy in an image viewer or file manager).</source>
         <translation>剪贴板里没有图片。请先复制一张截图或一个图片文件（按 Print Screen，或在看图软件、文件管理器中复制）。</translation>
     </message>
@@ -307,6 +315,10 @@
     <message>
         <source>Cannot listen to the desktop portal.</source>
         <translation>无法监听桌面门户（portal）。</translation>
+    </message>
+    <message>
+        <source>The desktop portal refused the screenshot ({why}).</source>
+        <translation>桌面门户拒绝了截图（{why}）。</translation>
     </message>
     <message>
         <source>The desktop portal gave no request handle.</source>
