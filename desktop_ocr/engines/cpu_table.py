@@ -539,6 +539,7 @@ def fill_structure(structure: Any, boxes: Iterable[BoxLike],
     items = _split_columns(items, structure.n_cols, h)
     items = _merge_columns(items, h)
     items = _split_spanning(items, h)
+    items = _split_stacked(items, h)
     out = [Cell(it.row, it.col, _join(it.words), it.rowspan, it.colspan) for it in items]
     return _drop_empty(out)
 
@@ -664,6 +665,145 @@ def _split_spanning(items: list[_Item], h: float) -> list[_Item]:
             continue
         out.extend(_Item(it.row, c, it.rowspan, 1, cols.get(c, []))
                    for c in range(it.col, it.col + it.colspan))
+    return out
+
+
+WORD_SPACE_EM = 0.3  # a word space, in line heights (box heights run ~1.4 em)
+
+
+def _text_lines(words: list[Box]) -> list[list[Box]]:
+    """A cell's words in lines, top to bottom (a line's words share its box's y)."""
+    return sorted(_lines(words, 0.5), key=lambda ln: min(w.y0 for w in ln))
+
+
+def _em(text: str) -> float:
+    """Rough width of a text in em in a proportional font (Helvetica/Times-like): the
+    recogniser's word boxes are too loose to compare widths a character apart."""
+    total = 0.0
+    for ch in text:
+        if _is_cjk(ch):
+            total += 1.0
+        elif ch == " ":
+            total += 0.28
+        elif ch.isdigit():
+            total += 0.556
+        elif ch.isupper():
+            total += 0.68
+        elif ch.isalpha():
+            total += 0.5
+        else:
+            total += 0.35
+    return total
+
+
+def _line_text(line: list[Box]) -> str:
+    return " ".join(w.text for w in sorted(line, key=lambda w: w.x0))
+
+
+def _first_word(line: list[Box]) -> str:
+    text = _line_text(line)
+    return text[:1] if _is_cjk(text[:1]) else text.split(" ")[0]
+
+
+WRAP_SLACK_EM = 0.3  # the fit must hold with this much to spare: widths are estimates
+
+
+def _wraps(upper: list[Box], lower: list[Box], width_em: float) -> bool:
+    """Whether `lower` can be the next line of the same paragraph as `upper` in a cell
+    whose text runs `width_em` wide: a line breaks only where its next word does not
+    fit (greedy line breaking, what every renderer does), so when the lower line's
+    first word would have fitted after the upper line, the lower line is text of a
+    cell of its own. A Chinese line breaks after any character."""
+    sep = 0.0 if _is_cjk(_line_text(upper)[-1:]) and _is_cjk(_first_word(lower)) else 0.28
+    return _em(_line_text(upper)) + sep + _em(_first_word(lower)) > width_em - WRAP_SLACK_EM
+
+
+def _split_stacked(items: list[_Item], h: float) -> list[_Item]:
+    """Split a grid row in two where a cell holds two stacked texts rather than one
+    wrapped one: the model often writes a spanning header and the labels under it
+    (or a group label and its sub-label) as one row. A lower line is a text of its own
+    when its first word would have fitted on the line above (`_wraps`) within the
+    cell's widest line, or for a one-column cell the widest line of its column. The row
+    splits at the top of the highest such line: a cell's lines above it (and lines
+    wrapping on from them) stay in the row, the others go to a new row under it;
+    cells not split reach over both."""
+    col_em: dict[int, float] = {}
+    for it in items:
+        if it.colspan == 1 and it.words:
+            w = max(_em(_line_text(ln)) for ln in _text_lines(it.words))
+            col_em[it.col] = max(col_em.get(it.col, 0.0), w)
+    n_cols = max((it.col + it.colspan for it in items), default=0)
+    r = 0
+    while r < max((it.row + it.rowspan for it in items), default=0):
+        split_y = None
+        row = [it for it in items if it.row == r and it.words]
+        for it in row:
+            y = _stack_break(it, row, n_cols, col_em, h)
+            if y is not None:
+                split_y = y if split_y is None else min(split_y, y)
+        if split_y is not None:
+            items = _split_row(items, r, split_y, col_em, h)
+        r += 1
+    return items
+
+
+def _stack_break(it: _Item, row: list[_Item], n_cols: int, col_em: dict[int, float],
+                 h: float) -> float | None:
+    """The top of the first line of `it` that is not the paragraph above it going on,
+    or None, for a cell over some of the columns: a line holding texts a gutter apart
+    under a single text (labels under their group's header), or one whose first word
+    would have fitted on the line above. One-column cells are not judged: the model's
+    column strips are too loose there to tell a wrapped label from a stacked one."""
+    lines = _text_lines(it.words)
+    if len(lines) < 2 or not 1 < it.colspan < n_cols:
+        return None
+    gap = SPLIT_GAP_EM * h
+    single = [ln for ln in lines if len(_word_groups(ln, gap)) == 1]
+    for up, low in zip(lines, lines[1:], strict=False):
+        if len(_word_groups(up, gap)) > 1:
+            return None  # text of several columns the model joined: widths say nothing
+        top = min(w.y0 for w in low)
+        if len(_word_groups(low, gap)) > 1:
+            return top
+        if not _wraps(up, low, max(_em(_line_text(ln)) for ln in single)):
+            return top
+    return None
+
+
+def _width_em(it: _Item, lines: list[list[Box]], col_em: dict[int, float]) -> float:
+    width = max(_em(_line_text(ln)) for ln in lines)
+    if it.colspan == 1:
+        width = max(width, col_em.get(it.col, 0.0))
+    return width
+
+
+def _split_row(items: list[_Item], r: int, split_y: float, col_em: dict[int, float],
+               h: float) -> list[_Item]:
+    out: list[_Item] = []
+    for it in items:
+        if it.row > r:
+            out.append(_Item(it.row + 1, it.col, it.rowspan, it.colspan, it.words))
+            continue
+        if it.row < r:
+            grow = 1 if it.row + it.rowspan - 1 >= r else 0
+            out.append(_Item(it.row, it.col, it.rowspan + grow, it.colspan, it.words))
+            continue
+        upper: list[Box] = []
+        lower: list[Box] = []
+        lines = _text_lines(it.words)
+        width = _width_em(it, lines, col_em) if lines else 0.0
+        prev: list[Box] | None = None
+        for ln in lines:
+            top = min(w.y0 for w in ln)
+            # above the split, or a wrapped line of the text above it
+            up = not lower and (top < split_y - 0.3 * h or (prev is not None and _wraps(prev, ln, width)))
+            (upper if up else lower).extend(ln)
+            prev = ln
+        if not lower:
+            out.append(_Item(r, it.col, it.rowspan + 1, it.colspan, upper))
+        else:
+            out.append(_Item(r, it.col, 1, it.colspan, upper))
+            out.append(_Item(r + 1, it.col, it.rowspan, it.colspan, lower))
     return out
 
 
