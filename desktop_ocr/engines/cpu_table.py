@@ -539,6 +539,7 @@ def fill_structure(structure: Any, boxes: Iterable[BoxLike],
     items = _split_columns(items, structure.n_cols, h)
     items = _merge_columns(items, h)
     items = _split_spanning(items, h)
+    items = _merge_continued(items, h)
     items = _split_stacked(items, h)
     out = [Cell(it.row, it.col, _join(it.words), it.rowspan, it.colspan) for it in items]
     return _drop_empty(out)
@@ -718,6 +719,94 @@ def _wraps(upper: list[Box], lower: list[Box], width_em: float) -> bool:
     return _em(_line_text(upper)) + sep + _em(_first_word(lower)) > width_em - WRAP_SLACK_EM
 
 
+def _column_em(items: list[_Item]) -> dict[int, float]:
+    """Per column, the widest line of its one-column cells, in em."""
+    col_em: dict[int, float] = {}
+    for it in items:
+        if it.colspan == 1 and it.words:
+            w = max(_em(_line_text(ln)) for ln in _text_lines(it.words))
+            col_em[it.col] = max(col_em.get(it.col, 0.0), w)
+    return col_em
+
+
+def _wrap_gap_limit(items: list[_Item], h: float) -> float | None:
+    """The widest blank between two lines of one paragraph in this table: halfway
+    between the usual blank inside a cell (line to line) and the usual blank between
+    a cell and the one under it (cell padding and rules add to it). None where the two
+    are too close to tell apart (a compact table)."""
+    import statistics
+
+    inside, between = [], []
+    at = {(it.row, it.col): it for it in items if it.words}
+    for it in items:
+        if not it.words:
+            continue
+        lines = _text_lines(it.words)
+        inside += [min(w.y0 for w in b) - max(w.y1 for w in a) for a, b in zip(lines, lines[1:], strict=False)]
+        below = at.get((it.row + it.rowspan, it.col))
+        if below is not None:
+            between.append(min(w.y0 for w in _text_lines(below.words)[0])
+                           - max(w.y1 for w in lines[-1]))
+    if len(inside) < 3 or len(between) < 3:
+        return None
+    a, b = statistics.median(inside), statistics.median(between)
+    return (a + b) / 2 if b - a >= 0.15 * h else None
+
+
+def _merge_continued(items: list[_Item], h: float) -> list[_Item]:
+    """Join a row into the row above when it only carries on the wrapped texts of that
+    row: the model (or a line top many wrapped cells share) made a row of the second
+    lines of long cells. Every cell of the lower row that holds text must sit straight
+    under the cell above it in the same columns (no more than a line's leading apart),
+    its first word must not have fitted on that cell's last line (`_wraps`), and some
+    cell of the upper row must have no such continuation: a row whose every cell sits
+    close under the one above is as likely a compact table's next row."""
+    col_em = _column_em(items)
+    limit = _wrap_gap_limit(items, h)
+    if limit is None:
+        return items
+    r = 0
+    while True:
+        n_rows = max((it.row + it.rowspan for it in items), default=0)
+        if r >= n_rows - 1:
+            return items
+        upper = {it.col: it for it in items if it.row == r}
+        lower = [it for it in items if it.row == r + 1]
+        filled = [it for it in lower if it.words]
+        ok = bool(filled) and all(it.rowspan == 1 for it in lower) and \
+            len(filled) < sum(1 for it in upper.values() if it.words)
+        for it in filled if ok else ():
+            above = upper.get(it.col)
+            if above is None or above.colspan != it.colspan or above.rowspan != 1 or \
+                    not above.words:
+                ok = False
+                break
+            a_lines, b_lines = _text_lines(above.words), _text_lines(it.words)
+            last, first = a_lines[-1], b_lines[0]
+            gap = min(w.y0 for w in first) - max(w.y1 for w in last)
+            x_ov = _overlap(min(w.x0 for w in last), max(w.x1 for w in last),
+                            min(w.x0 for w in first), max(w.x1 for w in first))
+            if gap > limit or x_ov <= 0 or \
+                    not _wraps(last, first, _width_em(above, a_lines, col_em)):
+                ok = False
+                break
+        if not ok:
+            r += 1
+            continue
+        out: list[_Item] = []
+        for it in items:
+            if it.row == r + 1:
+                if it.words:
+                    upper[it.col].words = upper[it.col].words + it.words
+            elif it.row > r + 1:
+                out.append(_Item(it.row - 1, it.col, it.rowspan, it.colspan, it.words))
+            elif it.row + it.rowspan - 1 >= r + 1:
+                out.append(_Item(it.row, it.col, it.rowspan - 1, it.colspan, it.words))
+            else:
+                out.append(it)
+        items = out
+
+
 def _split_stacked(items: list[_Item], h: float) -> list[_Item]:
     """Split a grid row in two where a cell holds two stacked texts rather than one
     wrapped one: the model often writes a spanning header and the labels under it
@@ -727,11 +816,7 @@ def _split_stacked(items: list[_Item], h: float) -> list[_Item]:
     splits at the top of the highest such line: a cell's lines above it (and lines
     wrapping on from them) stay in the row, the others go to a new row under it;
     cells not split reach over both."""
-    col_em: dict[int, float] = {}
-    for it in items:
-        if it.colspan == 1 and it.words:
-            w = max(_em(_line_text(ln)) for ln in _text_lines(it.words))
-            col_em[it.col] = max(col_em.get(it.col, 0.0), w)
+    col_em = _column_em(items)
     n_cols = max((it.col + it.colspan for it in items), default=0)
     r = 0
     while r < max((it.row + it.rowspan for it in items), default=0):
