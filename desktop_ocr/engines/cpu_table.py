@@ -820,14 +820,15 @@ def _split_stacked(items: list[_Item], h: float) -> list[_Item]:
     n_cols = max((it.col + it.colspan for it in items), default=0)
     r = 0
     while r < max((it.row + it.rowspan for it in items), default=0):
-        split_y = None
         row = [it for it in items if it.row == r and it.words]
+        breaks = {}
         for it in row:
-            y = _stack_break(it, row, n_cols, col_em, h)
+            y = _stack_break(it, row, n_cols, col_em, h) if 1 < it.colspan < n_cols else \
+                _spanning_break(it, row, items, h)
             if y is not None:
-                split_y = y if split_y is None else min(split_y, y)
-        if split_y is not None:
-            items = _split_row(items, r, split_y, col_em, h)
+                breaks[id(it)] = y
+        if breaks:
+            items = _split_row(items, r, min(breaks.values()), breaks, col_em, h)
         r += 1
     return items
 
@@ -840,7 +841,7 @@ def _stack_break(it: _Item, row: list[_Item], n_cols: int, col_em: dict[int, flo
     would have fitted on the line above. One-column cells are not judged: the model's
     column strips are too loose there to tell a wrapped label from a stacked one."""
     lines = _text_lines(it.words)
-    if len(lines) < 2 or not 1 < it.colspan < n_cols:
+    if len(lines) < 2:
         return None
     gap = SPLIT_GAP_EM * h
     single = [ln for ln in lines if len(_word_groups(ln, gap)) == 1]
@@ -855,6 +856,32 @@ def _stack_break(it: _Item, row: list[_Item], n_cols: int, col_em: dict[int, flo
     return None
 
 
+def _spanning_break(it: _Item, row: list[_Item], items: list[_Item],
+                    h: float) -> float | None:
+    """For a one-column cell whose first line is a header over it and the next column
+    (the model wrote no spanning cell): that line runs a line height or more past the
+    words of its column in every other row, and the next column's cell in this row has
+    nothing level with it, only text below it (its own label under the header). Text
+    the model put in the wrong cell has the neighbour's own text beside it. The break
+    is the top of the first text under the header line, here or in the neighbour."""
+    lines = _text_lines(it.words)
+    up = lines[0]
+    if len(_word_groups(up, SPLIT_GAP_EM * h)) > 1:
+        return None
+    own = [w for o in items if o.row != it.row and o.col == it.col and o.colspan == 1
+           for w in o.words]
+    if len(own) < 2 or max(w.x1 for w in up) < max(w.x1 for w in own) + h:
+        return None
+    nxt = it.col + 1
+    y0, y1 = min(w.y0 for w in up), max(w.y1 for w in up)
+    beside = [w for o in row if o.col == nxt for w in o.words]
+    if not beside or any(_overlap(y0, y1, w.y0, w.y1) > 0.3 * h for w in beside):
+        return None
+    tops = [min(w.y0 for w in beside)] + ([min(w.y0 for w in lines[1])] if len(lines) > 1 else [])
+    top = min(tops)
+    return top if y1 - 0.3 * h <= top <= y1 + 2 * h else None
+
+
 def _width_em(it: _Item, lines: list[list[Box]], col_em: dict[int, float]) -> float:
     width = max(_em(_line_text(ln)) for ln in lines)
     if it.colspan == 1:
@@ -862,8 +889,10 @@ def _width_em(it: _Item, lines: list[list[Box]], col_em: dict[int, float]) -> fl
     return width
 
 
-def _split_row(items: list[_Item], r: int, split_y: float, col_em: dict[int, float],
-               h: float) -> list[_Item]:
+def _split_row(items: list[_Item], r: int, split_y: float, breaks: dict[int, float],
+               col_em: dict[int, float], h: float) -> list[_Item]:
+    """Row r split at `split_y`; `breaks` holds, per cell found stacked, where its own
+    lower text begins (everything from there goes down)."""
     out: list[_Item] = []
     for it in items:
         if it.row > r:
@@ -878,10 +907,15 @@ def _split_row(items: list[_Item], r: int, split_y: float, col_em: dict[int, flo
         lines = _text_lines(it.words)
         width = _width_em(it, lines, col_em) if lines else 0.0
         prev: list[Box] | None = None
+        own = breaks.get(id(it))
         for ln in lines:
             top = min(w.y0 for w in ln)
             # above the split, or a wrapped line of the text above it
-            up = not lower and (top < split_y - 0.3 * h or (prev is not None and _wraps(prev, ln, width)))
+            if own is not None:
+                up = top < own - 0.3 * h
+            else:
+                up = not lower and (top < split_y - 0.3 * h or
+                                    (prev is not None and _wraps(prev, ln, width)))
             (upper if up else lower).extend(ln)
             prev = ln
         if not lower:
