@@ -620,6 +620,7 @@ def _merge_columns(items: list[_Item], h: float) -> list[_Item]:
     """Join two neighbouring model columns whose texts sit a word space apart in every
     row that fills both ("147.1" and "± 36.3" written as two columns): a gutter between
     real columns is wider than a space."""
+    space = _word_space(items)
     c = 0
     while True:
         n_cols = max((it.col + it.colspan for it in items), default=0)
@@ -629,12 +630,29 @@ def _merge_columns(items: list[_Item], h: float) -> list[_Item]:
         right = {it.row: it for it in items if it.col == c + 1 and it.colspan == 1 and it.words}
         both = [r for r in left if r in right]
         gaps = [min(w.x0 for w in right[r].words) - max(w.x1 for w in left[r].words) for r in both]
-        close = len(both) >= 3 and max(gaps) < MERGE_GAP_EM * h and len(both) >= 0.5 * len(left)
+        # among five rows or more, one may stand apart (a header over the pair) when the
+        # others are no wider than this table's own word spaces
+        wide = sum(1 for g in gaps if g >= MERGE_GAP_EM * h)
+        spaced = len(both) >= 5 and wide == 1 and space is not None and \
+            sorted(gaps)[-2] <= 2 * space
+        close = len(both) >= 3 and (wide == 0 or spaced) and len(both) >= 0.5 * len(left)
         if close or (left and right and not any(g >= MERGE_GAP_EM * h for g in gaps)
                      and _same_strip(left.values(), right.values())):
             items = _drop_boundary(items, c)
         else:
             c += 1
+
+
+def _word_space(items: list[_Item]) -> float | None:
+    """The median blank between neighbouring words of one line in one cell."""
+    import statistics
+
+    gaps = []
+    for it in items:
+        for ln in _text_lines(it.words):
+            ws = sorted(ln, key=lambda w: w.x0)
+            gaps += [b.x0 - a.x1 for a, b in zip(ws, ws[1:], strict=False)]
+    return statistics.median(gaps) if len(gaps) >= 5 else None
 
 
 def _split_spanning(items: list[_Item], h: float) -> list[_Item]:
