@@ -541,6 +541,7 @@ def fill_structure(structure: Any, boxes: Iterable[BoxLike],
     items = _split_spanning(items, h)
     items = _merge_continued(items, h)
     items = _split_stacked(items, h)
+    items = _split_spanning(items, h)  # the labels a stacked header had over them
     out = [Cell(it.row, it.col, _join(it.words), it.rowspan, it.colspan) for it in items]
     return _drop_empty(out)
 
