@@ -512,6 +512,10 @@ def fill_structure(structure: Any, boxes: Iterable[BoxLike],
     a linear map fitted from the cells to the text they received corrects that before
     a second placement. Rows and columns where no cell starts with text are dropped:
     the model sometimes writes an empty row for a blank band or a wrapped header.
+    The model's row count is then reconciled with the text lines: a row holding only
+    the wrapped second lines of the row above joins it (`_merge_continued`), and a row
+    whose spanning header holds the labels stacked under it splits in two
+    (`_split_stacked`); one row off moves every cell below it.
     """
     bs = _as_boxes(boxes)
     cells = [c for c in structure.cells if c.bbox[2] > c.bbox[0] and c.bbox[3] > c.bbox[1]]
