@@ -29,7 +29,7 @@ import random
 from dataclasses import dataclass
 from pathlib import Path
 
-DEV_SEEDS = range(0, 60)
+DEV_SEEDS = range(0, 150)
 HELD_SEEDS = range(100_000, 100_200)
 
 _WORDS = ("age sex weight height group control treated baseline follow up total mean median "

@@ -512,6 +512,10 @@ def fill_structure(structure: Any, boxes: Iterable[BoxLike],
     a linear map fitted from the cells to the text they received corrects that before
     a second placement. Rows and columns where no cell starts with text are dropped:
     the model sometimes writes an empty row for a blank band or a wrapped header.
+    The model's row count is then reconciled with the text lines: a row holding only
+    the wrapped second lines of the row above joins it (`_merge_continued`), and a row
+    whose spanning header holds the labels stacked under it splits in two
+    (`_split_stacked`); one row off moves every cell below it.
     """
     bs = _as_boxes(boxes)
     cells = [c for c in structure.cells if c.bbox[2] > c.bbox[0] and c.bbox[3] > c.bbox[1]]
@@ -539,6 +543,9 @@ def fill_structure(structure: Any, boxes: Iterable[BoxLike],
     items = _split_columns(items, structure.n_cols, h)
     items = _merge_columns(items, h)
     items = _split_spanning(items, h)
+    items = _merge_continued(items, h)
+    items = _split_stacked(items, h)
+    items = _split_spanning(items, h)  # the labels a stacked header had over them
     out = [Cell(it.row, it.col, _join(it.words), it.rowspan, it.colspan) for it in items]
     return _drop_empty(out)
 
@@ -618,6 +625,7 @@ def _merge_columns(items: list[_Item], h: float) -> list[_Item]:
     """Join two neighbouring model columns whose texts sit a word space apart in every
     row that fills both ("147.1" and "± 36.3" written as two columns): a gutter between
     real columns is wider than a space."""
+    space = _word_space(items)
     c = 0
     while True:
         n_cols = max((it.col + it.colspan for it in items), default=0)
@@ -627,12 +635,29 @@ def _merge_columns(items: list[_Item], h: float) -> list[_Item]:
         right = {it.row: it for it in items if it.col == c + 1 and it.colspan == 1 and it.words}
         both = [r for r in left if r in right]
         gaps = [min(w.x0 for w in right[r].words) - max(w.x1 for w in left[r].words) for r in both]
-        close = len(both) >= 3 and max(gaps) < MERGE_GAP_EM * h and len(both) >= 0.5 * len(left)
+        # among five rows or more, one may stand apart (a header over the pair) when the
+        # others are no wider than this table's own word spaces
+        wide = sum(1 for g in gaps if g >= MERGE_GAP_EM * h)
+        spaced = len(both) >= 5 and wide == 1 and space is not None and \
+            sorted(gaps)[-2] <= 2 * space
+        close = len(both) >= 3 and (wide == 0 or spaced) and len(both) >= 0.5 * len(left)
         if close or (left and right and not any(g >= MERGE_GAP_EM * h for g in gaps)
                      and _same_strip(left.values(), right.values())):
             items = _drop_boundary(items, c)
         else:
             c += 1
+
+
+def _word_space(items: list[_Item]) -> float | None:
+    """The median blank between neighbouring words of one line in one cell."""
+    import statistics
+
+    gaps = []
+    for it in items:
+        for ln in _text_lines(it.words):
+            ws = sorted(ln, key=lambda w: w.x0)
+            gaps += [b.x0 - a.x1 for a, b in zip(ws, ws[1:], strict=False)]
+    return statistics.median(gaps) if len(gaps) >= 5 else None
 
 
 def _split_spanning(items: list[_Item], h: float) -> list[_Item]:
@@ -664,6 +689,263 @@ def _split_spanning(items: list[_Item], h: float) -> list[_Item]:
             continue
         out.extend(_Item(it.row, c, it.rowspan, 1, cols.get(c, []))
                    for c in range(it.col, it.col + it.colspan))
+    return out
+
+
+WORD_SPACE_EM = 0.3  # a word space, in line heights (box heights run ~1.4 em)
+
+
+def _text_lines(words: list[Box]) -> list[list[Box]]:
+    """A cell's words in lines, top to bottom (a line's words share its box's y)."""
+    return sorted(_lines(words, 0.5), key=lambda ln: min(w.y0 for w in ln))
+
+
+def _em(text: str) -> float:
+    """Rough width of a text in em in a proportional font (Helvetica/Times-like): the
+    recogniser's word boxes are too loose to compare widths a character apart."""
+    total = 0.0
+    for ch in text:
+        if _is_cjk(ch):
+            total += 1.0
+        elif ch == " ":
+            total += 0.28
+        elif ch.isdigit():
+            total += 0.556
+        elif ch.isupper():
+            total += 0.68
+        elif ch.isalpha():
+            total += 0.5
+        else:
+            total += 0.35
+    return total
+
+
+def _line_text(line: list[Box]) -> str:
+    return " ".join(w.text for w in sorted(line, key=lambda w: w.x0))
+
+
+def _first_word(line: list[Box]) -> str:
+    text = _line_text(line)
+    return text[:1] if _is_cjk(text[:1]) else text.split(" ")[0]
+
+
+WRAP_SLACK_EM = 0.3  # the fit must hold with this much to spare: widths are estimates
+
+
+def _wraps(upper: list[Box], lower: list[Box], width_em: float) -> bool:
+    """Whether `lower` can be the next line of the same paragraph as `upper` in a cell
+    whose text runs `width_em` wide: a line breaks only where its next word does not
+    fit (greedy line breaking, what every renderer does), so when the lower line's
+    first word would have fitted after the upper line, the lower line is text of a
+    cell of its own. A Chinese line breaks after any character."""
+    sep = 0.0 if _is_cjk(_line_text(upper)[-1:]) and _is_cjk(_first_word(lower)) else 0.28
+    return _em(_line_text(upper)) + sep + _em(_first_word(lower)) > width_em - WRAP_SLACK_EM
+
+
+def _column_em(items: list[_Item]) -> dict[int, float]:
+    """Per column, the widest line of its one-column cells, in em."""
+    col_em: dict[int, float] = {}
+    for it in items:
+        if it.colspan == 1 and it.words:
+            w = max(_em(_line_text(ln)) for ln in _text_lines(it.words))
+            col_em[it.col] = max(col_em.get(it.col, 0.0), w)
+    return col_em
+
+
+def _wrap_gap_limit(items: list[_Item], h: float) -> float | None:
+    """The widest blank between two lines of one paragraph in this table: halfway
+    between the usual blank inside a cell (line to line) and the usual blank between
+    a cell and the one under it (cell padding and rules add to it). None where the two
+    are too close to tell apart (a compact table)."""
+    import statistics
+
+    inside, between = [], []
+    at = {(it.row, it.col): it for it in items if it.words}
+    for it in items:
+        if not it.words:
+            continue
+        lines = _text_lines(it.words)
+        inside += [min(w.y0 for w in b) - max(w.y1 for w in a) for a, b in zip(lines, lines[1:], strict=False)]
+        below = at.get((it.row + it.rowspan, it.col))
+        if below is not None:
+            between.append(min(w.y0 for w in _text_lines(below.words)[0])
+                           - max(w.y1 for w in lines[-1]))
+    if len(inside) < 3 or len(between) < 3:
+        return None
+    a, b = statistics.median(inside), statistics.median(between)
+    return (a + b) / 2 if b - a >= 0.15 * h else None
+
+
+def _merge_continued(items: list[_Item], h: float) -> list[_Item]:
+    """Join a row into the row above when it only carries on the wrapped texts of that
+    row: the model (or a line top many wrapped cells share) made a row of the second
+    lines of long cells. Every cell of the lower row that holds text must sit straight
+    under the cell above it in the same columns (no more than a line's leading apart),
+    its first word must not have fitted on that cell's last line (`_wraps`), and some
+    cell of the upper row must have no such continuation: a row whose every cell sits
+    close under the one above is as likely a compact table's next row."""
+    col_em = _column_em(items)
+    limit = _wrap_gap_limit(items, h)
+    if limit is None:
+        return items
+    r = 0
+    while True:
+        n_rows = max((it.row + it.rowspan for it in items), default=0)
+        if r >= n_rows - 1:
+            return items
+        upper = {it.col: it for it in items if it.row == r}
+        lower = [it for it in items if it.row == r + 1]
+        filled = [it for it in lower if it.words]
+        ok = bool(filled) and all(it.rowspan == 1 for it in lower) and \
+            len(filled) < sum(1 for it in upper.values() if it.words)
+        for it in filled if ok else ():
+            above = upper.get(it.col)
+            if above is None or above.colspan != it.colspan or above.rowspan != 1 or \
+                    not above.words:
+                ok = False
+                break
+            a_lines, b_lines = _text_lines(above.words), _text_lines(it.words)
+            last, first = a_lines[-1], b_lines[0]
+            gap = min(w.y0 for w in first) - max(w.y1 for w in last)
+            x_ov = _overlap(min(w.x0 for w in last), max(w.x1 for w in last),
+                            min(w.x0 for w in first), max(w.x1 for w in first))
+            if gap > limit or x_ov <= 0 or \
+                    not _wraps(last, first, _width_em(above, a_lines, col_em)):
+                ok = False
+                break
+        if not ok:
+            r += 1
+            continue
+        out: list[_Item] = []
+        for it in items:
+            if it.row == r + 1:
+                if it.words:
+                    upper[it.col].words = upper[it.col].words + it.words
+            elif it.row > r + 1:
+                out.append(_Item(it.row - 1, it.col, it.rowspan, it.colspan, it.words))
+            elif it.row + it.rowspan - 1 >= r + 1:
+                out.append(_Item(it.row, it.col, it.rowspan - 1, it.colspan, it.words))
+            else:
+                out.append(it)
+        items = out
+
+
+def _split_stacked(items: list[_Item], h: float) -> list[_Item]:
+    """Split a grid row in two where a cell holds two stacked texts rather than one
+    wrapped one: the model often writes a spanning header and the labels under it
+    (or a group label and its sub-label) as one row. A lower line is a text of its own
+    when its first word would have fitted on the line above (`_wraps`) within the
+    cell's widest line, or for a one-column cell the widest line of its column. The row
+    splits at the top of the highest such line: a cell's lines above it (and lines
+    wrapping on from them) stay in the row, the others go to a new row under it;
+    cells not split reach over both."""
+    col_em = _column_em(items)
+    n_cols = max((it.col + it.colspan for it in items), default=0)
+    r = 0
+    while r < max((it.row + it.rowspan for it in items), default=0):
+        row = [it for it in items if it.row == r and it.words]
+        breaks = {}
+        for it in row:
+            y = _stack_break(it, row, n_cols, col_em, h) if 1 < it.colspan < n_cols else \
+                _spanning_break(it, row, items, h)
+            if y is not None:
+                breaks[id(it)] = y
+        if breaks:
+            items = _split_row(items, r, min(breaks.values()), breaks, col_em, h)
+        r += 1
+    return items
+
+
+def _stack_break(it: _Item, row: list[_Item], n_cols: int, col_em: dict[int, float],
+                 h: float) -> float | None:
+    """The top of the first line of `it` that is not the paragraph above it going on,
+    or None, for a cell over some of the columns: a line holding texts a gutter apart
+    under a single text (labels under their group's header), or one whose first word
+    would have fitted on the line above. One-column cells are not judged: the model's
+    column strips are too loose there to tell a wrapped label from a stacked one."""
+    lines = _text_lines(it.words)
+    if len(lines) < 2:
+        return None
+    gap = SPLIT_GAP_EM * h
+    single = [ln for ln in lines if len(_word_groups(ln, gap)) == 1]
+    for up, low in zip(lines, lines[1:], strict=False):
+        if len(_word_groups(up, gap)) > 1:
+            return None  # text of several columns the model joined: widths say nothing
+        top = min(w.y0 for w in low)
+        if len(_word_groups(low, gap)) > 1:
+            return top
+        if not _wraps(up, low, max(_em(_line_text(ln)) for ln in single)):
+            return top
+    return None
+
+
+def _spanning_break(it: _Item, row: list[_Item], items: list[_Item],
+                    h: float) -> float | None:
+    """For a one-column cell whose first line is a header over it and the next column
+    (the model wrote no spanning cell): that line runs a line height or more past the
+    words of its column in every other row, and the next column's cell in this row has
+    nothing level with it, only text below it (its own label under the header). Text
+    the model put in the wrong cell has the neighbour's own text beside it. The break
+    is the top of the first text under the header line, here or in the neighbour."""
+    lines = _text_lines(it.words)
+    up = lines[0]
+    if len(_word_groups(up, SPLIT_GAP_EM * h)) > 1:
+        return None
+    own = [w for o in items if o.row != it.row and o.col == it.col and o.colspan == 1
+           for w in o.words]
+    if len(own) < 2 or max(w.x1 for w in up) < max(w.x1 for w in own) + h:
+        return None
+    nxt = it.col + 1
+    y0, y1 = min(w.y0 for w in up), max(w.y1 for w in up)
+    beside = [w for o in row if o.col == nxt for w in o.words]
+    if not beside or any(_overlap(y0, y1, w.y0, w.y1) > 0.3 * h for w in beside):
+        return None
+    tops = [min(w.y0 for w in beside)] + ([min(w.y0 for w in lines[1])] if len(lines) > 1 else [])
+    top = min(tops)
+    return top if y1 - 0.3 * h <= top <= y1 + 2 * h else None
+
+
+def _width_em(it: _Item, lines: list[list[Box]], col_em: dict[int, float]) -> float:
+    width = max(_em(_line_text(ln)) for ln in lines)
+    if it.colspan == 1:
+        width = max(width, col_em.get(it.col, 0.0))
+    return width
+
+
+def _split_row(items: list[_Item], r: int, split_y: float, breaks: dict[int, float],
+               col_em: dict[int, float], h: float) -> list[_Item]:
+    """Row r split at `split_y`; `breaks` holds, per cell found stacked, where its own
+    lower text begins (everything from there goes down)."""
+    out: list[_Item] = []
+    for it in items:
+        if it.row > r:
+            out.append(_Item(it.row + 1, it.col, it.rowspan, it.colspan, it.words))
+            continue
+        if it.row < r:
+            grow = 1 if it.row + it.rowspan - 1 >= r else 0
+            out.append(_Item(it.row, it.col, it.rowspan + grow, it.colspan, it.words))
+            continue
+        upper: list[Box] = []
+        lower: list[Box] = []
+        lines = _text_lines(it.words)
+        width = _width_em(it, lines, col_em) if lines else 0.0
+        prev: list[Box] | None = None
+        own = breaks.get(id(it))
+        for ln in lines:
+            top = min(w.y0 for w in ln)
+            # above the split, or a wrapped line of the text above it
+            if own is not None:
+                up = top < own - 0.3 * h
+            else:
+                up = not lower and (top < split_y - 0.3 * h or
+                                    (prev is not None and _wraps(prev, ln, width)))
+            (upper if up else lower).extend(ln)
+            prev = ln
+        if not lower:
+            out.append(_Item(r, it.col, it.rowspan + 1, it.colspan, upper))
+        else:
+            out.append(_Item(r, it.col, 1, it.colspan, upper))
+            out.append(_Item(r + 1, it.col, it.rowspan, it.colspan, lower))
     return out
 
 

@@ -165,6 +165,67 @@ def test_header_cells_the_model_joined_are_parted_by_their_columns():
     assert got[(0, 2)] == ("P value", 2)
 
 
+def _body(n_rows, xs, y0=40.0):
+    """Model cells and lines for n_rows one-line body rows, one column per x."""
+    cells, lines = [], []
+    for r in range(1, n_rows + 1):
+        y = y0 + 20.0 * (r - 1)
+        for k, x in enumerate(xs):
+            cells.append(_S(r, k, 1, 1, (x, y, x + 30, y + 10)))
+            lines.append(_line(f"{k}.{r}" if k else f"g{r}", x, y, x + 20))
+    return cells, lines
+
+
+def test_labels_under_a_group_header_the_model_put_in_its_row_get_a_row_of_their_own():
+    # GIVEN a header over two columns and, under it, a label over each of them, which
+    # the model wrote as one header row (one cell over both columns holding all three)
+    cells = [_S(0, 0, 1, 1, (0, 0, 40, 20)), _S(0, 1, 1, 2, (50, 0, 170, 20))]
+    lines = [_line("Gene", 0, 0, 40), _line("Group of patients", 50, 0, 150),
+             _line("Case", 50, 12, 80), _line("Control", 120, 12, 142)]
+    body_cells, body_lines = _body(3, (0, 50, 120))
+    got = fill_structure(_structure(cells + body_cells, 4, 3), lines + body_lines)
+    at = {(c.row, c.col): (c.text, c.rowspan, c.colspan) for c in got}
+    # THEN the labels form the second header row, under the group, and the body follows
+    assert at[(0, 0)] == ("Gene", 2, 1) and at[(0, 1)] == ("Group of patients", 1, 2)
+    assert at[(1, 1)] == ("Case", 1, 1) and at[(1, 2)] == ("Control", 1, 1)
+    assert at[(2, 0)] == ("g1", 1, 1) and at[(4, 2)] == ("2.3", 1, 1)
+
+
+def test_a_sub_label_is_told_from_a_wrapped_header_by_whether_its_word_fitted_above():
+    # GIVEN two headers over two columns each, both on two lines: "Group" over
+    # "Variable standard" (which would have fitted after "Group": two texts) and
+    # "Odds ratio (95%" over "CI)" (which did not fit: one wrapped text)
+    cells = [_S(0, 0, 1, 1, (0, 0, 40, 20)), _S(0, 1, 1, 2, (50, 0, 170, 20)),
+             _S(0, 3, 1, 2, (190, 0, 310, 20))]
+    lines = [_line("Gene", 0, 0, 40), _line("Group", 50, 0, 75),
+             _line("Variable standard", 50, 12, 135), _line("Odds ratio (95%", 190, 0, 270),
+             _line("CI)", 190, 12, 205)]
+    body_cells, body_lines = _body(3, (0, 50, 120, 190, 260))
+    got = fill_structure(_structure(cells + body_cells, 4, 5), lines + body_lines)
+    at = {(c.row, c.col): c.text for c in got}
+    assert at[(0, 1)] == "Group" and at[(1, 1)] == "Variable standard"
+    assert at[(0, 3)] == "Odds ratio (95% CI)" and at[(2, 0)] == "g1"
+
+
+def test_a_row_of_wrapped_second_lines_joins_the_row_above():
+    # GIVEN labels wrapped onto two lines (no blank between them, 10 px between rows)
+    # and a model that made the second lines of row 1 a row of their own
+    cells, lines = [], []
+    y = 0.0
+    for r in range(4):
+        cells += [_S(r, 0, 1, 1, (0, y, 60, y + 20)), _S(r, 1, 1, 1, (80, y, 110, y + 10))]
+        lines += [_line("Alpha beta", 0, y, 60), _line("gamma", 0, y + 10, 35),
+                  _line(f"{r}.5", 80, y, 100)]
+        y += 30.0
+    cells = [c for c in cells if c.row < 2] + [
+        _S(2, 0, 1, 1, (0, 40, 60, 50)), _S(2, 1, 1, 1, (80, 40, 110, 50))] + [
+        _S(c.row + 1, c.col, 1, 1, c.bbox) for c in cells if c.row >= 2]
+    got = fill_structure(_structure(cells, 5, 2), lines)
+    # THEN every row is one label and its number
+    assert [(c.row, c.col, c.text) for c in got if c.text] == [
+        (r, k, "Alpha beta gamma" if k == 0 else f"{r}.5") for r in range(4) for k in (0, 1)]
+
+
 def test_wrapped_chinese_lines_join_without_a_space():
     from desktop_ocr.engines.cpu_table import _join
 
