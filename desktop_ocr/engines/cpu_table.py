@@ -692,9 +692,6 @@ def _split_spanning(items: list[_Item], h: float) -> list[_Item]:
     return out
 
 
-WORD_SPACE_EM = 0.3  # a word space, in line heights (box heights run ~1.4 em)
-
-
 def _text_lines(words: list[Box]) -> list[list[Box]]:
     """A cell's words in lines, top to bottom (a line's words share its box's y)."""
     return sorted(_lines(words, 0.5), key=lambda ln: min(w.y0 for w in ln))
@@ -846,7 +843,7 @@ def _split_stacked(items: list[_Item], h: float) -> list[_Item]:
         row = [it for it in items if it.row == r and it.words]
         breaks = {}
         for it in row:
-            y = _stack_break(it, row, n_cols, col_em, h) if 1 < it.colspan < n_cols else \
+            y = _stack_break(it, h) if 1 < it.colspan < n_cols else \
                 _spanning_break(it, row, items, h)
             if y is not None:
                 breaks[id(it)] = y
@@ -856,8 +853,7 @@ def _split_stacked(items: list[_Item], h: float) -> list[_Item]:
     return items
 
 
-def _stack_break(it: _Item, row: list[_Item], n_cols: int, col_em: dict[int, float],
-                 h: float) -> float | None:
+def _stack_break(it: _Item, h: float) -> float | None:
     """The top of the first line of `it` that is not the paragraph above it going on,
     or None, for a cell over some of the columns: a line holding texts a gutter apart
     under a single text (labels under their group's header), or one whose first word
