@@ -431,8 +431,9 @@ class DownloadJob:
         if self.state == JobState.FAILED:
             return self.message
         if not self.total_bytes:
-            return STATE_WORDS["starting" if self.state == JobState.RUNNING else self.state] \
-                if self.state in (JobState.RUNNING, JobState.PAUSED) else self.state
+            if self.state == JobState.RUNNING:
+                return STATE_WORDS["starting"]
+            return STATE_WORDS.get(self.state, self.state)
         line: str = Text(QT_TRANSLATE_NOOP("Messages", "{done} of {total}"), done=_gb(self.done_bytes),
                          total=_gb(self.total_bytes))
         more: list[str] = []
