@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from desktop_ocr.core.contract import Cancelled, EngineCrashed, EngineError, EngineTimeout
+from desktop_ocr.core.messages import QT_TRANSLATE_NOOP, Text
 from desktop_ocr.engines.child_process import ChildProcess, ServerState, ServerStatus, Supervisor
 from desktop_ocr.engines.transformers_plan import (
     INSTALL_HINT,
@@ -119,8 +120,9 @@ class WorkerProcess(Supervisor):
     async def _start(self) -> None:
         missing = missing_packages()
         if missing:
-            raise self._fail(NotInstalled(f"The transformers engine needs {' and '.join(missing)}, which "
-                                          "this Python does not have.", hint=INSTALL_HINT))
+            raise self._fail(NotInstalled(Text(QT_TRANSLATE_NOOP(
+                "Messages", "The transformers engine needs {packages}, which this Python does not have."),
+                packages=" and ".join(missing)), hint=INSTALL_HINT))
         assert self._loop is not None
         self._ready = self._loop.create_future()
         self._tail.clear()
@@ -176,12 +178,17 @@ class WorkerProcess(Supervisor):
             err = Cancelled("The engine was stopped.")
         else:
             last = self._last_error_line()
-            signalled = f"killed by signal {-rc}" if rc < 0 else f"exit code {rc}"
-            err = WorkerDied(f"The transformers worker stopped unexpectedly ({signalled})"
-                             f"{': ' + last if last else ''}.",
-                             hint="See the worker log" + (" (a killed worker often ran out of memory: "
-                                                          "try a smaller model or fewer tiles)" if rc < 0 else "")
-                                  + "; start the engine again.")
+            how = (Text(QT_TRANSLATE_NOOP("Messages", "killed by signal {n}"), n=-rc) if rc < 0 else
+                   Text(QT_TRANSLATE_NOOP("Messages", "exit code {code}"), code=rc))
+            message = (Text(QT_TRANSLATE_NOOP(
+                "Messages", "The transformers worker stopped unexpectedly ({how}): {last}."), how=how, last=last)
+                if last else Text(QT_TRANSLATE_NOOP(
+                    "Messages", "The transformers worker stopped unexpectedly ({how})."), how=how))
+            hint = (QT_TRANSLATE_NOOP("Messages", "See the worker log (a killed worker often ran out of memory: "
+                                                  "try a smaller model or fewer tiles); start the engine again.")
+                    if rc < 0 else
+                    QT_TRANSLATE_NOOP("Messages", "See the worker log; start the engine again."))
+            err = WorkerDied(message, hint=hint)
         if self._ready is not None and not self._ready.done():
             self._ready.set_exception(err)
             self._ready.exception()  # retrieved: a start that was given up no longer waits

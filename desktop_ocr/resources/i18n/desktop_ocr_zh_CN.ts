@@ -2746,6 +2746,30 @@
         <source>The model failed on this request: {why}</source>
         <translation>模型处理此请求时出错：{why}</translation>
     </message>
+    <message>
+        <source>The transformers engine needs {packages}, which this Python does not have.</source>
+        <translation>transformers 引擎需要 {packages}，但此 Python 中没有。</translation>
+    </message>
+    <message>
+        <source>killed by signal {n}</source>
+        <translation>被信号 {n} 终止</translation>
+    </message>
+    <message>
+        <source>The transformers worker stopped unexpectedly ({how}): {last}.</source>
+        <translation>transformers 工作进程意外停止（{how}）：{last}。</translation>
+    </message>
+    <message>
+        <source>The transformers worker stopped unexpectedly ({how}).</source>
+        <translation>transformers 工作进程意外停止（{how}）。</translation>
+    </message>
+    <message>
+        <source>See the worker log (a killed worker often ran out of memory: try a smaller model or fewer tiles); start the engine again.</source>
+        <translation>请查看工作进程日志（被终止的工作进程通常是内存不足：请尝试较小的模型或更少的图块）；然后再次启动引擎。</translation>
+    </message>
+    <message>
+        <source>See the worker log; start the engine again.</source>
+        <translation>请查看工作进程日志；然后再次启动引擎。</translation>
+    </message>
 </context>
 <context>
     <name>Meters</name>
